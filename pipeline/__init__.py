@@ -1,0 +1,1 @@
+"""Handouts: the domain shared by the Slack and LTI adapters."""

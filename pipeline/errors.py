@@ -1,0 +1,135 @@
+"""One error tree for the whole domain.
+
+    HandoutsError                 every failure a user or operator should read; `.message` says what and what to do
+    ├── ConfigError               a setting is missing or wrong (names the variable)
+    ├── InputError                the request itself is wrong; retrying cannot help
+    │   ├── SourceNotFound        a path that does not exist, or a URL that answers 404/410
+    │   ├── NotAVideo             what arrived is not a video (HTML, text, an image, zero bytes)
+    │   ├── CorruptMedia          a video that is truncated or cannot be decoded
+    │   ├── NoVideoStream         a media file with audio only
+    │   └── BadCaptions           a subtitle file that cannot be parsed
+    ├── SourceUnavailable         an outside service failed (5xx, timeout, reset); `retryable`
+    ├── StorageError              the file store failed; `retryable`
+    ├── StageFailed               a stage failed for a reason of its own; `retryable` says whether a retry may help
+    └── StageTimeout              a stage ran past its time limit
+
+Cancellation is control flow, not an error: `Cancelled` derives from BaseException so that no
+`except Exception` swallows it on its way to the runner.
+"""
+
+from __future__ import annotations
+
+
+class HandoutsError(Exception):
+    """Base of every domain error; `message` is shown to people as it is."""
+
+    retryable: bool = False
+    code: str = "error"
+
+    def __init__(self, message: str, **context: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict:
+        """The error as stored on a job or stage record."""
+        return {"code": self.code, "message": self.message, "retryable": self.retryable,
+                **{k: v for k, v in self.context.items() if isinstance(v, (str, int, float, bool, type(None)))}}
+
+
+class ConfigError(HandoutsError):
+    code = "config"
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}", variable=variable)
+        self.variable = variable
+
+
+class InputError(HandoutsError):
+    code = "bad_input"
+
+
+class SourceNotFound(InputError):
+    code = "source_not_found"
+
+    def __init__(self, source: str, detail: str) -> None:
+        super().__init__(detail, source=source)
+        self.source = source
+
+
+class NotAVideo(InputError):
+    code = "not_a_video"
+
+    def __init__(self, source: str, detail: str) -> None:
+        super().__init__(detail, source=source)
+        self.source = source
+
+
+class CorruptMedia(InputError):
+    code = "corrupt_media"
+
+    def __init__(self, source: str, detail: str) -> None:
+        super().__init__(detail, source=source)
+        self.source = source
+
+
+class NoVideoStream(InputError):
+    code = "no_video_stream"
+
+    def __init__(self, source: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"{source} has no video stream (audio only?): Handouts needs the slides on screen; "
+                         "give the recording that shows the screen.", source=source)
+        self.source = source
+
+
+class BadCaptions(InputError):
+    code = "bad_captions"
+
+    def __init__(self, source: str, detail: str) -> None:
+        super().__init__(detail, source=source)
+        self.source = source
+
+
+class SourceUnavailable(HandoutsError):
+    code = "source_unavailable"
+
+    def __init__(self, url: str, detail: str, *, status: int | None = None, retryable: bool = True) -> None:
+        super().__init__(detail, url=url, status=status)
+        self.url = url
+        self.status = status
+        self.retryable = retryable
+
+
+class StorageError(HandoutsError):
+    code = "storage"
+
+    def __init__(self, key: str, detail: str, *, retryable: bool = True) -> None:
+        super().__init__(detail, key=key)
+        self.key = key
+        self.retryable = retryable
+
+
+class StageFailed(HandoutsError):
+    code = "stage_failed"
+
+    def __init__(self, stage: str, detail: str, *, retryable: bool = False) -> None:
+        super().__init__(detail, stage=stage)
+        self.stage = stage
+        self.retryable = retryable
+
+
+class StageTimeout(HandoutsError):
+    code = "stage_timeout"
+    retryable = True
+
+    def __init__(self, stage: str, seconds: float) -> None:
+        super().__init__(f"stage '{stage}' ran past its limit of {seconds:.0f} s; raise "
+                         f"HANDOUTS_STAGE_TIMEOUT_{stage.upper()} or try a shorter recording", stage=stage)
+        self.stage = stage
+
+
+class Cancelled(BaseException):
+    """Raised inside a stage when its job was cancelled; the runner marks the job cancelled."""

@@ -1,0 +1,151 @@
+"""The one reader of the environment: every setting, validated once at start-up."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+STAGE_NAMES = ("fetch", "captions", "slides", "align", "render")
+
+
+class Settings(BaseSettings):
+    """Every knob of a Handouts process; the environment (or a .env file) fills it."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)
+
+    # where things live
+    data_dir: Path = Field(Path("handouts-data"), alias="HANDOUTS_DATA_DIR",
+                           description="folder for the SQLite store, queue, files and work space")
+    database_url: str | None = Field(None, alias="DATABASE_URL",
+                                     description="SQLAlchemy URL; SQLite in data_dir when unset")
+    redis_url: str | None = Field(None, alias="REDIS_URL", description="Redis URL for the queue; SQLite when unset")
+    queue_name: str = Field("handouts", alias="HANDOUTS_QUEUE_NAME")
+    auto_migrate: bool = Field(True, alias="HANDOUTS_AUTO_MIGRATE",
+                               description="bring the database schema up to date at start-up")
+
+    # files
+    storage_backend: Literal["local", "s3"] = Field("local", alias="HANDOUTS_STORAGE")
+    s3_bucket: str | None = Field(None, alias="S3_BUCKET")
+    s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")
+    s3_region: str | None = Field(None, alias="S3_REGION")
+    s3_prefix: str = Field("", alias="S3_PREFIX")
+    aws_access_key_id: str | None = Field(None, alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: SecretStr | None = Field(None, alias="AWS_SECRET_ACCESS_KEY")
+
+    # AI and speech
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_transcribe_model: str = Field("whisper-1", alias="HANDOUTS_TRANSCRIBE_MODEL")
+    openai_timeout: float = Field(120.0, alias="HANDOUTS_OPENAI_TIMEOUT", gt=0)
+    offline_asr: bool = Field(True, alias="HANDOUTS_OFFLINE_ASR",
+                              description="run offline speech recognition when no captions and no key")
+    caption_language: str = Field("en", alias="HANDOUTS_CAPTION_LANGUAGE")
+
+    # sources
+    max_download_bytes: int = Field(8 * 1024**3, alias="HANDOUTS_MAX_DOWNLOAD_BYTES", gt=0)
+    http_timeout: float = Field(30.0, alias="HANDOUTS_HTTP_TIMEOUT", gt=0)
+    http_retries: int = Field(3, alias="HANDOUTS_HTTP_RETRIES", ge=0, le=10)
+    allow_private_urls: bool = Field(False, alias="HANDOUTS_ALLOW_PRIVATE_URLS",
+                                     description="let URLs reach loopback and private networks (tests, intranets)")
+
+    # runner
+    stage_retries: int = Field(2, alias="HANDOUTS_STAGE_RETRIES", ge=0, le=10)
+    stage_retry_delay: float = Field(5.0, alias="HANDOUTS_STAGE_RETRY_DELAY", ge=0)
+    stage_timeout_default: float = Field(3600.0, alias="HANDOUTS_STAGE_TIMEOUT", gt=0)
+    stage_timeout_fetch: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_FETCH", gt=0)
+    stage_timeout_captions: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_CAPTIONS", gt=0)
+    stage_timeout_slides: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_SLIDES", gt=0)
+    stage_timeout_align: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_ALIGN", gt=0)
+    stage_timeout_render: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_RENDER", gt=0)
+    worker_threads: int = Field(2, alias="HANDOUTS_WORKERS", ge=1, le=64)
+
+    # web
+    host: str = Field("127.0.0.1", alias="HANDOUTS_HOST")
+    port: int = Field(8000, alias="PORT", ge=1, le=65535)
+    secret_key: SecretStr = Field(SecretStr("dev-only-change-me"), alias="HANDOUTS_SECRET_KEY")
+
+    # logs
+    log_format: Literal["auto", "json", "console"] = Field("auto", alias="HANDOUTS_LOG_FORMAT")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", alias="HANDOUTS_LOG_LEVEL")
+
+    @field_validator("database_url", "redis_url", "s3_bucket", "s3_endpoint_url", "openai_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v):
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("log_level", "log_format", "storage_backend", mode="before")
+    @classmethod
+    def _lower(cls, v):
+        return v.lower() if isinstance(v, str) else v
+
+    # derived values
+    @property
+    def db_url(self) -> str:
+        """The database URL in force: DATABASE_URL, or SQLite inside data_dir."""
+        if self.database_url:
+            url = self.database_url
+            # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants psycopg 3 spelled out.
+            if url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url[len("postgres://"):]
+            elif url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            return url
+        return f"sqlite:///{(self.data_dir / 'handouts.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    def stage_timeout(self, stage: str) -> float:
+        """Seconds a stage may run before it is stopped."""
+        return getattr(self, f"stage_timeout_{stage}", None) or self.stage_timeout_default
+
+    def check(self) -> None:
+        """Cross-field rules that a single field cannot state."""
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ConfigError("S3_BUCKET", "required when HANDOUTS_STORAGE=s3; set it to the bucket's name")
+        for name in ("database_url",):
+            url = getattr(self, name)
+            if url and "://" not in url:
+                raise ConfigError("DATABASE_URL", f"'{url}' is not a URL; expected e.g. "
+                                  "postgresql://user@host/db or sqlite:///path/to/handouts.db")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("REDIS_URL", f"'{self.redis_url}' is not a Redis URL; expected redis://host:6379/0")
+
+
+def _alias_of(settings_cls: type[BaseSettings], field: str) -> str:
+    info = settings_cls.model_fields.get(field)
+    return (info.alias if info and info.alias else field).upper()
+
+
+def load_settings(**overrides) -> Settings:
+    """Build and validate settings; a bad value raises ConfigError naming the variable."""
+    try:
+        s = Settings(**overrides)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        variable = field if field.isupper() else _alias_of(Settings, field)
+        raise ConfigError(variable, f"{err['msg']} (got {err.get('input')!r})") from None
+    s.check()
+    return s
+
+
+def load_settings_or_exit(**overrides) -> Settings:
+    """For entry points: stop the process with one line naming the variable when a setting is wrong."""
+    try:
+        return load_settings(**overrides)
+    except ConfigError as e:
+        print(f"handouts: configuration error: {e.message}", file=sys.stderr)
+        raise SystemExit(2) from None
