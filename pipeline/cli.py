@@ -1,0 +1,255 @@
+"""`handouts`: the one command line entry point (make, demo, serve, worker, doctor, db, status)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import HandoutsError
+
+EXIT_FAILED, EXIT_CONFIG, EXIT_CANCELLED = 1, 2, 130
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"handouts: {message}", file=sys.stderr)
+    return code
+
+
+def _runtime(args, *, immediate: bool = False):
+    from .logs import configure_logging
+    from .runtime import Runtime
+    from .settings import load_settings_or_exit
+
+    overrides = {}
+    if getattr(args, "data_dir", None):
+        overrides["HANDOUTS_DATA_DIR"] = args.data_dir
+    settings = load_settings_or_exit(**overrides)
+    if getattr(args, "quiet_logs", False) and settings.log_level == "info" and not args.verbose:
+        settings = settings.model_copy(update={"log_level": "warning"})
+    configure_logging(settings)
+    return Runtime.create(settings, immediate=immediate)
+
+
+def _progress_bar(rt):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", bar_format="{desc:<28}{bar}| {n:.0f}% [{elapsed}]", disable=None,
+               file=sys.stderr)
+
+    def on_progress(_job_id: str, stage: str, percent: float, message: str) -> None:
+        bar.set_description_str(f"{stage}: {message}"[:28], refresh=False)
+        bar.n = percent
+        bar.refresh()
+
+    rt.listeners.append(on_progress)
+    return bar
+
+
+def _export(rt, job, out: Path) -> list[Path]:
+    """Copy a finished job's artifacts (not its inputs) into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for a in job.artifacts:
+        if a.kind == "captions_input":
+            continue
+        written.append(rt.storage.get_file(a.storage_key, out / a.name))
+    return written
+
+
+def cmd_make(args) -> int:
+    """Run the whole pipeline on one source, inline, and write the artifacts into a folder."""
+    from .jobs import submit_job
+    from .models import Job, JobStatus
+    from .storage import sha256_file
+
+    source = args.source
+    if "://" not in source and not source.startswith("storage:"):
+        source = str(Path(source).expanduser().resolve()) if Path(source).expanduser().exists() else source
+    options: dict = {}
+    if args.title:
+        options["title"] = args.title
+    if args.paper:
+        options["paper"] = args.paper
+    rt = _runtime(args, immediate=True)
+    if args.captions:
+        cap = Path(args.captions).expanduser()
+        if not cap.is_file():
+            return _fail(f"--captions: no file at {cap}; give the path of an .srt or .vtt file")
+        key = f"t/local/uploads/{sha256_file(cap)}{cap.suffix.lower() or '.srt'}"
+        rt.storage.put_file(key, cap, "text/plain")
+        options["captions_key"] = key
+    bar = _progress_bar(rt)
+    try:
+        with rt.transaction() as s:
+            job_id = submit_job(s, rt.enqueue, source=source, origin="cli", options=options).id
+    except HandoutsError as e:
+        bar.close()
+        return _fail(e.message)
+    bar.close()
+    with rt.sessions() as s:
+        job = s.get(Job, job_id)
+        _ = job.artifacts
+        if job.status == JobStatus.FAILED:
+            stage = (job.error or {}).get("stage", job.stage)
+            return _fail(f"failed at {stage}: {(job.error or {}).get('message', job.message)}")
+        if job.status == JobStatus.CANCELLED:
+            return _fail(job.message, EXIT_CANCELLED)
+        if job.status not in JobStatus.TERMINAL:
+            return _fail(f"job {job_id} stopped in state {job.status}: {job.message}")
+        out = Path(args.output).expanduser()
+        files = _export(rt, job, out)
+        print(f"{job.title or 'Handout'}: {len([f for f in files if f.suffix == '.png'])} slides → {out}/")
+        for f in files:
+            if f.suffix != ".png":
+                print(f"  {f.name}")
+        for w in job.warnings or []:
+            print(f"  note: {w}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Make a short synthetic lecture (slides and a transcript) and run it through the pipeline."""
+    from .synth import demo_spec, make_lecture
+
+    work = Path(args.output).expanduser()
+    work.mkdir(parents=True, exist_ok=True)
+    video = work / "demo-lecture.mp4"
+    print(f"making a demo lecture: {video}", file=sys.stderr)
+    make_lecture(video, demo_spec())
+    args.source = str(video)
+    args.captions = None
+    args.title = args.title or "Demo lecture: how handouts are made"
+    return cmd_make(args)
+
+
+def cmd_serve(args) -> int:
+    """Start the web app, and a worker in the same process on the embedded default."""
+    from .queue import start_consumer
+    from .web import create_app
+
+    rt = _runtime(args)
+    app = create_app(rt)
+    consumer = None
+    if not rt.settings.redis_url and not args.no_worker:
+        consumer = start_consumer(rt.huey, rt.settings.worker_threads)
+    port = args.port or rt.settings.port
+    host = args.host or rt.settings.host
+    print(f"Handouts on http://{host}:{port}/" + (" with an in-process worker" if consumer else ""),
+          file=sys.stderr)
+    try:
+        from waitress import serve
+
+        serve(app, host=host, port=port, threads=8, ident="handouts")
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    """Run a queue consumer in the foreground until interrupted."""
+    rt = _runtime(args)
+    consumer = rt.huey.create_consumer(workers=args.workers or rt.settings.worker_threads, worker_type="thread",
+                                       periodic=False)
+    consumer.run()
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    """Print the effective configuration (secrets masked) and check every service answers."""
+    from .doctor import run_doctor
+    from .settings import load_settings_or_exit
+
+    return run_doctor(load_settings_or_exit())
+
+
+def cmd_db(args) -> int:
+    """Bring the database schema up to date."""
+    from . import db
+    from .settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    engine = db.make_engine(settings.db_url)
+    db.upgrade(engine)
+    print(f"database at revision {db.schema_revision(engine)}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    """Show one job, or the newest jobs."""
+    from .jobs import get_job, list_jobs
+
+    rt = _runtime(args)
+    with rt.sessions() as s:
+        if args.job:
+            j = get_job(s, args.job)
+            print(f"{j.id}  {j.status}  {j.progress:.0f}%  {j.message}")
+            for r in j.stage_runs:
+                print(f"  {r.stage:<9} attempt {r.attempt}  {r.status:<9} {r.seconds or 0:.2f}s"
+                      + (f"  {r.error.get('message')}" if r.error else ""))
+            for a in j.artifacts:
+                print(f"  file {a.name} ({a.size} bytes)")
+        else:
+            for j in list_jobs(s, limit=args.limit):
+                print(f"{j.id}  {j.created_at:%Y-%m-%d %H:%M}  {j.status:<24} {j.progress:>5.0f}%  {j.source}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="handouts", description="Turn lecture recordings into study handouts.")
+    p.add_argument("--data-dir", help="folder for the embedded store, queue and files (HANDOUTS_DATA_DIR)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show info logs")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    m = sub.add_parser("make", help="make handouts from a video file, URL or HLS playlist")
+    m.add_argument("source", help="a video file, an http(s) URL of a video, or an HLS (.m3u8) playlist")
+    m.add_argument("-o", "--output", default="handouts-out", help="folder for the results (default: handouts-out)")
+    m.add_argument("--captions", help="an .srt or .vtt file to use as the transcript")
+    m.add_argument("--title", help="the lecture's title (default: from the file name)")
+    m.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
+    m.set_defaults(fn=cmd_make, quiet_logs=True)
+
+    d = sub.add_parser("demo", help="make a short synthetic lecture and its handouts")
+    d.add_argument("-o", "--output", default="handout-demo", help="folder for the results (default: handout-demo)")
+    d.add_argument("--title", help=argparse.SUPPRESS)
+    d.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
+    d.set_defaults(fn=cmd_demo, quiet_logs=True)
+
+    s = sub.add_parser("serve", help="run the web app (and a worker, on the embedded default)")
+    s.add_argument("--port", type=int, help="port (default: PORT or 8000)")
+    s.add_argument("--host", help="address to bind (default: HANDOUTS_HOST or 127.0.0.1)")
+    s.add_argument("--no-worker", action="store_true", help="do not run a worker in this process")
+    s.set_defaults(fn=cmd_serve)
+
+    w = sub.add_parser("worker", help="run a queue worker")
+    w.add_argument("--workers", type=int, help="threads (default: HANDOUTS_WORKERS)")
+    w.set_defaults(fn=cmd_worker)
+
+    sub.add_parser("doctor", help="print the configuration and check services").set_defaults(fn=cmd_doctor)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=("upgrade",))
+    db.set_defaults(fn=cmd_db)
+
+    st = sub.add_parser("status", help="show a job, or the newest jobs")
+    st.add_argument("job", nargs="?")
+    st.add_argument("--limit", type=int, default=20)
+    st.set_defaults(fn=cmd_status, quiet_logs=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `handouts` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except HandoutsError as e:
+        return _fail(e.message, EXIT_CONFIG if e.code == "config" else EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_CANCELLED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The one entry both adapters call: submit, cancel, retry and read jobs. The caller owns the session."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from .errors import InputError
+from .models import Job, JobStatus, StageRun, utcnow
+
+Enqueue = Callable[[str], None]
+
+
+def _after_commit(session: Session, fn: Callable[[], None]) -> None:
+    # A worker must never look for a row that is not committed yet, so the queue hears of a job only after commit.
+    event.listen(session, "after_commit", lambda _s: fn(), once=True)
+
+
+def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str = "local", owner: str = "local",
+               origin: str = "cli", reply_to: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
+               idempotency_key: str | None = None) -> Job:
+    """Create a job (or return the one with the same idempotency key) and queue it once the session commits."""
+    source = (source or "").strip()
+    if not source:
+        raise InputError("no source given: pass a video file path, an http(s) URL to a video, or an HLS playlist")
+    if idempotency_key:
+        existing = session.scalar(select(Job).where(Job.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing
+    job = Job(source=source, tenant=tenant, owner=owner, origin=origin, reply_to=reply_to or {},
+              options=options or {}, idempotency_key=idempotency_key, status=JobStatus.QUEUED,
+              message="queued", warnings=[])
+    session.add(job)
+    session.flush()
+    job_id = job.id
+    _after_commit(session, lambda: enqueue(job_id))
+    return job
+
+
+def get_job(session: Session, job_id: str) -> Job:
+    """The job with this id, or InputError."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise InputError(f"no job with id '{job_id}'", job_id=job_id)
+    return job
+
+
+def list_jobs(session: Session, *, tenant: str | None = None, owner: str | None = None, status: str | None = None,
+              limit: int = 50) -> list[Job]:
+    """Jobs newest first, optionally for one owner and status."""
+    q = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    if tenant is not None:
+        q = q.where(Job.tenant == tenant)
+    if owner is not None:
+        q = q.where(Job.owner == owner)
+    if status is not None:
+        q = q.where(Job.status == status)
+    return list(session.scalars(q))
+
+
+def cancel_job(session: Session, job_id: str) -> Job:
+    """Ask a job to stop; a queued job stops at once, a running one at its next check."""
+    job = get_job(session, job_id)
+    if job.is_terminal:
+        raise InputError(f"job {job_id} is already {job.status}; nothing to cancel", job_id=job_id)
+    job.cancel_requested = True
+    if job.status == JobStatus.QUEUED:
+        job.status = JobStatus.CANCELLED
+        job.message = "cancelled before it started"
+        job.finished_at = utcnow()
+    return job
+
+
+def retry_job(session: Session, enqueue: Enqueue, job_id: str) -> Job:
+    """Run a failed or cancelled job again from its first unfinished stage (finished stages are kept)."""
+    job = get_job(session, job_id)
+    if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        raise InputError(f"job {job_id} is {job.status}; only a failed or cancelled job can be retried",
+                         job_id=job_id)
+    job.status = JobStatus.QUEUED
+    job.cancel_requested = False
+    job.error = None
+    job.message = "queued again"
+    job.finished_at = None
+    _after_commit(session, lambda: enqueue(job_id))
+    return job
+
+
+def finished_stages(session: Session, job_id: str) -> dict[str, dict]:
+    """Checkpoint outputs of every stage that succeeded for this job."""
+    runs = session.scalars(select(StageRun).where(StageRun.job_id == job_id, StageRun.status == "succeeded")
+                           .order_by(StageRun.id))
+    return {r.stage: (r.output or {}) for r in runs}

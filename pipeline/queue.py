@@ -1,0 +1,40 @@
+"""The Huey instance and its one task: run a stage of a job, given ids only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+
+def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
+    """RedisHuey when REDIS_URL is set, SqliteHuey in the data folder otherwise; immediate runs tasks inline."""
+    if immediate:
+        return MemoryHuey(settings.queue_name, immediate=True)
+    if settings.redis_url:
+        return RedisHuey(settings.queue_name, url=settings.redis_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(settings.queue_name, filename=str((settings.data_dir / "queue.db").resolve()))
+
+
+def register_tasks(huey: Huey, rt: "Runtime"):
+    """Define the stage task on this Huey instance; returns the task to enqueue with."""
+    from .runner import run_job_stage
+
+    @huey.task(name="handouts.run_stage")
+    def run_stage(job_id: str, stage: str | None = None) -> None:
+        run_job_stage(rt, job_id, stage)
+
+    return run_stage
+
+
+def start_consumer(huey: Huey, workers: int):
+    """Start a consumer's worker threads in this process (for `serve` on the embedded default)."""
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False, check_worker_health=True)
+    consumer.start()
+    return consumer

@@ -1,0 +1,31 @@
+"""Stage 2: the transcript, from the best source there is (sidecar, embedded track, speech recognition)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..captions import get_captions
+from ..context import StageContext
+from ..types import MediaInfo
+
+
+def run(ctx: StageContext) -> dict:
+    """Find or make the captions; a silent video yields none, with a warning."""
+    fetched = ctx.outputs["fetch"]
+    video = ctx.local(fetched["video_key"])
+    sidecar = None
+    if fetched.get("captions_key"):
+        key = fetched["captions_key"]
+        sidecar = ctx.local(key, "captions" + (Path(key).suffix or ".srt"))
+    openai_client = None
+    if ctx.settings.openai_api_key is not None:
+        from openai import OpenAI
+
+        openai_client = OpenAI(api_key=ctx.settings.openai_api_key.get_secret_value(),
+                               base_url=ctx.settings.openai_base_url, timeout=ctx.settings.openai_timeout,
+                               max_retries=0)
+    result = get_captions(video, MediaInfo.from_json(fetched["media"]), ctx.settings, sidecar=sidecar,
+                          progress=ctx.progress, cancel_check=ctx.check_cancel, openai_client=openai_client)
+    for w in result.warnings:
+        ctx.warn(w)
+    return {"source": result.source, "cues": [c.to_json() for c in result.cues]}
