@@ -33,7 +33,8 @@ def job_key(tenant: str, job_id: str, name: str) -> str:
 
 
 def source_key(tenant: str, sha256: str, suffix: str) -> str:
-    return f"t/{safe_part(tenant)}/sources/{sha256}{safe_part(suffix) if suffix else ''}"
+    ext = suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix or "") else ""
+    return f"t/{safe_part(tenant)}/sources/{sha256}{ext}"
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
