@@ -1,0 +1,105 @@
+"""Captions for a lecture video, from the best source at hand.
+
+Preference: a sidecar file the user gave, a caption track inside the video, OpenAI speech-to-text when a
+key is configured, offline recognition (pocketsphinx) when allowed, else none. Every way ends in the same
+CaptionResult, whose warnings tell the user what the handout will lack and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from ..settings import Settings
+from ..types import CancelCheck, Cue, MediaInfo, Progress, no_cancel, no_progress
+from .audio import has_speech_energy
+from .embedded import extract_embedded
+from .offline import transcribe_offline
+from .openai_stt import make_openai_client, transcribe_openai
+from .subtitles import parse_subtitles, write_srt, write_vtt
+from .tidy import clean_caption_text
+
+__all__ = ["CaptionResult", "get_captions", "parse_subtitles", "write_srt", "write_vtt", "extract_embedded",
+           "clean_caption_text", "SOURCES"]
+
+SOURCES = ("sidecar", "embedded", "openai", "offline", "none")
+NO_AUDIO = "the video has no audio track: the handout has slides without captions"
+NO_SPEECH = "no speech was found in the audio track: the handout has slides without captions"
+NO_RECOGNISER = ("the video has no captions and no speech recognition is configured: set OPENAI_API_KEY or "
+                 "HANDOUTS_OFFLINE_ASR=true, or give a caption file; the handout has slides without captions")
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class CaptionResult:
+    """The cues found, which source they came from (one of SOURCES) and what the user should know."""
+
+    cues: list[Cue]
+    source: str
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"cues": [c.to_json() for c in self.cues], "source": self.source, "warnings": list(self.warnings)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "CaptionResult":
+        return cls([Cue.from_json(c) for c in d.get("cues", [])], str(d["source"]), list(d.get("warnings", [])))
+
+
+def _has_key(settings: Settings) -> bool:
+    key = settings.openai_api_key
+    return key is not None and bool(key.get_secret_value().strip())
+
+
+def get_captions(video: Path, media: MediaInfo, settings: Settings, *, sidecar: Path | None = None,
+                 progress: Progress = no_progress, cancel_check: CancelCheck = no_cancel,
+                 openai_client=None) -> CaptionResult:
+    """Captions from the first source that has them: sidecar, embedded track, OpenAI, offline ASR, or none."""
+    video = Path(video)
+    warnings: list[str] = []
+    if sidecar is not None:
+        progress(0.0, "reading the caption file")
+        cues = parse_subtitles(Path(sidecar))   # the user chose this file: a bad one is their error to see
+        if cues:
+            progress(1.0, f"read {len(cues)} captions from {Path(sidecar).name}")
+            return CaptionResult(cues, "sidecar")
+        warnings.append(f"the caption file {Path(sidecar).name} holds no captions; looking for others")
+
+    if media.subtitle_streams:
+        cancel_check()
+        progress(0.0, "reading the caption track inside the video")
+        cues = extract_embedded(video)
+        if cues:
+            progress(1.0, f"read {len(cues)} captions from the video's caption track")
+            return CaptionResult(cues, "embedded", warnings)
+
+    if not media.has_audio:
+        return CaptionResult([], "none", warnings + [NO_AUDIO])
+
+    use_openai = openai_client is not None or _has_key(settings)
+    if not use_openai and not settings.offline_asr:
+        return CaptionResult([], "none", warnings + [NO_RECOGNISER])
+
+    cancel_check()
+    progress(0.0, "listening for speech")
+    if not has_speech_energy(video):
+        return CaptionResult([], "none", warnings + [NO_SPEECH])
+
+    if use_openai:
+        client = openai_client if openai_client is not None else make_openai_client(settings)
+        log.info("captions.openai", model=settings.openai_transcribe_model, seconds=round(media.duration, 1))
+        cues = transcribe_openai(video, client, settings, duration=media.duration, progress=progress,
+                                 cancel_check=cancel_check)
+        source = "openai"
+    else:
+        log.info("captions.offline", seconds=round(media.duration, 1))
+        cues = transcribe_offline(video, media.duration, progress=progress, cancel_check=cancel_check)
+        source = "offline"
+        warnings.append("captions come from offline speech recognition, which mishears many words; set "
+                        "OPENAI_API_KEY or give a caption file for better captions")
+    if not cues:
+        return CaptionResult([], "none", warnings + [NO_SPEECH])
+    return CaptionResult(cues, source, warnings)
