@@ -1,0 +1,96 @@
+"""The status web app, `handouts doctor`, and log binding, over stages made for the test."""
+
+from __future__ import annotations
+
+import pytest
+import structlog
+from structlog.testing import capture_logs
+
+from pipeline.context import StageDef
+from pipeline.doctor import effective_config, run_doctor
+from pipeline.errors import NotAVideo
+from pipeline.jobs import submit_job
+from pipeline.runtime import Runtime
+from pipeline.web import create_app
+
+
+def _stages():
+    def a(ctx):
+        ctx.log.info("inside_a")
+        p = ctx.workdir / "handout.pdf"
+        p.write_bytes(b"%PDF-1.4 test")
+        ctx.save_artifact(p, "handout_grid")
+        ctx.warn("the video has no audio track: the handout has slides without captions")
+        return {"title": "Cell <biology>"}
+
+    def b(ctx):
+        if ctx.options.get("fail"):
+            raise NotAVideo(ctx.source, f"{ctx.source} is a web page (HTML), not a video")
+        return {}
+    return (StageDef("a", a, 1), StageDef("b", b, 1))
+
+
+@pytest.fixture
+def rt(make_settings):
+    runtime = Runtime.create(make_settings(), immediate=True, stages=_stages())
+    yield runtime
+    runtime.close()
+
+
+def _submit(rt, **options):
+    with rt.transaction() as s:
+        return submit_job(s, rt.enqueue, source="lecture.mp4", options=options).id
+
+
+def test_status_pages_and_downloads(rt):
+    ok = _submit(rt)
+    bad = _submit(rt, fail=True)
+    client = create_app(rt).test_client()
+    assert client.get("/healthz").get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    page = client.get("/").get_data(as_text=True)
+    assert "completed_with_warnings" in page and "failed" in page
+    assert "Cell &lt;biology&gt;" in page, "titles are escaped"
+    detail = client.get(f"/jobs/{ok}").get_data(as_text=True)
+    assert "handout.pdf" in detail and "no audio track" in detail
+    r = client.get(f"/jobs/{ok}/files/handout.pdf")
+    assert r.status_code == 200 and r.data == b"%PDF-1.4 test" and r.mimetype == "application/pdf"
+    assert client.get(f"/jobs/{ok}/files/nope.pdf").status_code == 404
+    failed = client.get(f"/api/jobs/{bad}").get_json()
+    assert failed["status"] == "failed" and "web page" in failed["error"]["message"]
+    assert failed["error"]["stage"] == "b"
+    missing = client.get("/api/jobs/doesnotexist")
+    assert missing.status_code == 404 and "no job" in missing.get_json()["message"]
+
+
+def test_logs_are_bound_to_job_stage_and_tenant(rt):
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        job_id = _submit(rt)
+    inside = [e for e in logs if e["event"] == "inside_a"]
+    assert inside, logs
+    ctx = structlog.contextvars.get_contextvars()
+    assert "job_id" not in ctx, "context is unbound after the stage"
+    started = [e for e in logs if e["event"] == "stage_started"]
+    assert started and all(e.get("job_id") == job_id and e.get("tenant") == "local" for e in started)
+
+
+def test_doctor_masks_secrets_and_checks_services(make_settings):
+    settings = make_settings(OPENAI_API_KEY="sk-secret-value-123456", DATABASE_URL=None)
+    rows = dict(effective_config(settings))
+    assert rows["OPENAI_API_KEY"].startswith("***") and "secret" not in rows["OPENAI_API_KEY"]
+    lines: list[str] = []
+    code = run_doctor(make_settings(), out=lines.append)
+    text = "\n".join(lines)
+    assert code == 0, text
+    assert "ok    database" in text and "ok    queue" in text and "ok    storage" in text
+    assert "offline" in text
+
+
+def test_doctor_reports_a_dead_service(make_settings):
+    lines: list[str] = []
+    code = run_doctor(make_settings(REDIS_URL="redis://127.0.0.1:1/0"), out=lines.append)
+    assert code == 1 and any(l.startswith("  FAIL  queue") for l in lines)
+
+
+def test_doctor_masks_url_passwords(make_settings):
+    rows = dict(effective_config(make_settings(DATABASE_URL="postgresql://bob:hunter2@db/x")))
+    assert "hunter2" not in rows["DATABASE_URL"] and "bob:***@db" in rows["DATABASE_URL"]
