@@ -1,0 +1,175 @@
+"""The page furniture shared by both handout layouts: fonts, metadata, header, footer, fitted text.
+
+Fonts: DejaVu Sans, shipped in pipeline/fonts/ with its licence. fpdf2 bundles no TrueType font and
+its core fonts are Latin-1 only, while captions carry accented names, Greek letters and maths signs;
+DejaVu Sans covers Latin, Greek, Cyrillic and the common symbol blocks, its licence allows
+redistribution, and fpdf2 embeds only the glyphs used, so the files' size costs nothing per PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.prefs import ViewerPreferences
+
+from ..errors import InputError
+from .text import clock
+
+FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FAMILY = "DejaVuSans"
+PAPERS = {"letter": "letter", "us letter": "letter", "a4": "A4"}
+GREY = (110, 110, 110)
+RULE = (190, 190, 190)
+DEFAULT_TITLE = "Lecture handout"
+
+
+@dataclass
+class HandoutMeta:
+    """What a handout says about itself: on its pages and in its PDF metadata."""
+
+    title: str | None = DEFAULT_TITLE
+    author: str | None = None            # the instructor, when known
+    subject: str | None = None
+    keywords: list[str] | str | None = None
+    language: str = "en"
+    source: str | None = None            # where the recording came from, shown in the footer
+    duration: float | None = None        # seconds of the recording
+    paper: str = "letter"                # "letter" or "a4"
+    created: datetime | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        self.title = " ".join((self.title or "").split()) or DEFAULT_TITLE
+        key = (self.paper or "letter").strip().lower()
+        if key not in PAPERS:
+            raise InputError(f"paper {self.paper!r} is not supported; use 'letter' or 'a4'", field="paper")
+        self.paper = "a4" if key == "a4" else "letter"
+
+    @property
+    def keywords_text(self) -> str:
+        """Keywords as the PDF stores them: one comma-separated string."""
+        if not self.keywords:
+            return "lecture, slides, handout"
+        if isinstance(self.keywords, str):
+            return self.keywords
+        return ", ".join(k for k in self.keywords if k)
+
+
+class HandoutPDF(FPDF):
+    """An FPDF with the handout's fonts, metadata, header and footer set up."""
+
+    margin = 12.0      # left and right, mm
+    top = 9.0          # header starts here
+    body_top = 19.0    # content starts below the header rule
+    footer_room = 13.0 # content stops this far above the bottom edge
+
+    def __init__(self, meta: HandoutMeta) -> None:
+        super().__init__(orientation="portrait", unit="mm", format=PAPERS[meta.paper])
+        self.meta = meta
+        self.add_font(FAMILY, "", FONTS_DIR / "DejaVuSans.ttf")
+        self.add_font(FAMILY, "B", FONTS_DIR / "DejaVuSans-Bold.ttf")
+        self.set_margins(self.margin, self.body_top, self.margin)
+        self.c_margin = 0  # text boxes are placed by hand; cell padding would only skew the measurements
+        self.set_auto_page_break(True, margin=self.footer_room)
+        self.set_title(meta.title)
+        if meta.author:
+            self.set_author(meta.author)
+        self.set_subject(meta.subject or "Lecture slides with what was said while each was on screen")
+        self.set_keywords(meta.keywords_text)
+        self.set_creator("Handouts")
+        self.set_lang(meta.language or "en")
+        self.set_creation_date(meta.created or datetime.now(timezone.utc))
+        self.viewer_preferences = ViewerPreferences(display_doc_title=True)
+        self.page_mode = "USE_OUTLINES"
+        self.set_font(FAMILY, size=9)
+
+    @property
+    def body_bottom(self) -> float:
+        """Lowest y that content may reach."""
+        return self.h - self.footer_room
+
+    def header(self) -> None:
+        """Lecture title on the left, instructor on the right, a thin rule below."""
+        self.set_xy(self.margin, self.top)
+        right = self.meta.author or ""
+        self.set_font(FAMILY, "", 8)
+        right_w = self.get_string_width(right) + (4 if right else 0)
+        self.set_font(FAMILY, "B", 10.5)
+        self.set_text_color(0)
+        title = self.fit_lines(self.meta.title, self.epw - right_w, 1)[0]
+        self.cell(self.epw - right_w, 6, title)
+        if right:
+            self.set_font(FAMILY, "", 8)
+            self.set_text_color(*GREY)
+            self.set_xy(self.margin + self.epw - right_w, self.top)
+            self.cell(right_w, 6, right, align="R")
+        self.set_draw_color(*RULE)
+        self.set_line_width(0.2)
+        self.line(self.margin, self.top + 7.5, self.w - self.margin, self.top + 7.5)
+        self.set_text_color(0)
+        self.set_xy(self.margin, self.body_top)
+
+    def footer(self) -> None:
+        """Source and length of the recording on the left, page x/y in the middle."""
+        y = self.h - 9.5
+        self.set_font(FAMILY, "", 7.5)
+        self.set_text_color(*GREY)
+        # Centred, because fpdf2 reserves a fixed width for the {nb} total: flush right it would wander.
+        page = f"Page {self.page_no()}/{{nb}}"
+        page_w = self.get_string_width(f"Page {self.page_no()}/000")
+        facts = [p for p in (self.meta.source, clock(self.meta.duration) if self.meta.duration else None) if p]
+        if facts:
+            room = self.epw / 2 - page_w / 2 - 4
+            self.set_xy(self.margin, y)
+            self.cell(room, 4, self.fit_lines(" \u00b7 ".join(facts), room, 1)[0])
+        self.set_xy(self.margin, y)
+        self.cell(self.epw, 4, page, align="C")
+        self.set_text_color(0)
+
+    def fit_lines(self, text: str, width: float, max_lines: int) -> list[str]:
+        """Wrap `text` to `width` in the current font; past `max_lines` cut the last line with an ellipsis."""
+        if not text or max_lines <= 0:
+            return [""] if max_lines > 0 else []
+        lines: list[str] = self.multi_cell(width, 1, text, dry_run=True, output="LINES")
+        if len(lines) <= max_lines:
+            return lines
+        kept = lines[:max_lines]
+        last = kept[-1].rstrip()
+        ellipsis = "\u2026"
+        while last and self.get_string_width(last + ellipsis) > width:
+            # drop the last word when there is one, else the last character (a very long word)
+            cut = last.rfind(" ")
+            last = last[:cut].rstrip() if cut > 0 else last[:-1]
+        kept[-1] = last.rstrip(" ,;:.\u2013\u2014-") + ellipsis
+        return kept
+
+    def heading_lines(self, one_line: str, parts: list[str], width: float) -> list[str]:
+        """A heading on one line when it fits, else one line per part, so breaks fall between parts."""
+        if self.get_string_width(one_line) <= width:
+            return [one_line]
+        return [self.fit_lines(p, width, 1)[0] for p in parts]
+
+    def text_lines(self, x: float, y: float, width: float, line_h: float, lines: list[str],
+                   align: str = "L") -> float:
+        """Write prepared lines one under another from (x, y); returns the y below the last line."""
+        for line in lines:
+            self.set_xy(x, y)
+            self.cell(width, line_h, line, align=align)
+            y += line_h
+        return y
+
+    def framed_image(self, img: object, box: tuple[float, float, float, float], px: tuple[int, int],
+                     alt: str) -> tuple[float, float, float, float]:
+        """Place an image centred at the top of box (x, y, w, h), aspect kept, with a hairline frame."""
+        x, y, bw, bh = box
+        scale = min(bw / px[0], bh / px[1])
+        w, h = px[0] * scale, px[1] * scale
+        ix = x + (bw - w) / 2
+        self.image(img, x=ix, y=y, w=w, h=h, alt_text=alt)
+        # White slides vanish into white paper without an edge.
+        self.set_draw_color(*RULE)
+        self.set_line_width(0.15)
+        self.rect(ix, y, w, h)
+        return ix, y, w, h

@@ -1,0 +1,104 @@
+"""Slide images made ready for a page: scaled to what print needs, stored in the smaller of JPEG or Flate.
+
+Slide frames come from a video decoder at screen resolution; a 16-up cell is under 5 cm wide, so
+embedding them as they are would make a 60-slide handout tens of MB. Each distinct image is prepared
+once per document and the same object is handed to fpdf2 for every showing of it, so fpdf2's content
+hash stores a revisited slide once.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import StageFailed
+
+MM_PER_INCH = 25.4
+JPEG_QUALITY = 85
+
+
+def _flate_size(img: Image.Image) -> int:
+    """What fpdf2 will store for an RGB image with FlateDecode: zlib over rows each led by a filter byte."""
+    w, h = img.size
+    raw = img.tobytes()
+    row = w * 3
+    padded = b"".join(b"\0" + raw[i:i + row] for i in range(0, len(raw), row))
+    return len(zlib.compress(padded, 6))
+
+
+def _on_white(img: Image.Image) -> Image.Image:
+    """Flatten transparency onto white paper and drop to plain RGB."""
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        page = Image.new("RGB", rgba.size, (255, 255, 255))
+        page.paste(rgba, mask=rgba.getchannel("A"))
+        return page
+    return img.convert("RGB")
+
+
+class SlideImages:
+    """Loads each slide image of one document once, scaled to fit a box of `box_mm` at `dpi`."""
+
+    def __init__(self, images_dir: Path, box_mm: tuple[float, float], dpi: int) -> None:
+        self.images_dir = Path(images_dir)
+        self.box_px = (max(1, round(box_mm[0] / MM_PER_INCH * dpi)), max(1, round(box_mm[1] / MM_PER_INCH * dpi)))
+        self._prepared: dict[str, object] = {}
+        self._sizes: dict[str, tuple[int, int]] = {}
+        self.bytes_chosen = 0  # encoded bytes of distinct images, for reports and tests
+
+    def path(self, name: str) -> Path:
+        """The file of a slide image, refusing names that climb out of the images folder."""
+        root = self.images_dir.resolve()
+        p = (root / name).resolve()
+        if p.parent != root and root not in p.parents:
+            raise StageFailed("render", f"slide image name {name!r} points outside {self.images_dir}; "
+                              "image names must be plain file names such as slide-003.png")
+        if not p.is_file():
+            raise StageFailed("render", f"slide image {name!r} is missing from {self.images_dir}; "
+                              "run the slides stage again so it writes every slide it lists")
+        return p
+
+    def _open(self, name: str) -> Image.Image:
+        try:
+            with Image.open(self.path(name)) as im:
+                im.load()
+                return _on_white(im)
+        except (UnidentifiedImageError, OSError) as e:
+            raise StageFailed("render", f"slide image {name!r} in {self.images_dir} cannot be read ({e}); "
+                              "run the slides stage again") from None
+
+    def size(self, name: str) -> tuple[int, int]:
+        """Pixel size of the original slide image."""
+        if name not in self._sizes:
+            try:
+                with Image.open(self.path(name)) as im:
+                    self._sizes[name] = im.size
+            except (UnidentifiedImageError, OSError) as e:
+                raise StageFailed("render", f"slide image {name!r} in {self.images_dir} cannot be read ({e}); "
+                                  "run the slides stage again") from None
+        return self._sizes[name]
+
+    def get(self, name: str) -> object:
+        """The image to pass to `FPDF.image`: JPEG bytes or a PIL image, whichever stores smaller."""
+        if name in self._prepared:
+            return self._prepared[name]
+        img = self._open(name)
+        if img.width > self.box_px[0] or img.height > self.box_px[1]:
+            # thumbnail keeps the aspect ratio and never enlarges.
+            img.thumbnail(self.box_px, Image.Resampling.LANCZOS)
+        jpeg = io.BytesIO()
+        img.save(jpeg, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+        flate = _flate_size(img)
+        # Flat-coloured slides squeeze better losslessly (and stay crisp); photos and video noise favour JPEG.
+        if flate <= jpeg.tell():
+            chosen: object = img
+            self.bytes_chosen += flate
+        else:
+            jpeg.seek(0)
+            chosen = jpeg
+            self.bytes_chosen += jpeg.getbuffer().nbytes
+        self._prepared[name] = chosen
+        return chosen

@@ -1,0 +1,125 @@
+"""slides.json: the machine-readable handout, one entry per showing, for other tools and for re-rendering.
+
+Shape (version 1):
+    {"version": 1, "slides": [{"start": 12.5, "end": 47.0, "image": "slide-003.png",
+                               "text": "...", "repeat_of": null}, ...], ...extras}
+Times are seconds rounded to the millisecond. Extras (title, duration, captions_source, ...) sit beside
+"slides" at the top level; cues are left out, the text already holds what they said.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InputError, SourceNotFound, StageFailed
+from ..types import Showing
+
+VERSION = 1
+RESERVED = ("slides", "version")
+
+
+def _entry(s: Showing) -> dict:
+    return {"start": round(float(s.start), 3), "end": round(float(s.end), 3), "image": s.image,
+            "text": s.text or "", "repeat_of": s.repeat_of}
+
+
+def write_manifest(showings: list[Showing], out: Path, *, extra: dict | None = None) -> Path:
+    """Write slides.json for these showings, in order, with `extra` keys beside "slides"."""
+    extra = dict(extra or {})
+    clash = [k for k in RESERVED if k in extra]
+    if clash:
+        raise InputError(f"manifest extra key {clash[0]!r} is reserved for the manifest itself; "
+                         "give the value another name", field=clash[0])
+    doc = {"version": VERSION, **extra, "slides": [_entry(s) for s in showings]}
+    try:
+        body = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"manifest cannot be written as JSON: {e}; extras must be plain JSON values "
+                         "and times finite numbers") from None
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(body + "\n")
+        os.replace(tmp, out)
+    except OSError as e:
+        raise StageFailed("render", f"could not write {out}: {e}", retryable=True) from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def _bad(path: Path, index: int, field: str, problem: str) -> InputError:
+    return InputError(f"{path}: slides[{index}].{field} {problem}", index=index, field=field)
+
+
+def _seconds(path: Path, i: int, entry: dict, field: str) -> float:
+    v = entry.get(field)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise _bad(path, i, field, f"must be a number of seconds, 0 or more (got {v!r})")
+    return float(v)
+
+
+def _showing(path: Path, i: int, entry: object, earlier: list[Showing]) -> Showing:
+    if not isinstance(entry, dict):
+        raise InputError(f"{path}: slides[{i}] must be an object with start, end, image, text, repeat_of "
+                         f"(got {type(entry).__name__})", index=i, field="slides")
+    for key in ("start", "end", "image"):
+        if key not in entry:
+            raise _bad(path, i, key, "is missing")
+    start, end = _seconds(path, i, entry, "start"), _seconds(path, i, entry, "end")
+    if end < start:
+        raise _bad(path, i, "end", f"({end}) is before start ({start})")
+    image = entry["image"]
+    if not isinstance(image, str) or not image.strip():
+        raise _bad(path, i, "image", f"must be a non-empty file name (got {image!r})")
+    if "/" in image or "\\" in image or image in (".", ".."):
+        raise _bad(path, i, "image", f"must be a plain file name such as slide-003.png (got {image!r})")
+    text = entry.get("text", "")
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise _bad(path, i, "text", f"must be a string (got {type(text).__name__})")
+    repeat_of = entry.get("repeat_of")
+    if repeat_of is not None:
+        if isinstance(repeat_of, bool) or not isinstance(repeat_of, int) or not 0 <= repeat_of < i:
+            raise _bad(path, i, "repeat_of", f"must be null or the index of an earlier slide, 0 to {i - 1} "
+                       f"(got {repeat_of!r})")
+        if earlier[repeat_of].image != image:
+            raise _bad(path, i, "repeat_of", f"points to slides[{repeat_of}] whose image "
+                       f"{earlier[repeat_of].image!r} differs from {image!r}")
+    return Showing(start=start, end=end, image=image, repeat_of=repeat_of, text=text)
+
+
+def read_manifest(path: Path) -> list[Showing]:
+    """Read slides.json back into showings, naming the index and field of the first thing wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFound(str(path), f"{path}: no such manifest file")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text ({e}); a manifest is a UTF-8 JSON file") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: the manifest must be a JSON object with a \"slides\" list "
+                         f"(got {type(doc).__name__})", field="slides")
+    version = doc.get("version", VERSION)
+    if version != VERSION:
+        raise InputError(f"{path}: manifest version {version!r} is not supported; this reader knows "
+                         f"version {VERSION}", field="version")
+    slides = doc.get("slides")
+    if not isinstance(slides, list):
+        raise InputError(f"{path}: \"slides\" must be a list of slide entries "
+                         f"(got {type(slides).__name__ if 'slides' in doc else 'nothing'})", field="slides")
+    showings: list[Showing] = []
+    for i, entry in enumerate(slides):
+        showings.append(_showing(path, i, entry, showings))
+    return showings

@@ -1,0 +1,92 @@
+"""Words shown on a handout: clock times, slide numbers, alt text, and the checks they rely on."""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import InputError
+from ..types import Showing
+
+
+def clock(seconds: float) -> str:
+    """A time in the lecture as m:ss, or h:mm:ss past the first hour ("12:05", "1:02:05")."""
+    total = max(0, int(math.floor(seconds + 1e-6)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def span(start: float, end: float) -> str:
+    """The time a slide was on screen, e.g. "12:05–13:40"."""
+    return f"{clock(start)}\u2013{clock(end)}"
+
+
+def spoken_text(showing: Showing) -> str:
+    """What was said during a showing: its text, or its cues joined when the text was left empty."""
+    text = showing.text.strip() if showing.text else ""
+    if not text and showing.cues:
+        text = " ".join(c.text.strip() for c in showing.cues if c.text.strip())
+    # Captions carry line breaks from the subtitle file; in a handout they are one paragraph.
+    return " ".join(text.split())
+
+
+def first_words(text: str, count: int = 20) -> str:
+    """The first `count` words of a text, with an ellipsis when there were more."""
+    words = text.split()
+    return " ".join(words[:count]) + ("\u2026" if len(words) > count else "")
+
+
+def check_showings(showings: list[Showing]) -> None:
+    """Refuse a list a handout cannot be made from: empty, or a revisit pointing nowhere sensible."""
+    if not showings:
+        raise InputError("there are no slides to put in the handout (the list of showings is empty); "
+                         "the slides stage must find at least one slide in the video")
+    for i, s in enumerate(showings):
+        if s.repeat_of is None:
+            continue
+        if isinstance(s.repeat_of, bool) or not isinstance(s.repeat_of, int) or not 0 <= s.repeat_of < i:
+            raise InputError(f"showing {i}: repeat_of={s.repeat_of!r} must be the index of an earlier showing "
+                             f"(0 to {i - 1})", index=i, field="repeat_of")
+
+
+def slide_numbers(showings: list[Showing]) -> list[int]:
+    """The number each showing is known by: new slides count up from 1, a revisit takes its original's number."""
+    check_showings(showings)
+    numbers: list[int] = []
+    next_number = 1
+    for s in showings:
+        if s.repeat_of is None:
+            numbers.append(next_number)
+            next_number += 1
+        else:
+            numbers.append(numbers[s.repeat_of])
+    return numbers
+
+
+def label_parts(number: int, showing: Showing) -> list[str]:
+    """The heading of a slide on the page, in the pieces it may be broken into when space is short."""
+    when = span(showing.start, showing.end)
+    if showing.repeat_of is not None:
+        return [when, f"(again: slide {number})"]
+    return [f"Slide {number}", when]
+
+
+def label(number: int, showing: Showing) -> str:
+    """The heading of a slide on one line: "Slide 3 · 12:05–13:40" or "25:10–26:00 (again: slide 3)"."""
+    parts = label_parts(number, showing)
+    return (" " if showing.repeat_of is not None else " \u00b7 ").join(parts)
+
+
+def bookmark(number: int, showing: Showing) -> str:
+    """The outline entry of a showing, e.g. "Slide 3 — 12:05" or "Slide 3 (again) — 25:10"."""
+    again = " (again)" if showing.repeat_of is not None else ""
+    return f"Slide {number}{again} \u2014 {clock(showing.start)}"
+
+
+def alt_text(number: int, showing: Showing) -> str:
+    """A description of a slide image for screen readers: which slide, when, and the first words said."""
+    said = spoken_text(showing)
+    base = f"Slide {number}, shown {span(showing.start, showing.end)}"
+    if showing.repeat_of is not None:
+        base += " (shown again)"
+    return f"{base}: {first_words(said)}" if said else f"{base}; nothing was said."
