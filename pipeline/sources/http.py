@@ -1,0 +1,364 @@
+"""HTTP downloads to disk: streamed, size-limited, retried on transient faults, resumed with Range requests.
+
+Redirects are followed by hand so the SSRF guard sees every hop. Transient faults (5xx, 408, 429, resets,
+timeouts) are retried with exponential backoff and jitter, honouring Retry-After; an attempt that received
+bytes does not count against the retry budget, so a slow link that keeps dropping still finishes.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
+
+from ..errors import InputError, SourceNotFound, SourceUnavailable
+from ..media import Looks, not_a_video, sniff
+from ..settings import Settings
+from ..types import CancelCheck
+from .files import PartFile
+from .netguard import UrlGuard, display_url
+
+
+@dataclass
+class RetryPolicy:
+    """Backoff between attempts; module-level so tests can shorten it."""
+
+    initial: float = 1.0
+    maximum: float = 30.0
+    jitter: float = 1.0
+    retry_after_cap: float = 120.0   # a server asking for a longer pause is treated as down
+    max_redirects: int = 10
+    max_attempts_with_progress: int = 50
+
+
+POLICY = RetryPolicy()
+HLS_CONTENT_TYPES = ("application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl")
+PLAYLIST_MAX_BYTES = 16 * 1024 * 1024
+USER_AGENT = "Handouts/0.1 (lecture handout maker)"
+
+
+class _Transient(Exception):
+    """A fault worth another attempt; `retry_after` is the server's requested pause, if any."""
+
+    def __init__(self, detail: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass
+class Download:
+    """What a download produced: the final URL after redirects, the server's name for the file, or a playlist."""
+
+    url: str
+    filename: str
+    content_type: str
+    playlist: str | None = None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _filename(response: httpx.Response) -> str:
+    disposition = response.headers.get("content-disposition", "")
+    for part in disposition.split(";"):
+        key, _, val = part.strip().partition("=")
+        if key.lower() == "filename*" and "''" in val:
+            return unquote(val.split("''", 1)[1]).strip('"') or "video"
+        if key.lower() == "filename" and val:
+            return val.strip('"') or "video"
+    return unquote(urlsplit(str(response.url)).path.rsplit("/", 1)[-1]) or "video"
+
+
+def _content_range_start(value: str | None) -> tuple[int | None, int | None]:
+    """(first byte, total size) from 'bytes 100-199/1000'; None where absent or '*'."""
+    if not value or not value.startswith("bytes "):
+        return None, None
+    span, _, total = value[6:].partition("/")
+    first = span.split("-", 1)[0]
+    return (int(first) if first.isdigit() else None), (int(total) if total.isdigit() else None)
+
+
+class HttpSession:
+    """One fetch's HTTP edge: a client, the guard, the limits and the retry budget, shared by all its requests."""
+
+    def __init__(self, settings: Settings, client: httpx.Client, source: str, cancel_check: CancelCheck) -> None:
+        self.settings = settings
+        self.client = client
+        self.source = source
+        self.cancel_check = cancel_check
+        self.guard = UrlGuard(settings.allow_private_urls)
+        self.timeout = httpx.Timeout(settings.http_timeout)
+        self.total_bytes = 0   # across every request of this fetch, against max_download_bytes
+
+    # --- requests -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _open(self, url: str, headers: dict[str, str], what: str) -> Iterator[httpx.Response]:
+        """A streamed GET that follows redirects through the guard and maps final statuses to errors."""
+        for _ in range(POLICY.max_redirects + 1):
+            self.guard.check(url, self.source)
+            request = self.client.build_request("GET", url, headers={"Accept-Encoding": "identity",
+                                                                     "User-Agent": USER_AGENT, **headers},
+                                                timeout=self.timeout)
+            try:
+                response = self.client.send(request, stream=True, follow_redirects=False)
+            except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as e:
+                raise InputError(f"{what} cannot be fetched: {e}; give an http(s) link", source=self.source) from None
+            except httpx.TransportError as e:
+                raise _Transient(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from None
+            if response.is_redirect and "location" in response.headers:
+                response.close()
+                url = urljoin(str(response.url), response.headers["location"])
+                continue
+            try:
+                self._check_status(response, what)
+                yield response
+            finally:
+                response.close()
+            return
+        raise SourceUnavailable(display_url(url), f"{what} redirects more than {POLICY.max_redirects} times; "
+                                "check the link in a browser", retryable=False)
+
+    def _check_status(self, response: httpx.Response, what: str) -> None:
+        code = response.status_code
+        if code < 300 or code == 416:
+            return
+        url = display_url(str(response.url))
+        if code in (404, 410):
+            raise SourceNotFound(self.source, f"{what} answered {code} (not found): the file is not there, maybe "
+                                 "moved or deleted; check the link")
+        if code in (401, 403):
+            raise SourceUnavailable(url, f"{what} answered {code}: the link needs sign-in or has expired; share a "
+                                    "public or freshly made link, or download the video and upload the file",
+                                    status=code, retryable=False)
+        if code in (408, 425, 429) or code >= 500:
+            pause = _retry_after(response.headers.get("retry-after"))
+            if pause is not None and pause > POLICY.retry_after_cap:
+                raise SourceUnavailable(url, f"{what} is busy ({code}) and asks to wait {pause:.0f} s; try again "
+                                        "later", status=code, retryable=True)
+            raise _Transient(f"answered {code} {response.reason_phrase}", status=code, retry_after=pause)
+        raise SourceUnavailable(url, f"{what} answered {code} {response.reason_phrase}; check the link",
+                                status=code, retryable=False)
+
+    # --- retries --------------------------------------------------------------------------------------------
+
+    def _retrying(self, made_progress: Callable[[], bool]) -> Retrying:
+        budget = {"failures": 0, "attempts": 0}
+        backoff = wait_exponential_jitter(initial=POLICY.initial, max=POLICY.maximum, jitter=POLICY.jitter)
+
+        def stop(state: RetryCallState) -> bool:
+            budget["attempts"] += 1
+            if not made_progress():
+                budget["failures"] += 1
+            return (budget["failures"] > self.settings.http_retries
+                    or budget["attempts"] >= POLICY.max_attempts_with_progress)
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Transient) and exc.retry_after is not None:
+                return exc.retry_after
+            return backoff(state)
+
+        def sleep(seconds: float) -> None:
+            # Sleep in slices so that a cancelled job stops waiting promptly.
+            end = time.monotonic() + seconds
+            while (left := end - time.monotonic()) > 0:
+                self.cancel_check()
+                time.sleep(min(left, 0.2))
+
+        return Retrying(stop=stop, wait=wait, sleep=sleep, retry=retry_if_exception_type(_Transient), reraise=True)
+
+    def _give_up(self, url: str, what: str, exc: _Transient) -> SourceUnavailable:
+        tries = self.settings.http_retries + 1
+        return SourceUnavailable(display_url(url), f"{what} failed {tries} times (last: {exc.detail}); the server "
+                                 "may be down or overloaded; try again later", status=exc.status, retryable=True)
+
+    # --- bodies ---------------------------------------------------------------------------------------------
+
+    def _count(self, n: int, expected_total: int | None = None) -> None:
+        limit = self.settings.max_download_bytes
+        if self.total_bytes + n > limit or (expected_total is not None and expected_total > limit):
+            size = expected_total if expected_total is not None and expected_total > limit else self.total_bytes + n
+            raise InputError(f"{self.source} is larger than the download limit ({size:,} bytes > {limit:,} bytes); "
+                             "an operator can raise HANDOUTS_MAX_DOWNLOAD_BYTES", source=self.source, limit=limit)
+        self.total_bytes += n
+
+    def get_text(self, url: str, what: str) -> str:
+        """A small text body (a playlist), retried like everything else."""
+        try:
+            for attempt in self._retrying(lambda: False):
+                with attempt, self._open(url, {}, what) as response:
+                    return self._read_small(response, what).decode("utf-8", "replace")
+        except _Transient as e:
+            raise self._give_up(url, what, e) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _read_small(self, response: httpx.Response, what: str) -> bytes:
+        body = bytearray()
+        try:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > PLAYLIST_MAX_BYTES:
+                    raise InputError(f"{what} is over {PLAYLIST_MAX_BYTES // 2**20} MB, too big for a playlist",
+                                     source=self.source)
+        except httpx.TransportError as e:
+            raise _Transient(f"cut off while reading ({type(e).__name__})") from None
+        return bytes(body)
+
+    def download(self, url: str, part: PartFile, what: str, *, resume: bool = True, sniff_head: bool = False,
+                 byterange: tuple[int, int] | None = None,
+                 on_bytes: Callable[[int, int | None], None] | None = None) -> Download:
+        """Stream `url` into `part`; with `sniff_head`, refuse web pages and return playlists unread to disk.
+
+        `byterange` is (length, offset) of a sub-range; `on_bytes(done, total)` reports progress.
+        """
+        start = part.size          # where this body begins in the part file (segments append)
+        state = {"validator": None, "ranges": False, "total": None, "progress": False}
+
+        def received() -> int:
+            return part.size - start
+
+        def progressed() -> bool:
+            made, state["progress"] = state["progress"], False
+            return made
+
+        try:
+            for attempt in self._retrying(progressed):
+                with attempt:
+                    return self._attempt(url, part, what, start, state, received, resume, sniff_head, byterange,
+                                         on_bytes)
+        except _Transient as e:
+            raise self._give_up(url, what, e) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _attempt(self, url, part, what, start, state, received, resume, sniff_head, byterange, on_bytes) -> Download:
+        headers: dict[str, str] = {}
+        have = received()
+        resuming = have > 0 and resume and state["ranges"]
+        if have > 0 and not resuming:
+            self.total_bytes -= have
+            part.rollback(start)
+            have = 0
+        first = (byterange[1] if byterange else 0) + have
+        if byterange:
+            headers["Range"] = f"bytes={first}-{byterange[1] + byterange[0] - 1}"
+        elif resuming:
+            headers["Range"] = f"bytes={first}-"
+            if state["validator"]:
+                headers["If-Range"] = state["validator"]
+        with self._open(url, headers, what) as response:
+            if response.status_code == 416:
+                # The server no longer accepts our range: start the body again without one.
+                state["ranges"] = False
+                raise _Transient("the server refused to resume (416)", status=416)
+            skip = 0
+            if response.status_code == 206:
+                got, total = _content_range_start(response.headers.get("content-range"))
+                if got != first:
+                    state["ranges"] = False
+                    raise _Transient(f"the server resumed at byte {got}, not {first}", status=206)
+                length = int(response.headers.get("content-length", -1))
+                expected = (total if not byterange else byterange[0]) if total or byterange else None
+                if expected is None and length >= 0:
+                    expected = have + length
+            else:
+                if have:
+                    # A full answer to a Range request: the file changed or ranges are unsupported.
+                    self.total_bytes -= have
+                    part.rollback(start)
+                    have = 0
+                length = int(response.headers.get("content-length", -1))
+                expected = length if length >= 0 else None
+                if byterange:
+                    skip, expected = byterange[1], byterange[0]
+                if not byterange:
+                    state["ranges"] = response.headers.get("accept-ranges", "").lower() == "bytes"
+                    etag = response.headers.get("etag", "")
+                    state["validator"] = (etag if etag and not etag.startswith("W/")
+                                          else response.headers.get("last-modified"))
+            state["total"] = expected
+            if expected is not None and not byterange:
+                self._count(0, expected)
+            return self._stream(response, part, what, start, state, skip, expected, sniff_head and have == 0,
+                                on_bytes)
+
+    def _stream(self, response, part, what, start, state, skip, expected, sniff_head, on_bytes) -> Download:
+        ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        info = Download(str(response.url), _filename(response), ctype)
+        head = bytearray()
+        try:
+            chunks = response.iter_bytes(chunk_size=1024 * 1024)
+            for chunk in chunks:
+                self.cancel_check()
+                if skip:
+                    # A server that ignored our byte range: throw away what comes before it.
+                    drop = min(skip, len(chunk))
+                    chunk, skip = chunk[drop:], skip - drop
+                if expected is not None and part.size - start + len(chunk) > expected and response.status_code != 206:
+                    chunk = chunk[:max(0, expected - (part.size - start))]
+                if sniff_head:
+                    head += chunk
+                    if len(head) < 1024:
+                        continue
+                    sniff_head = False
+                    playlist = self._playlist_or_refuse(bytes(head), info, response, what)
+                    if playlist is not None:
+                        return playlist
+                    chunk, head = bytes(head), bytearray()
+                if chunk:
+                    self._count(len(chunk))
+                    part.write(chunk)
+                    state["progress"] = True
+                    if on_bytes:
+                        on_bytes(part.size - start, expected)
+                if expected is not None and part.size - start >= expected and response.status_code != 206:
+                    break
+        except httpx.TransportError as e:
+            raise _Transient(f"the connection broke after {part.size - start:,} bytes ({type(e).__name__})") from None
+        if sniff_head:
+            playlist = self._playlist_or_refuse(bytes(head), info, response, what)
+            if playlist is not None:
+                return playlist
+            if head:
+                self._count(len(head))
+                part.write(bytes(head))
+        if expected is not None and part.size - start < expected:
+            state["progress"] = True
+            raise _Transient(f"the body ended after {part.size - start:,} of {expected:,} bytes")
+        return info
+
+    def _playlist_or_refuse(self, head: bytes, info: Download, response: httpx.Response, what: str) -> Download | None:
+        """Decide from the first bytes: a playlist (read it whole), a web page (refuse), or a video (go on)."""
+        looks = sniff(head)
+        hls_hint = info.content_type in HLS_CONTENT_TYPES or urlsplit(info.url).path.lower().endswith(".m3u8")
+        if (looks.kind == "playlist" and head.lstrip(b"\xef\xbb\xbf \r\n\t").upper().startswith(b"#EXTM3U")) or (
+                hls_hint and looks.kind in ("playlist", "text", "unknown")):
+            rest = self._read_small(response, what)
+            text = (head + rest).decode("utf-8", "replace")
+            return Download(info.url, info.filename, info.content_type, playlist=text)
+        if looks.kind == "text" and info.content_type == "text/html":
+            looks = Looks("web", "a web page (HTML)", sniff(b"<html>").advice)
+        if looks.kind not in ("video", "unknown"):
+            raise not_a_video(self.source, looks)
+        return None
