@@ -70,7 +70,7 @@ def iter_pcm(video: Path, *, chunk_seconds: float = 1.0, start: float = 0.0) -> 
         for frame in frames():
             if t0 is None and frame is not None:
                 t0 = max(0.0, float(frame.time or 0.0))
-                skip = int((start - t0) * SAMPLE_RATE) if start > t0 else 0   # a seek lands before `start`
+                skip = round((start - t0) * SAMPLE_RATE) if start > t0 else 0   # a seek lands before `start`
                 t0 = max(t0, start)
             for out in resampler.resample(frame):
                 pcm = out.to_ndarray().reshape(-1)

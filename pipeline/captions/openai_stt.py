@@ -91,8 +91,9 @@ def _quiet_cut(samples: np.ndarray, search: int) -> int:
 
 def audio_chunks(video: Path, *, chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -> Iterator[AudioChunk]:
     """The audio track as MP3 chunks of about `chunk_seconds`, cut at quiet points; nothing if there is no audio."""
-    # The limit bounds a chunk's length whatever the caller asks, with room for MP3 framing.
-    chunk_seconds = min(chunk_seconds, MAX_UPLOAD_BYTES * 0.8 / (MP3_BITRATE / 8))
+    # The upload limit bounds a chunk's length whatever the caller asks, with room for MP3 framing and for
+    # the last chunk, which may run `search` past the target rather than leave a sliver of its own.
+    chunk_seconds = min(chunk_seconds, MAX_UPLOAD_BYTES * 0.6 / (MP3_BITRATE / 8))
     target = int(chunk_seconds * SAMPLE_RATE)
     search = int(min(QUIET_SEARCH_SECONDS, chunk_seconds / 4) * SAMPLE_RATE)
     held: list[np.ndarray] = []
@@ -104,7 +105,7 @@ def audio_chunks(video: Path, *, chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -
             start = pcm.start
         held.append(pcm.samples)
         held_n += len(pcm.samples)
-        while held_n >= target:
+        while held_n >= target + search:
             joined = np.concatenate(held)
             cut = _quiet_cut(joined[:target], search)
             head, rest = joined[:cut], joined[cut:]
@@ -165,7 +166,7 @@ def _wait(state: RetryCallState) -> float:
     return random.uniform(0, min(MAX_WAIT_SECONDS, 2.0 ** state.attempt_number))
 
 
-def _fail(exc: BaseException, url: str) -> Exception:
+def _fail(exc: BaseException, url: str, attempts: int) -> Exception:
     """The domain error for an OpenAI failure that retrying did not (or cannot) fix."""
     import openai
     status = _status(exc)
@@ -178,7 +179,7 @@ def _fail(exc: BaseException, url: str) -> Exception:
                            "or use another key, or unset it to use offline recognition", retryable=False)
     if _is_transient(exc):
         what = f"answered {status}" if status else f"could not be reached ({type(exc).__name__})"
-        return SourceUnavailable(url, f"OpenAI speech-to-text {what} after {MAX_ATTEMPTS} tries; try again later",
+        return SourceUnavailable(url, f"OpenAI speech-to-text {what} after {attempts} tries; try again later",
                                  status=status, retryable=True)
     return StageFailed(STAGE, f"OpenAI speech-to-text rejected the request ({status}): "
                        f"{getattr(exc, 'message', exc)}", retryable=False)
@@ -197,7 +198,7 @@ def transcribe_chunk(client, chunk: AudioChunk, *, model: str, language: str | N
                           file=(chunk.filename, chunk.data, "audio/mpeg"), response_format="verbose_json",
                           timestamp_granularities=["segment"], **kwargs)
     except openai.OpenAIError as e:
-        raise _fail(e, url) from e
+        raise _fail(e, url, max_attempts) from e
     cues = []
     for seg in getattr(result, "segments", None) or []:
         text = " ".join(str(seg.text).split())

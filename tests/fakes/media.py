@@ -121,7 +121,7 @@ def make_clip_with_subtitles(path: Path, cues: Sequence[tuple[float, float, str]
         out.start_encoding()
         _encode_solid_frames(out, vs, int(round(seconds * fps)), fps, (200, 200, 200))
         tb = ss.time_base
-        for i, (start, end, text) in enumerate(cues):
+        for i, (start, end, text) in enumerate(sorted(cues)):   # a muxer takes packets in time order only
             pts, dur = int(round(start / tb)), int(round((end - start) / tb))
             sub = av.subtitles.subtitle.SubtitleSet.create(f"{i},0,Default,,0,0,0,,{text}".encode(), 0, dur, pts)
             packet = ss.codec_context.encode_subtitle(sub)
