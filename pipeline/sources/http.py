@@ -8,6 +8,7 @@ bytes does not count against the retry budget, so a slow link that keeps droppin
 from __future__ import annotations
 
 import email.utils
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from ..errors import InputError, SourceNotFound, SourceUnavailable
 from ..media import Looks, not_a_video, sniff
@@ -165,7 +166,6 @@ class HttpSession:
 
     def _retrying(self, made_progress: Callable[[], bool]) -> Retrying:
         budget = {"failures": 0, "attempts": 0}
-        backoff = wait_exponential_jitter(initial=POLICY.initial, max=POLICY.maximum, jitter=POLICY.jitter)
 
         def stop(state: RetryCallState) -> bool:
             budget["attempts"] += 1
@@ -178,7 +178,9 @@ class HttpSession:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Transient) and exc.retry_after is not None:
                 return exc.retry_after
-            return backoff(state)
+            # Exponential backoff with full jitter on top, so many workers do not retry in step.
+            step = POLICY.initial * 2 ** (state.attempt_number - 1)
+            return min(POLICY.maximum, step) + random.uniform(0, POLICY.jitter)
 
         def sleep(seconds: float) -> None:
             # Sleep in slices so that a cancelled job stops waiting promptly.
@@ -209,15 +211,15 @@ class HttpSession:
         try:
             for attempt in self._retrying(lambda: False):
                 with attempt, self._open(url, {}, what) as response:
-                    return self._read_small(response, what).decode("utf-8", "replace")
+                    return self._read_small(response.iter_bytes(), what).decode("utf-8", "replace")
         except _Transient as e:
             raise self._give_up(url, what, e) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    def _read_small(self, response: httpx.Response, what: str) -> bytes:
-        body = bytearray()
+    def _read_small(self, chunks: Iterator[bytes], what: str, body: bytes = b"") -> bytes:
+        body = bytearray(body)
         try:
-            for chunk in response.iter_bytes():
+            for chunk in chunks:
                 body += chunk
                 if len(body) > PLAYLIST_MAX_BYTES:
                     raise InputError(f"{what} is over {PLAYLIST_MAX_BYTES // 2**20} MB, too big for a playlist",
@@ -308,7 +310,8 @@ class HttpSession:
         info = Download(str(response.url), _filename(response), ctype)
         head = bytearray()
         try:
-            chunks = response.iter_bytes(chunk_size=1024 * 1024)
+            # No chunk_size: re-chunking would hold back bytes that then die with a broken connection.
+            chunks = response.iter_bytes()
             for chunk in chunks:
                 self.cancel_check()
                 if skip:
@@ -322,9 +325,9 @@ class HttpSession:
                     if len(head) < 1024:
                         continue
                     sniff_head = False
-                    playlist = self._playlist_or_refuse(bytes(head), info, response, what)
-                    if playlist is not None:
-                        return playlist
+                    if self._is_playlist(bytes(head), info):
+                        info.playlist = self._read_small(chunks, what, bytes(head)).decode("utf-8", "replace")
+                        return info
                     chunk, head = bytes(head), bytearray()
                 if chunk:
                     self._count(len(chunk))
@@ -337,9 +340,9 @@ class HttpSession:
         except httpx.TransportError as e:
             raise _Transient(f"the connection broke after {part.size - start:,} bytes ({type(e).__name__})") from None
         if sniff_head:
-            playlist = self._playlist_or_refuse(bytes(head), info, response, what)
-            if playlist is not None:
-                return playlist
+            if self._is_playlist(bytes(head), info):
+                info.playlist = bytes(head).decode("utf-8", "replace")
+                return info
             if head:
                 self._count(len(head))
                 part.write(bytes(head))
@@ -348,17 +351,16 @@ class HttpSession:
             raise _Transient(f"the body ended after {part.size - start:,} of {expected:,} bytes")
         return info
 
-    def _playlist_or_refuse(self, head: bytes, info: Download, response: httpx.Response, what: str) -> Download | None:
-        """Decide from the first bytes: a playlist (read it whole), a web page (refuse), or a video (go on)."""
+    def _is_playlist(self, head: bytes, info: Download) -> bool:
+        """Decide from the first bytes: a playlist (True), a video (False), or something to refuse (raises)."""
         looks = sniff(head)
         hls_hint = info.content_type in HLS_CONTENT_TYPES or urlsplit(info.url).path.lower().endswith(".m3u8")
-        if (looks.kind == "playlist" and head.lstrip(b"\xef\xbb\xbf \r\n\t").upper().startswith(b"#EXTM3U")) or (
-                hls_hint and looks.kind in ("playlist", "text", "unknown")):
-            rest = self._read_small(response, what)
-            text = (head + rest).decode("utf-8", "replace")
-            return Download(info.url, info.filename, info.content_type, playlist=text)
+        if looks.kind == "playlist" and head.lstrip(b"\xef\xbb\xbf \r\n\t").upper().startswith(b"#EXTM3U"):
+            return True
+        if hls_hint and looks.kind in ("playlist", "text", "unknown"):
+            return True
         if looks.kind == "text" and info.content_type == "text/html":
             looks = Looks("web", "a web page (HTML)", sniff(b"<html>").advice)
         if looks.kind not in ("video", "unknown"):
             raise not_a_video(self.source, looks)
-        return None
+        return False

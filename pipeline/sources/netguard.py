@@ -44,7 +44,7 @@ def display_url(url: str) -> str:
 class UrlGuard:
     """Refuses URLs whose host resolves to a non-public address, unless private URLs are allowed."""
 
-    def __init__(self, allow_private: bool, resolve: Resolver = system_resolver) -> None:
+    def __init__(self, allow_private: bool, resolve: Resolver | None = None) -> None:
         self.allow_private = allow_private
         self._resolve = resolve
         self._checked: set[tuple[str, int]] = set()
@@ -62,7 +62,7 @@ class UrlGuard:
         if key in self._checked:
             return
         try:
-            addresses = self._resolve(parts.hostname, port)
+            addresses = (self._resolve or system_resolver)(parts.hostname, port)
         except socket.gaierror as e:
             if e.errno in (socket.EAI_AGAIN,):
                 raise SourceUnavailable(display_url(url), f"the name {parts.hostname} could not be looked up right "

@@ -40,6 +40,7 @@ class Reply:
     ranges: bool = True            # honour Range requests with 206 answers
     cut_after: int | None = None   # close the connection after this many body bytes
     delay: float = 0.0             # seconds to wait before answering
+    send_length: bool = True       # False: no Content-Length, the body ends when the connection closes
 
 
 Route = Callable[[RecordedRequest, int], Reply]
@@ -90,7 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
                 body = body[rng[0]:rng[1] + 1]
         self.send_response(status)
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if reply.send_length:
+            self.send_header("Content-Length", str(len(body)))
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
@@ -160,6 +165,11 @@ class FakeHTTPServer:
             headers: dict[str, str] | None = None, ranges: bool = True) -> None:
         """Static bytes (with Range support unless `ranges=False`)."""
         reply = Reply(status, body, content_type, dict(headers or {}), ranges)
+        self.route(path, lambda req, n: reply)
+
+    def add_unsized(self, path: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        """Bytes without a Content-Length header (the size is known only at the end)."""
+        reply = Reply(200, body, content_type, ranges=False, send_length=False)
         self.route(path, lambda req, n: reply)
 
     def add_status(self, path: str, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:

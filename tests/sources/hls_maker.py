@@ -10,14 +10,19 @@ import numpy as np
 
 
 def make_hls(folder: Path, *, seconds: int = 6, segment_seconds: int = 2, size: tuple[int, int] = (160, 90),
-             fps: int = 10, name: str = "index") -> Path:
-    """Write `<name>.m3u8` and `<name>N.ts` segments (a keyframe starts each segment); returns the playlist path."""
+             fps: int = 10, name: str = "index", fmp4: bool = False) -> Path:
+    """Write `<name>.m3u8` and `<name>N.ts` segments (a keyframe starts each segment); returns the playlist path.
+
+    With `fmp4`, segments are fragmented MP4 (`<name>N.m4s`) after an init section `<name>_init.mp4`.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     playlist = folder / f"{name}.m3u8"
     w, h = size
     sr = 16000
     opts = {"hls_time": str(segment_seconds), "hls_list_size": "0", "hls_playlist_type": "vod",
-            "hls_segment_filename": str(folder / f"{name}%d.ts")}
+            "hls_segment_filename": str(folder / f"{name}%d.{'m4s' if fmp4 else 'ts'}")}
+    if fmp4:
+        opts.update(hls_segment_type="fmp4", hls_fmp4_init_filename=f"{name}_init.mp4")
     with av.open(str(playlist), "w", format="hls", options=opts) as out:
         vs = out.add_stream("libx264", rate=fps)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
