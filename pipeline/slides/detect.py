@@ -1,0 +1,223 @@
+"""Find every distinct slide of a lecture video: keyframe scan, packet-size spikes, targeted decode.
+
+1. scan: demux all packets (time, size, keyframe flag) and decode spaced keyframes into gray thumbnails;
+2. spikes: runs of packets far larger than their neighbours mark where the picture changed;
+3. for each pair of consecutive keyframes whose thumbnails show a new slide (or with two strong spikes
+   between them), decode a short window around each spike, compare before and after, and put the change
+   at the first frame nearer the new slide than the old one (the middle of a fade);
+4. a showing ends at each change; its last picture is its slide's image, matched against earlier slides
+   to recognise returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
+from .compare import Change, compare, distance, volatile_mask
+from .options import SlideOptions
+from .scan import Scan, scan_video, thumbnail
+from .seek import Seeker
+from .spikes import Spike, find_spikes
+
+
+@dataclass
+class _Found:
+    """A confirmed slide change: the new slide starts at frame `idx`; `before` is the old slide's last picture."""
+
+    idx: int
+    before: np.ndarray
+    frame: av.VideoFrame
+
+
+@dataclass
+class _Slide:
+    thumb: np.ndarray
+    image: str
+    first_showing: int
+
+
+def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progress,
+                  cancel_check: CancelCheck = no_cancel, options: SlideOptions | None = None) -> list[Showing]:
+    """Write one PNG per distinct slide into out_dir and return the showings covering the whole video."""
+    opts = options or SlideOptions()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scan = scan_video(Path(video), opts, progress, cancel_check)
+    mask = volatile_mask((scan.thumbs[k] for k in sorted(scan.thumbs)), opts)
+    spikes = find_spikes(scan, opts)
+    finder = _Finder(Path(video), out_dir, scan, mask, spikes, opts, progress, cancel_check)
+    try:
+        return finder.run()
+    finally:
+        finder.seeker.close()
+
+
+class _Finder:
+    PRE = 6      # frames before a spike's first packet: B-frames put the visible change up to 3-4 frames earlier
+    POST = 4
+
+    def __init__(self, video, out_dir, scan: Scan, mask, spikes: list[Spike], opts: SlideOptions,
+                 progress: Progress, cancel_check: CancelCheck) -> None:
+        self.out_dir, self.scan, self.mask, self.spikes, self.opts = out_dir, scan, mask, spikes, opts
+        self.progress, self.cancel_check = progress, cancel_check
+        self.seeker = Seeker(video, scan)
+        keys = np.flatnonzero(scan.key)
+        self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
+        self.showings: list[Showing] = []
+        self.slides: list[_Slide] = []
+        self.start = 0.0
+
+    # -- the walk over keyframe intervals ------------------------------------------------------------
+    def run(self) -> list[Showing]:
+        scan = self.scan
+        thumbs = dict(scan.thumbs)
+        last = scan.count - 1
+        if 0 not in thumbs or last not in thumbs:
+            for idx in sorted({0, last} - set(thumbs)):
+                for i, frame in self.seeker.frames(idx, idx):
+                    thumbs[idx] = thumbnail(frame, self.opts)
+        self.last_frame = None
+        keys = sorted(thumbs)
+        state_idx, state = keys[0], thumbs[keys[0]]
+        si = 0
+        for n, b in enumerate(keys[1:], 1):
+            self.cancel_check()
+            if n % 16 == 0:
+                self.progress(0.6 + 0.38 * b / max(1, last), "locating slide changes")
+            if b <= state_idx:
+                continue
+            while si < len(self.spikes) and self.spikes[si].first <= state_idx:
+                si += 1
+            inside = []
+            while si < len(self.spikes) and self.spikes[si].first <= b:
+                inside.append(self.spikes[si])
+                si += 1
+            kind = compare(state, thumbs[b], self.mask, self.opts).kind
+            strong = sum(1 for s in inside if s.strong)
+            if kind is Change.NEW or strong >= 2:
+                state_idx, state = self._check_spikes(state_idx, state, inside)
+                if b > state_idx and compare(state, thumbs[b], self.mask, self.opts).kind is Change.NEW:
+                    self._fallback(state_idx, state, b, thumbs[b])
+            if b > state_idx:
+                state_idx, state = b, thumbs[b]
+        self._finish()
+        self.progress(1.0, f"{len(self.slides)} slides found")
+        return self.showings
+
+    def _check_spikes(self, state_idx: int, state: np.ndarray, spikes: list[Spike]) -> tuple[int, np.ndarray]:
+        """Decode a window around each spike; record the ones that bring a new slide."""
+        for s in spikes:
+            lo = max(state_idx + 1, s.first - self.PRE)
+            hi = s.last + self.POST
+            window = [(i, f) for i, f in self.seeker.frames(lo, hi)]
+            if len(window) < 2:
+                continue
+            thumbs = [thumbnail(f, self.opts) for _, f in window]
+            if compare(thumbs[0], thumbs[-1], self.mask, self.opts).kind is Change.NEW:
+                at = self._crossing(thumbs)
+                self._change(_Found(window[at][0], thumbs[0], window[0][1]))
+            state_idx, state = window[-1][0], thumbs[-1]
+        return state_idx, state
+
+    def _crossing(self, thumbs: list[np.ndarray]) -> int:
+        """First picture nearer the new slide than the old: the cut itself, or the middle of a fade."""
+        a, b = thumbs[0], thumbs[-1]
+        for k, t in enumerate(thumbs[1:], 1):
+            if distance(t, a, self.mask, self.opts) >= distance(t, b, self.mask, self.opts):
+                return k
+        return len(thumbs) - 1
+
+    def _fallback(self, a: int, before: np.ndarray, b: int, after: np.ndarray) -> None:
+        """A new slide by b with no telling spike: narrow by keyframes, then decode the one interval left."""
+        scan = self.scan
+        lo, lo_thumb = a, before
+        for k in np.flatnonzero(scan.key[a + 1:b]) + a + 1:
+            for _, frame in self.seeker.frames(int(k), int(k)):
+                t = thumbnail(frame, self.opts)
+                if compare(before, t, self.mask, self.opts).kind is Change.NEW:
+                    b, after = int(k), t
+                    break
+                lo, lo_thumb = int(k), t
+            if b == int(k):
+                break
+        gop_start = self.seeker._keyframe_before(lo)
+        if scan.key[b] and b - gop_start < 0.9 * self.regular_gap and not self._spiky(lo, b):
+            # an extra keyframe inside a quiet GOP: the encoder's scene cut, exactly at the change
+            for _, frame in self.seeker.frames(lo, lo):
+                self._change(_Found(b, lo_thumb, frame))
+            return
+        window = [(i, f) for i, f in self.seeker.frames(lo, b)]
+        if len(window) < 2:
+            return
+        thumbs = [thumbnail(f, self.opts) for _, f in window]
+        at = self._crossing(thumbs)
+        # the old slide's last picture is the frame just before the change (builds may have finished late)
+        self._change(_Found(window[at][0], thumbs[at - 1], window[at - 1][1]))
+
+    def _spiky(self, lo: int, hi: int) -> bool:
+        return any(lo < s.first <= hi for s in self.spikes)
+
+    # -- showings and slide images ---------------------------------------------------------------
+    def _change(self, found: _Found) -> None:
+        t = float(self.scan.times[found.idx])
+        if t <= self.start:
+            return
+        self._close(t, found.before, found.frame)
+        self.start = t
+
+    def _finish(self) -> None:
+        last = self.scan.count - 1
+        for _, frame in self.seeker.frames(last, last):
+            self._close(self.scan.duration, thumbnail(frame, self.opts), frame)
+            return
+        # the tail would not decode: end the last showing with the last keyframe's picture
+        k = max(self.scan.thumbs)
+        for _, frame in self.seeker.frames(k, k):
+            self._close(self.scan.duration, self.scan.thumbs[k], frame)
+
+    def _close(self, end: float, thumb: np.ndarray, frame: av.VideoFrame) -> None:
+        """End the showing that began at self.start with this final picture."""
+        if self.showings and self.slides:
+            prev = self.showings[-1]
+            prev_slide = next(s for s in self.slides if s.image == prev.image)
+            if compare(prev_slide.thumb, thumb, self.mask, self.opts).kind is not Change.NEW:
+                # a spurious split: the same slide goes on
+                prev.end = end
+                self._keep_fuller(prev_slide, thumb, frame)
+                return
+        match = self._match(thumb)
+        if match is None:
+            image = f"slide-{len(self.slides) + 1:03d}.png"
+            self._save(frame, image)
+            self.slides.append(_Slide(thumb, image, len(self.showings)))
+            self.showings.append(Showing(self.start, end, image))
+        else:
+            self._keep_fuller(match, thumb, frame)
+            self.showings.append(Showing(self.start, end, match.image, repeat_of=match.first_showing))
+
+    def _match(self, thumb: np.ndarray) -> _Slide | None:
+        best, best_share = None, 1.0
+        for s in self.slides:
+            d = compare(s.thumb, thumb, self.mask, self.opts)
+            if d.kind is Change.NEW:
+                d2 = compare(thumb, s.thumb, self.mask, self.opts)
+                if d2.kind is Change.NEW:
+                    continue
+                d = d2
+            if d.changed < best_share:
+                best, best_share = s, d.changed
+        return best
+
+    def _keep_fuller(self, slide: _Slide, thumb: np.ndarray, frame: av.VideoFrame) -> None:
+        """A later showing with more bullets than the saved image replaces it."""
+        if compare(slide.thumb, thumb, self.mask, self.opts).kind is Change.ADDED:
+            slide.thumb = thumb
+            self._save(frame, slide.image)
+
+    def _save(self, frame: av.VideoFrame, name: str) -> None:
+        frame.to_image().save(self.out_dir / name, compress_level=self.opts.image_compress_level)

@@ -1,0 +1,22 @@
+"""Knobs of the slide finder, with defaults tuned on the synthetic benchmark (benchmarks/slides.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SlideOptions:
+    """Thresholds for the scan, the comparison of two pictures and the targeted decode."""
+
+    thumb_size: tuple[int, int] = (160, 90)   # gray pictures are compared at this size
+    block: int = 10                           # thumbnail pixels per side of a comparison block
+    pixel_delta: int = 20                     # a thumbnail pixel changed when it moves by more than this
+    block_pixels: int = 4                     # a block changed when at least this many of its pixels changed
+    new_fraction: float = 0.06                # share of (unmasked) blocks that must change for a new slide
+    addition_share: float = 0.8               # share of changed pixels going background -> ink that makes a build
+    volatile_share: float = 0.4               # blocks changing between this share of keyframe pairs are masked
+    spike_ratio: float = 6.0                  # packet size / rolling median that marks a content change
+    strong_share: float = 0.2                 # packet size / median keyframe size of a whole-slide change
+    min_scan_gap: float = 1.0                 # decode at most one keyframe per this many seconds in the scan
+    image_compress_level: int = 1             # PNG zlib level: 1 is ~5x faster than the default for screenshots

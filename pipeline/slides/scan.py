@@ -1,0 +1,142 @@
+"""The cheap pass: demux every packet (sizes are free) and decode only keyframes into small gray thumbnails.
+
+Decoding every frame of a 720p H.264 file runs at only ~100x real time on two cores, while demuxing runs at
+thousands and a keyframe alone decodes in a few milliseconds; so one pass records each frame's time, packet
+size and keyframe flag, and sends just the (spaced-out) keyframe packets to the decoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..errors import CorruptMedia, NoVideoStream, NotAVideo, SourceNotFound
+from ..types import CancelCheck, Progress
+from .options import SlideOptions
+
+
+@dataclass
+class Scan:
+    """Per-frame facts in presentation order, plus thumbnails of the scanned keyframes."""
+
+    pts: np.ndarray              # int64, sorted
+    times: np.ndarray            # seconds from the first frame
+    sizes: np.ndarray            # packet bytes
+    key: np.ndarray              # bool, keyframe flag from the container
+    duration: float
+    width: int
+    height: int
+    thumbs: dict[int, np.ndarray] = field(default_factory=dict)   # frame index -> gray thumbnail
+
+    @property
+    def count(self) -> int:
+        return len(self.pts)
+
+    def index_of(self, pts: int) -> int:
+        """Frame index of a presentation timestamp (the nearest one at or before it)."""
+        return max(0, int(np.searchsorted(self.pts, pts, side="right")) - 1)
+
+
+def thumbnail(frame: av.VideoFrame, opts: SlideOptions) -> np.ndarray:
+    """A small gray picture of a frame (area average of the luma plane) for comparisons."""
+    # numpy block sums over the Y plane: several times faster than a fresh swscale context per frame
+    w, h = opts.thumb_size
+    plane = frame.planes[0]
+    fw, fh = frame.width, frame.height
+    if frame.format.name not in _PLANAR_YUV:
+        return frame.reformat(width=w, height=h, format="gray", interpolation="AREA").to_ndarray()
+    y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:fh, :fw]
+    step = max(1, min(fh // (2 * h), fw // (2 * w)))
+    if step > 1:
+        y = y[::step, ::step]
+    rows = np.linspace(0, y.shape[0], h + 1).astype(np.int64)
+    cols = np.linspace(0, y.shape[1], w + 1).astype(np.int64)
+    sums = np.add.reduceat(np.add.reduceat(y, rows[:-1], axis=0, dtype=np.uint32), cols[:-1], axis=1)
+    counts = np.outer(np.diff(rows), np.diff(cols))
+    return (sums // counts).astype(np.uint8)
+
+
+_PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21"}
+
+
+def open_video(video: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    """Open a file and its first video stream, mapping failures onto the domain errors."""
+    if not Path(video).exists():
+        raise SourceNotFound(str(video), f"{video} does not exist; check the path of the recording")
+    try:
+        container = av.open(str(video))
+    except av.error.InvalidDataError as e:
+        raise NotAVideo(str(video), f"{video} is not a media file FFmpeg can read ({e.strerror}); "
+                        "upload the lecture as MP4, MOV, MKV or WebM") from None
+    except av.error.FFmpegError as e:
+        raise CorruptMedia(str(video), f"{video} could not be opened ({e}); re-export or re-download it") from None
+    if not container.streams.video:
+        container.close()
+        raise NoVideoStream(str(video))
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    return container, stream
+
+
+def scan_video(video: Path, opts: SlideOptions, progress: Progress, cancel_check: CancelCheck) -> Scan:
+    """Demux the whole video stream and decode spaced keyframes into thumbnails."""
+    container, stream = open_video(video)
+    try:
+        return _scan(video, container, stream, opts, progress, cancel_check)
+    finally:
+        container.close()
+
+
+def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
+    tb = float(stream.time_base)
+    total = float(container.duration or 0) / 1e6 or float((stream.duration or 0) * tb) or 0.0
+    pts_l, size_l, key_l = [], [], []
+    thumbs_by_pts: dict[int, np.ndarray] = {}
+    last_scanned = None
+    decode_errors = 0
+    cc = stream.codec_context
+    gap = int(opts.min_scan_gap / tb) if tb else 0
+    try:
+        for n, packet in enumerate(container.demux(stream)):
+            ts = packet.pts if packet.pts is not None else packet.dts
+            if ts is None or packet.size == 0:
+                continue
+            pts_l.append(ts)
+            size_l.append(packet.size)
+            key_l.append(bool(packet.is_keyframe))
+            if packet.is_keyframe and (last_scanned is None or ts - last_scanned >= gap):
+                last_scanned = ts
+                try:
+                    for frame in cc.decode(packet):
+                        thumbs_by_pts[frame.pts] = thumbnail(frame, opts)
+                except av.error.InvalidDataError:
+                    decode_errors += 1
+            if n % 2000 == 0:
+                cancel_check()
+                if total > 0:
+                    progress(min(0.6, 0.6 * ts * tb / total), "scanning keyframes")
+        for frame in cc.decode(None):
+            thumbs_by_pts[frame.pts] = thumbnail(frame, opts)
+    except av.error.InvalidDataError as e:
+        if not pts_l:
+            raise CorruptMedia(str(video), f"{video}: the video stream cannot be read ({e.strerror}); "
+                               "the file is damaged or truncated: download or export it again") from None
+    if not pts_l or not thumbs_by_pts:
+        raise CorruptMedia(str(video), f"{video}: no picture in the video stream could be decoded "
+                           f"({decode_errors} bad keyframes); the file is damaged: export it again")
+    order = np.argsort(np.asarray(pts_l, dtype=np.int64), kind="stable")
+    pts = np.asarray(pts_l, dtype=np.int64)[order]
+    sizes = np.asarray(size_l, dtype=np.int64)[order]
+    key = np.asarray(key_l, dtype=bool)[order]
+    times = (pts - pts[0]) * tb
+    step = float(np.median(np.diff(times))) if len(times) > 1 else (1 / float(stream.average_rate or 25))
+    scan = Scan(pts, times, sizes, key, float(times[-1] + step), stream.codec_context.width,
+                stream.codec_context.height)
+    for p, thumb in thumbs_by_pts.items():
+        if p is not None:
+            scan.thumbs[scan.index_of(p)] = thumb
+    progress(0.6, "keyframes scanned")
+    return scan
