@@ -231,125 +231,20 @@ class HttpSession:
     def download(self, url: str, part: PartFile, what: str, *, resume: bool = True, sniff_head: bool = False,
                  byterange: tuple[int, int] | None = None,
                  on_bytes: Callable[[int, int | None], None] | None = None) -> Download:
-        """Stream `url` into `part`; with `sniff_head`, refuse web pages and return playlists unread to disk.
+        """Stream `url` onto the end of `part`; with `sniff_head`, refuse web pages and return playlists in memory.
 
-        `byterange` is (length, offset) of a sub-range; `on_bytes(done, total)` reports progress.
+        `byterange` is (length, offset) of a sub-range; `on_bytes(done, total)` reports progress; `resume`
+        continues a broken body with a Range request instead of starting it again.
         """
-        start = part.size          # where this body begins in the part file (segments append)
-        state = {"validator": None, "ranges": False, "total": None, "progress": False}
-
-        def received() -> int:
-            return part.size - start
-
-        def progressed() -> bool:
-            made, state["progress"] = state["progress"], False
-            return made
-
+        body = _Body(self, url, part, what, resume=resume, sniff_head=sniff_head, byterange=byterange,
+                     on_bytes=on_bytes)
         try:
-            for attempt in self._retrying(progressed):
+            for attempt in self._retrying(body.progressed):
                 with attempt:
-                    return self._attempt(url, part, what, start, state, received, resume, sniff_head, byterange,
-                                         on_bytes)
+                    return body.attempt()
         except _Transient as e:
             raise self._give_up(url, what, e) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
-
-    def _attempt(self, url, part, what, start, state, received, resume, sniff_head, byterange, on_bytes) -> Download:
-        headers: dict[str, str] = {}
-        have = received()
-        resuming = have > 0 and resume and state["ranges"]
-        if have > 0 and not resuming:
-            self.total_bytes -= have
-            part.rollback(start)
-            have = 0
-        first = (byterange[1] if byterange else 0) + have
-        if byterange:
-            headers["Range"] = f"bytes={first}-{byterange[1] + byterange[0] - 1}"
-        elif resuming:
-            headers["Range"] = f"bytes={first}-"
-            if state["validator"]:
-                headers["If-Range"] = state["validator"]
-        with self._open(url, headers, what) as response:
-            if response.status_code == 416:
-                # The server no longer accepts our range: start the body again without one.
-                state["ranges"] = False
-                raise _Transient("the server refused to resume (416)", status=416)
-            skip = 0
-            if response.status_code == 206:
-                got, total = _content_range_start(response.headers.get("content-range"))
-                if got != first:
-                    state["ranges"] = False
-                    raise _Transient(f"the server resumed at byte {got}, not {first}", status=206)
-                length = int(response.headers.get("content-length", -1))
-                expected = (total if not byterange else byterange[0]) if total or byterange else None
-                if expected is None and length >= 0:
-                    expected = have + length
-            else:
-                if have:
-                    # A full answer to a Range request: the file changed or ranges are unsupported.
-                    self.total_bytes -= have
-                    part.rollback(start)
-                    have = 0
-                length = int(response.headers.get("content-length", -1))
-                expected = length if length >= 0 else None
-                if byterange:
-                    skip, expected = byterange[1], byterange[0]
-                if not byterange:
-                    state["ranges"] = response.headers.get("accept-ranges", "").lower() == "bytes"
-                    etag = response.headers.get("etag", "")
-                    state["validator"] = (etag if etag and not etag.startswith("W/")
-                                          else response.headers.get("last-modified"))
-            state["total"] = expected
-            if expected is not None and not byterange:
-                self._count(0, expected)
-            return self._stream(response, part, what, start, state, skip, expected, sniff_head and have == 0,
-                                on_bytes)
-
-    def _stream(self, response, part, what, start, state, skip, expected, sniff_head, on_bytes) -> Download:
-        ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        info = Download(str(response.url), _filename(response), ctype)
-        head = bytearray()
-        try:
-            # No chunk_size: re-chunking would hold back bytes that then die with a broken connection.
-            chunks = response.iter_bytes()
-            for chunk in chunks:
-                self.cancel_check()
-                if skip:
-                    # A server that ignored our byte range: throw away what comes before it.
-                    drop = min(skip, len(chunk))
-                    chunk, skip = chunk[drop:], skip - drop
-                if expected is not None and part.size - start + len(chunk) > expected and response.status_code != 206:
-                    chunk = chunk[:max(0, expected - (part.size - start))]
-                if sniff_head:
-                    head += chunk
-                    if len(head) < 1024:
-                        continue
-                    sniff_head = False
-                    if self._is_playlist(bytes(head), info):
-                        info.playlist = self._read_small(chunks, what, bytes(head)).decode("utf-8", "replace")
-                        return info
-                    chunk, head = bytes(head), bytearray()
-                if chunk:
-                    self._count(len(chunk))
-                    part.write(chunk)
-                    state["progress"] = True
-                    if on_bytes:
-                        on_bytes(part.size - start, expected)
-                if expected is not None and part.size - start >= expected and response.status_code != 206:
-                    break
-        except httpx.TransportError as e:
-            raise _Transient(f"the connection broke after {part.size - start:,} bytes ({type(e).__name__})") from None
-        if sniff_head:
-            if self._is_playlist(bytes(head), info):
-                info.playlist = bytes(head).decode("utf-8", "replace")
-                return info
-            if head:
-                self._count(len(head))
-                part.write(bytes(head))
-        if expected is not None and part.size - start < expected:
-            state["progress"] = True
-            raise _Transient(f"the body ended after {part.size - start:,} of {expected:,} bytes")
-        return info
 
     def _is_playlist(self, head: bytes, info: Download) -> bool:
         """Decide from the first bytes: a playlist (True), a video (False), or something to refuse (raises)."""
@@ -364,3 +259,124 @@ class HttpSession:
         if looks.kind not in ("video", "unknown"):
             raise not_a_video(self.source, looks)
         return False
+
+
+class _Body:
+    """One body being written to a part file across attempts: where it starts, how to resume it, how big it is."""
+
+    def __init__(self, session: HttpSession, url: str, part: PartFile, what: str, *, resume: bool,
+                 sniff_head: bool, byterange: tuple[int, int] | None,
+                 on_bytes: Callable[[int, int | None], None] | None) -> None:
+        self.s = session
+        self.url, self.part, self.what = url, part, what
+        self.start = part.size          # segments append, so the body begins wherever the file ends now
+        self.resume, self.sniff_head, self.byterange, self.on_bytes = resume, sniff_head, byterange, on_bytes
+        self.ranges_ok = False          # the server said Accept-Ranges: bytes
+        self.validator: str | None = None   # ETag or Last-Modified, so a resumed body is the same file
+        self._progress = False
+
+    @property
+    def received(self) -> int:
+        return self.part.size - self.start
+
+    def progressed(self) -> bool:
+        """Whether the last attempt wrote any bytes (then it does not count against the retry budget)."""
+        made, self._progress = self._progress, False
+        return made
+
+    def _restart(self) -> None:
+        self.s.total_bytes -= self.received
+        self.part.rollback(self.start)
+
+    def _headers(self) -> dict[str, str]:
+        if self.received and not (self.resume and self.ranges_ok):
+            self._restart()
+        first = (self.byterange[1] if self.byterange else 0) + self.received
+        if self.byterange:
+            return {"Range": f"bytes={first}-{self.byterange[1] + self.byterange[0] - 1}"}
+        if self.received:
+            return {"Range": f"bytes={first}-", **({"If-Range": self.validator} if self.validator else {})}
+        return {}
+
+    def attempt(self) -> Download:
+        """One request: continue (or start) the body and stream it to the part file."""
+        headers = self._headers()
+        first = (self.byterange[1] if self.byterange else 0) + self.received
+        with self.s._open(self.url, headers, self.what) as response:
+            skip, expected = self._plan(response, first)
+            if expected is not None and not self.byterange:
+                self.s._count(0, expected)
+            return self._stream(response, skip, expected)
+
+    def _plan(self, response: httpx.Response, first: int) -> tuple[int, int | None]:
+        """(bytes to skip at the start of this answer, expected length of the whole body) from its headers."""
+        length = int(response.headers.get("content-length", -1))
+        if response.status_code == 416:
+            # The server no longer accepts our range: the next attempt starts the body again without one.
+            self.ranges_ok = False
+            raise _Transient("the server refused to resume (416)", status=416)
+        if response.status_code == 206:
+            got, total = _content_range_start(response.headers.get("content-range"))
+            if got != first:
+                self.ranges_ok = False
+                raise _Transient(f"the server resumed at byte {got}, not {first}", status=206)
+            if self.byterange:
+                return 0, self.byterange[0]
+            return 0, total if total is not None else (self.received + length if length >= 0 else None)
+        if self.received:
+            # A full answer to a Range request: the file changed or ranges are unsupported after all.
+            self._restart()
+        if self.byterange:
+            return self.byterange[1], self.byterange[0]
+        self.ranges_ok = response.headers.get("accept-ranges", "").lower() == "bytes"
+        etag = response.headers.get("etag", "")
+        self.validator = etag if etag and not etag.startswith("W/") else response.headers.get("last-modified")
+        return 0, length if length >= 0 else None
+
+    def _stream(self, response: httpx.Response, skip: int, expected: int | None) -> Download:
+        ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        info = Download(str(response.url), _filename(response), ctype)
+        sniffing = self.sniff_head and self.received == 0
+        head = b""
+        try:
+            # No chunk_size: re-chunking would hold back bytes that then die with a broken connection.
+            chunks = response.iter_bytes()
+            for chunk in chunks:
+                self.s.cancel_check()
+                if skip:
+                    # A server that ignored our byte range: throw away what comes before it.
+                    drop = min(skip, len(chunk))
+                    chunk, skip = chunk[drop:], skip - drop
+                if expected is not None:
+                    chunk = chunk[:max(0, expected - self.received - len(head))]
+                if sniffing:
+                    head += chunk
+                    if len(head) < 1024:
+                        continue
+                    sniffing = False
+                    if self.s._is_playlist(head, info):
+                        info.playlist = self.s._read_small(chunks, self.what, head).decode("utf-8", "replace")
+                        return info
+                    chunk, head = head, b""
+                self._write(chunk, expected)
+                if expected is not None and self.received >= expected:
+                    break
+        except httpx.TransportError as e:
+            raise _Transient(f"the connection broke after {self.received:,} bytes ({type(e).__name__})") from None
+        if sniffing:
+            if self.s._is_playlist(head, info):
+                info.playlist = head.decode("utf-8", "replace")
+                return info
+            self._write(head, expected)
+        if expected is not None and self.received < expected:
+            raise _Transient(f"the body ended after {self.received:,} of {expected:,} bytes")
+        return info
+
+    def _write(self, chunk: bytes, expected: int | None) -> None:
+        if not chunk:
+            return
+        self.s._count(len(chunk))
+        self.part.write(chunk)
+        self._progress = True
+        if self.on_bytes:
+            self.on_bytes(self.received, expected)
