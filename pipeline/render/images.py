@@ -20,13 +20,22 @@ MM_PER_INCH = 25.4
 JPEG_QUALITY = 85
 
 
-def _flate_size(img: Image.Image) -> int:
-    """What fpdf2 will store for an RGB image with FlateDecode: zlib over rows each led by a filter byte."""
+def _flate_size_within(img: Image.Image, limit: int) -> int | None:
+    """What fpdf2 would store for an RGB image with FlateDecode (zlib over rows each led by a filter
+    byte), or None as soon as that passes `limit`: noisy frames lose early, and that saves most of the work."""
     w, h = img.size
     raw = img.tobytes()
     row = w * 3
-    padded = b"".join(b"\0" + raw[i:i + row] for i in range(0, len(raw), row))
-    return len(zlib.compress(padded, 6))
+    z = zlib.compressobj(6)
+    size = 0
+    rows_per_chunk = 32
+    for top in range(0, h, rows_per_chunk):
+        chunk = b"".join(b"\0" + raw[i * row:(i + 1) * row] for i in range(top, min(h, top + rows_per_chunk)))
+        size += len(z.compress(chunk))
+        if size > limit:
+            return None
+    size += len(z.flush())
+    return size if size <= limit else None
 
 
 def _on_white(img: Image.Image) -> Image.Image:
@@ -91,9 +100,9 @@ class SlideImages:
             img.thumbnail(self.box_px, Image.Resampling.LANCZOS)
         jpeg = io.BytesIO()
         img.save(jpeg, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-        flate = _flate_size(img)
+        flate = _flate_size_within(img, jpeg.tell())
         # Flat-coloured slides squeeze better losslessly (and stay crisp); photos and video noise favour JPEG.
-        if flate <= jpeg.tell():
+        if flate is not None:
             chosen: object = img
             self.bytes_chosen += flate
         else:
