@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from pipeline.errors import Cancelled, CorruptMedia, InputError, NotAVideo, SourceNotFound, SourceUnavailable
 from pipeline.sources import fetch_source
 from pipeline.sources import netguard
+from pipeline.sources.http import _retry_after
 from tests.fakes.http_server import Reply
 from tests.sources.conftest import leftovers
 
@@ -214,3 +218,25 @@ def test_unknown_host_is_not_found(dest, settings):
     strict = settings.model_copy(update={"allow_private_urls": False})
     with pytest.raises(SourceNotFound, match="does not exist"):
         fetch_source("http://no-such-host.invalid/v.mp4", dest, strict)
+
+
+def test_connection_refused_is_retried_then_reported(dest, settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(SourceUnavailable, match="failed 2 times.*ConnectError.*try again later"):
+        fetch_source(f"http://127.0.0.1:{port}/v.mp4", dest, settings.model_copy(update={"http_retries": 1}))
+    assert leftovers(dest) == []
+
+
+def test_redirect_to_another_scheme_is_refused(http_server, dest, settings):
+    http_server.add_redirect("/go", "ftp://files.example/v.mp4")
+    with pytest.raises(InputError, match="not an http"):
+        fetch_source(http_server.url("/go"), dest, settings)
+
+
+def test_retry_after_accepts_seconds_and_dates():
+    assert _retry_after("7") == 7.0
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= _retry_after(later) <= 30
+    assert _retry_after("soon") is None and _retry_after(None) is None

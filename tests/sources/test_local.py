@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from pipeline.errors import InputError, NotAVideo, NoVideoStream, SourceNotFound
-from pipeline.sources import FetchedSource, fetch_source
+from pipeline.sources import FetchedSource, fetch_source, files
 from pipeline.sources.local import find_sidecar
 from tests.fakes.media import write_srt
 from tests.sources.conftest import leftovers
@@ -95,3 +95,24 @@ def test_local_audio_only(dest, settings, clips):
     with pytest.raises(NoVideoStream):
         fetch_source(str(clips["audio"]), dest, settings)
     assert leftovers(dest) == []
+
+
+def test_copy_is_used_when_links_are_impossible(tmp_path, dest, settings, clips, monkeypatch):
+    # Across filesystems neither a clone nor a hard link works; the bytes are then copied and hashed in one pass.
+    def no_link(src, dst):
+        raise OSError(18, "Invalid cross-device link")
+    monkeypatch.setattr(files.os, "link", no_link)
+    monkeypatch.setattr(files, "_reflink", lambda src, dst: False)
+    got = fetch_source(str(clips["mp4"]), dest, settings)
+    assert got.path.stat().st_ino != clips["mp4"].stat().st_ino
+    assert got.sha256 == hashlib.sha256(clips["mp4"].read_bytes()).hexdigest()
+    assert leftovers(dest) == ["source.mp4"]
+
+
+def test_same_filesystem_avoids_a_byte_copy(tmp_path, dest, settings, clips):
+    src = tmp_path / "lecture.mp4"
+    shutil.copy(clips["mp4"], src)
+    got = fetch_source(str(src), dest, settings)
+    # A hard link shares the inode; a reflink shares the blocks. Either way the content is the same.
+    assert got.path.read_bytes() == src.read_bytes()
+    assert got.path.stat().st_ino == src.stat().st_ino or got.path.stat().st_nlink == 1
