@@ -27,7 +27,7 @@ def _runtime(args, *, immediate: bool = False):
         overrides["HANDOUTS_DATA_DIR"] = args.data_dir
     settings = load_settings_or_exit(**overrides)
     if getattr(args, "quiet_logs", False) and settings.log_level == "info" and not args.verbose:
-        settings = settings.model_copy(update={"log_level": "warning"})
+        settings = settings.model_copy(update={"log_level": "error"})
     configure_logging(settings)
     return Runtime.create(settings, immediate=immediate)
 
