@@ -35,12 +35,14 @@ class FetchedSource:
     sidecar_captions: Path | None = None
 
     def to_json(self) -> dict:
+        """Plain JSON for the stage checkpoint."""
         return {"path": str(self.path), "sha256": self.sha256, "size": self.size,
                 "original_name": self.original_name, "kind": self.kind, "media": self.media.to_json(),
                 "sidecar_captions": str(self.sidecar_captions) if self.sidecar_captions else None}
 
     @classmethod
     def from_json(cls, d: dict) -> "FetchedSource":
+        """Rebuild from `to_json` output."""
         return cls(Path(d["path"]), d["sha256"], int(d["size"]), d["original_name"], d["kind"],
                    MediaInfo.from_json(d["media"]),
                    Path(d["sidecar_captions"]) if d.get("sidecar_captions") else None)
