@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -134,6 +134,13 @@ def cmd_serve(args) -> int:
     consumer = None
     if not rt.settings.redis_url and not args.no_worker:
         consumer = start_consumer(rt.huey, rt.settings.worker_threads)
+
+    def _stop(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    # Huey's consumer takes over SIGINT/SIGTERM when it starts; here the web server owns the process.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     port = args.port or rt.settings.port
     host = args.host or rt.settings.host
     print(f"Handouts on http://{host}:{port}/" + (" with an in-process worker" if consumer else ""),
@@ -142,6 +149,8 @@ def cmd_serve(args) -> int:
         from waitress import serve
 
         serve(app, host=host, port=port, threads=8, ident="handouts")
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
