@@ -98,8 +98,13 @@ class _Finder:
                 inside.append(self.spikes[si])
                 si += 1
             kind = compare(state, thumbs[b], self.mask, self.opts).kind
-            strong = sum(1 for s in inside if s.strong)
-            if kind is Change.NEW or strong >= 2:
+            strong = [s for s in inside if s.strong]
+            if kind is Change.NEW and len(strong) == 1 and not self.opts.refine:
+                # one whole-screen spike between a keyframe and a different slide: the change is there
+                self._spike_change(state_idx, strong[0])
+                state_idx, state = b, thumbs[b]
+                continue
+            if kind is Change.NEW or len(strong) >= 2:
                 state_idx, state = self._check_spikes(state_idx, state, inside)
                 if b > state_idx and compare(state, thumbs[b], self.mask, self.opts).kind is Change.NEW:
                     self._fallback(state_idx, state, b, thumbs[b])
@@ -132,6 +137,18 @@ class _Finder:
                 return k
         return len(thumbs) - 1
 
+    def _spike_change(self, lo: int, spike: Spike) -> None:
+        """Place a change on a spike without decoding it; decode only the old slide's last picture."""
+        if spike.last - spike.first <= 2:
+            at = max(lo + 1, spike.first - 1)    # B-frames before the large P-frame: the cut is within ~2 frames
+        else:
+            at = (spike.first + spike.last) // 2  # a fade: the run of large packets is centred on it
+        builds = any(lo < s.first < spike.first for s in self.spikes)
+        pick = max(lo, spike.first - self.PRE) if builds else lo
+        for _, frame in self.seeker.frames(pick, pick):
+            self._change(_Found(at, thumbnail(frame, self.opts), frame))
+            return
+
     def _fallback(self, a: int, before: np.ndarray, b: int, after: np.ndarray) -> None:
         """A new slide by b with no telling spike: narrow by keyframes, then decode the one interval left."""
         scan = self.scan
@@ -151,13 +168,15 @@ class _Finder:
             for _, frame in self.seeker.frames(lo, lo):
                 self._change(_Found(b, lo_thumb, frame))
             return
-        window = [(i, f) for i, f in self.seeker.frames(lo, b)]
-        if len(window) < 2:
-            return
-        thumbs = [thumbnail(f, self.opts) for _, f in window]
-        at = self._crossing(thumbs)
-        # the old slide's last picture is the frame just before the change (builds may have finished late)
-        self._change(_Found(window[at][0], thumbs[at - 1], window[at - 1][1]))
+        # stream the interval: stop at the first frame nearer the new slide, holding one frame at a time
+        prev = None
+        for i, frame in self.seeker.frames(lo, b):
+            t = thumbnail(frame, self.opts)
+            if prev is not None and distance(t, lo_thumb, self.mask, self.opts) >= distance(t, after, self.mask,
+                                                                                            self.opts):
+                self._change(_Found(i, prev[1], prev[0]))
+                return
+            prev = (frame, t)
 
     def _spiky(self, lo: int, hi: int) -> bool:
         return any(lo < s.first <= hi for s in self.spikes)

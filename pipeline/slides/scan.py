@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..errors import CorruptMedia, NoVideoStream, NotAVideo, SourceNotFound
+from ..errors import CorruptMedia, NoVideoStream, SourceNotFound
 from ..types import CancelCheck, Progress
 from .options import SlideOptions
 
@@ -68,11 +68,9 @@ def open_video(video: Path) -> tuple[av.container.InputContainer, av.video.strea
         raise SourceNotFound(str(video), f"{video} does not exist; check the path of the recording")
     try:
         container = av.open(str(video))
-    except av.error.InvalidDataError as e:
-        raise NotAVideo(str(video), f"{video} is not a media file FFmpeg can read ({e.strerror}); "
-                        "upload the lecture as MP4, MOV, MKV or WebM") from None
-    except av.error.FFmpegError as e:
-        raise CorruptMedia(str(video), f"{video} could not be opened ({e}); re-export or re-download it") from None
+    except (av.error.InvalidDataError, av.error.FFmpegError) as e:
+        raise CorruptMedia(str(video), f"{video} cannot be read as a video ({getattr(e, 'strerror', e)}): it is "
+                           "damaged, truncated or not a media file; export or download the recording again") from None
     if not container.streams.video:
         container.close()
         raise NoVideoStream(str(video))
@@ -112,7 +110,7 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
                 try:
                     for frame in cc.decode(packet):
                         thumbs_by_pts[frame.pts] = thumbnail(frame, opts)
-                except av.error.InvalidDataError:
+                except av.error.FFmpegError:
                     decode_errors += 1
             if n % 2000 == 0:
                 cancel_check()
@@ -120,7 +118,7 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
                     progress(min(0.6, 0.6 * ts * tb / total), "scanning keyframes")
         for frame in cc.decode(None):
             thumbs_by_pts[frame.pts] = thumbnail(frame, opts)
-    except av.error.InvalidDataError as e:
+    except av.error.FFmpegError as e:
         if not pts_l:
             raise CorruptMedia(str(video), f"{video}: the video stream cannot be read ({e.strerror}); "
                                "the file is damaged or truncated: download or export it again") from None

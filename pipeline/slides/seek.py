@@ -34,7 +34,7 @@ class Seeker:
         for packet in self.container.demux(self.stream):
             try:
                 yield from packet.decode()
-            except av.error.InvalidDataError:
+            except av.error.FFmpegError:
                 continue     # one damaged packet costs a few frames, not the whole job
 
     def frames(self, first: int, last: int) -> Iterator[tuple[int, av.VideoFrame]]:

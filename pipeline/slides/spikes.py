@@ -49,13 +49,15 @@ def find_spikes(scan: Scan, opts: SlideOptions) -> list[Spike]:
         return []
     sizes = scan.sizes[nk].astype(np.float32)
     base = np.maximum(rolling_median(sizes, _WINDOW), _FLOOR)
-    hot_mask = sizes >= opts.spike_ratio * base
+    key_sizes = scan.sizes[scan.key]
+    key_size = float(np.median(key_sizes)) if len(key_sizes) else float(np.max(sizes))
+    # the first P-frame after a keyframe on a still slide is a few hundred bytes: many times the median of
+    # its empty neighbours, but nothing moved; a share of a keyframe is the floor of a real change
+    hot_mask = (sizes >= opts.spike_ratio * base) & (sizes >= opts.min_share * key_size)
     hot = nk[hot_mask]
     peak_sizes = sizes[hot_mask]
     if len(hot) == 0:
         return []
-    key_sizes = scan.sizes[scan.key]
-    key_size = float(np.median(key_sizes)) if len(key_sizes) else float(np.max(sizes))
     fps = (scan.count - 1) / max(scan.duration, 1e-6)
     gap = max(4, int(round(0.4 * fps)))
     spikes, start, prev, peak = [], hot[0], hot[0], peak_sizes[0]
