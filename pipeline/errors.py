@@ -11,7 +11,10 @@
     ├── SourceUnavailable         an outside service failed (5xx, timeout, reset); `retryable`
     ├── StorageError              the file store failed; `retryable`
     ├── StageFailed               a stage failed for a reason of its own; `retryable` says whether a retry may help
-    └── StageTimeout              a stage ran past its time limit
+    ├── StageTimeout              a stage ran past its time limit
+    └── AIError                   an AI task failed (`task`, `retryable`)
+        ├── AIOutputInvalid       the answer did not fit the schema, was empty, refused or cut short
+        └── AIUnavailable         the endpoint failed or its circuit is open
 
 Cancellation is control flow, not an error: `Cancelled` derives from BaseException so that no
 `except Exception` swallows it on its way to the runner.
@@ -133,3 +136,29 @@ class StageTimeout(HandoutsError):
 
 class Cancelled(BaseException):
     """Raised inside a stage when its job was cancelled; the runner marks the job cancelled."""
+
+
+class AIError(HandoutsError):
+    """An AI task failed; `retryable` says whether trying again later may help."""
+
+    code = "ai_failed"
+
+    def __init__(self, task: str, detail: str, *, retryable: bool = False) -> None:
+        super().__init__(detail, task=task)
+        self.task = task
+        self.retryable = retryable
+
+
+class AIOutputInvalid(AIError):
+    """The model answered, but not with something that fits the task's schema (or a refusal, or empty)."""
+
+    code = "ai_output_invalid"
+
+
+class AIUnavailable(AIError):
+    """The AI endpoint failed (rate limit, 5xx, timeout) or its circuit is open; a later retry may work."""
+
+    code = "ai_unavailable"
+
+    def __init__(self, task: str, detail: str, *, retryable: bool = True) -> None:
+        super().__init__(task, detail, retryable=retryable)
