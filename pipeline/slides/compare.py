@@ -67,9 +67,13 @@ def compare(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions) 
     b_bg = np.abs(b.astype(np.int16) - bg) <= 2 * opts.pixel_delta // 3
     added = float((sel & a_bg & ~b_bg).sum()) / n
     removed = float((sel & ~a_bg & b_bg).sum()) / n
+    # a build only puts ink on background; blocks where ink vanished or changed (a new title) rule it out,
+    # allowing a couple for a pointer dot that moved
+    touched = _blocks(sel & ~a_bg, opts.block) >= opts.block_pixels
+    kept_ink = int(touched.sum()) <= max(2, int(0.02 * live))
     if share < opts.new_fraction:
         kind = Change.SAME if share < opts.new_fraction / 2 else Change.ADDED
-    elif added >= opts.addition_share:
+    elif added >= opts.addition_share and kept_ink:
         kind = Change.ADDED
     else:
         kind = Change.NEW

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,12 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
     spikes = find_spikes(scan, opts)
     finder = _Finder(Path(video), out_dir, scan, mask, spikes, opts, progress, cancel_check)
     try:
-        return finder.run()
+        showings = finder.run()
     finally:
         finder.seeker.close()
+        finder.wait_for_images()
+    progress(1.0, f"{len(finder.slides)} slides found")
+    return showings
 
 
 class _Finder:
@@ -66,6 +70,8 @@ class _Finder:
         self.out_dir, self.scan, self.mask, self.spikes, self.opts = out_dir, scan, mask, spikes, opts
         self.progress, self.cancel_check = progress, cancel_check
         self.seeker = Seeker(video, scan)
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slide-png")
+        self.writes: list[Future] = []
         keys = np.flatnonzero(scan.key)
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
         self.showings: list[Showing] = []
@@ -111,7 +117,6 @@ class _Finder:
             if b > state_idx:
                 state_idx, state = b, thumbs[b]
         self._finish()
-        self.progress(1.0, f"{len(self.slides)} slides found")
         return self.showings
 
     def _check_spikes(self, state_idx: int, state: np.ndarray, spikes: list[Spike]) -> tuple[int, np.ndarray]:
@@ -239,4 +244,15 @@ class _Finder:
             self._save(frame, slide.image)
 
     def _save(self, frame: av.VideoFrame, name: str) -> None:
-        frame.to_image().save(self.out_dir / name, compress_level=self.opts.image_compress_level)
+        # PNG encoding releases the GIL: one writer thread overlaps it with the decoding that follows
+        self.writes.append(self.writer.submit(_write_png, frame, self.out_dir / name, self.opts.image_compress_level))
+
+    def wait_for_images(self) -> None:
+        """Block until every slide image is written; re-raise a failed write."""
+        self.writer.shutdown(wait=True)
+        for w in self.writes:
+            w.result()
+
+
+def _write_png(frame: av.VideoFrame, path: Path, level: int) -> None:
+    frame.to_image().save(path, compress_level=level)
