@@ -146,3 +146,36 @@ class AIRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_ai_requests_created", "created_at"), Index("ix_ai_requests_job", "job_id"))
+
+
+class AICacheEntry(Base):
+    """A cached AI answer, as JSON: keyed by engine, model, prompt version and a hash of the inputs."""
+
+    __tablename__ = "ai_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(128))
+    prompt_name: Mapped[str] = mapped_column(String(128))
+    prompt_version: Mapped[str] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_ai_cache_prompt", "prompt_name"), Index("ix_ai_cache_expires", "expires_at"))
+
+
+class SettingProfile(Base):
+    """A tenant's named setting profile: study table columns, vignette style, prompt overrides."""
+
+    __tablename__ = "setting_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("tenant", "name", name="uq_setting_profiles_tenant_name"),)

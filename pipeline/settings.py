@@ -48,6 +48,35 @@ class Settings(BaseSettings):
                               description="run offline speech recognition when no captions and no key")
     caption_language: str = Field("en", alias="HANDOUTS_CAPTION_LANGUAGE")
 
+    # AI study materials
+    ai_engine: Literal["auto", "openai", "offline"] = Field("auto", alias="HANDOUTS_AI_ENGINE",
+                                                          description="auto: OpenAI when a key is set, else offline")
+    ai_model: str = Field("gpt-4o-mini", alias="HANDOUTS_AI_MODEL")
+    ai_profile: str = Field("default", alias="HANDOUTS_AI_PROFILE", description="default setting profile")
+    ai_prices: dict[str, dict[str, float]] = Field(
+        # USD per 1M tokens (input, cached input, output), per audio minute for speech; as of 2026-11
+        default_factory=lambda: {
+            "gpt-4o-mini": {"in": 0.15, "cached": 0.075, "out": 0.60},
+            "gpt-4.1-mini": {"in": 0.40, "cached": 0.10, "out": 1.60},
+            "gpt-4.1-nano": {"in": 0.10, "cached": 0.025, "out": 0.40},
+            "gpt-5-mini": {"in": 0.25, "cached": 0.025, "out": 2.00},
+            "gpt-5.4-nano": {"in": 0.20, "cached": 0.02, "out": 1.25},
+            "whisper-1": {"audio_minute": 0.006},
+            "offline": {"in": 0.0, "cached": 0.0, "out": 0.0},
+        }, alias="HANDOUTS_AI_PRICES", description="JSON price table")
+    ai_cache: Literal["db", "redis", "off"] = Field("db", alias="HANDOUTS_AI_CACHE")
+    ai_cache_ttl_days: float = Field(30.0, alias="HANDOUTS_AI_CACHE_TTL_DAYS", gt=0)
+    ai_cache_max_entries: int = Field(20000, alias="HANDOUTS_AI_CACHE_MAX_ENTRIES", ge=10)
+    ai_max_concurrency: int = Field(4, alias="HANDOUTS_AI_MAX_CONCURRENCY", ge=1, le=64)
+    ai_call_timeout: float = Field(90.0, alias="HANDOUTS_AI_CALL_TIMEOUT", gt=0)
+    ai_retries: int = Field(4, alias="HANDOUTS_AI_RETRIES", ge=0, le=10)
+    ai_breaker_failures: int = Field(5, alias="HANDOUTS_AI_BREAKER_FAILURES", ge=1)
+    ai_breaker_cooldown: float = Field(60.0, alias="HANDOUTS_AI_BREAKER_COOLDOWN", gt=0)
+    ai_max_input_tokens: int = Field(60000, alias="HANDOUTS_AI_MAX_INPUT_TOKENS", ge=1000,
+                                     description="split a transcript larger than this into parts and merge")
+    prompts_dir: Path | None = Field(None, alias="HANDOUTS_PROMPTS_DIR",
+                                     description="folder of prompt files overriding the bundled ones")
+
     # sources
     max_download_bytes: int = Field(8 * 1024**3, alias="HANDOUTS_MAX_DOWNLOAD_BYTES", gt=0)
     http_timeout: float = Field(30.0, alias="HANDOUTS_HTTP_TIMEOUT", gt=0)
