@@ -1,4 +1,5 @@
-"""Slide images made ready for a page: scaled to what print needs, stored in the smaller of JPEG or Flate.
+"""Slide images made ready for a page: scaled to what print needs, stored as the smaller of JPEG or a
+256-colour Flate image (the latter only when it looks the same).
 
 Slide frames come from a video decoder at screen resolution; a 16-up cell is under 5 cm wide, so
 embedding them as they are would make a 60-slide handout tens of MB. Each distinct image is prepared
@@ -12,7 +13,7 @@ import io
 import zlib
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageChops, UnidentifiedImageError
 
 from ..errors import StageFailed
 
@@ -21,11 +22,11 @@ JPEG_QUALITY = 85
 
 
 def _flate_size_within(img: Image.Image, limit: int) -> int | None:
-    """What fpdf2 would store for an RGB image with FlateDecode (zlib over rows each led by a filter
-    byte), or None as soon as that passes `limit`: noisy frames lose early, and that saves most of the work."""
+    """What fpdf2 would store for an image with FlateDecode (zlib over rows each led by a filter byte),
+    or None as soon as that passes `limit`: the losing candidate is dropped early, saving most of the work."""
     w, h = img.size
     raw = img.tobytes()
-    row = w * 3
+    row = w * len(img.getbands())
     z = zlib.compressobj(6)
     size = 0
     rows_per_chunk = 32
@@ -36,6 +37,19 @@ def _flate_size_within(img: Image.Image, limit: int) -> int | None:
             return None
     size += len(z.flush())
     return size if size <= limit else None
+
+
+def _faithful_palette(img: Image.Image) -> Image.Image | None:
+    """The image in 256 colours when that is indistinguishable from it (flat slides), else None (photos, noise)."""
+    if img.getcolors(4096) is None:
+        return None  # thousands of colours: noise or a photo; skip the costly quantizer
+    # Median cut keeps large flat areas exact (white stays paper white); the fast octree tints them.
+    pal = img.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    hist = ImageChops.difference(pal.convert("RGB"), img).convert("L").histogram()
+    total = sum(hist)
+    mean = sum(level * count for level, count in enumerate(hist)) / total
+    # A few off pixels along antialiased edges are invisible; an area shifted in colour is not.
+    return pal if mean <= 0.5 and sum(hist[13:]) / total <= 0.002 else None
 
 
 def _on_white(img: Image.Image) -> Image.Image:
@@ -100,10 +114,12 @@ class SlideImages:
             img.thumbnail(self.box_px, Image.Resampling.LANCZOS)
         jpeg = io.BytesIO()
         img.save(jpeg, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-        flate = _flate_size_within(img, jpeg.tell())
-        # Flat-coloured slides squeeze better losslessly (and stay crisp); photos and video noise favour JPEG.
+        # Flat-coloured slides keep crisp text and usually shrink further as a 256-colour image;
+        # photos and video noise fail the palette test or lose on size, and go as JPEG.
+        pal = _faithful_palette(img)
+        flate = _flate_size_within(pal, jpeg.tell()) if pal is not None else None
         if flate is not None:
-            chosen: object = img
+            chosen: object = pal
             self.bytes_chosen += flate
         else:
             jpeg.seek(0)
