@@ -119,11 +119,16 @@ class HandoutPDF(FPDF):
         # Centred, because fpdf2 reserves a fixed width for the {nb} total: flush right it would wander.
         page = f"Page {self.page_no()}/{{nb}}"
         page_w = self.get_string_width(f"Page {self.page_no()}/000")
-        facts = [p for p in (self.meta.source, clock(self.meta.duration) if self.meta.duration else None) if p]
+        room = self.epw / 2 - page_w / 2 - 4
+        length = f" \u00b7 {clock(self.meta.duration)}" if self.meta.duration else ""
+        source = self.meta.source or ""
+        if source:
+            # A long URL gets cut; the length of the recording after it stays whole.
+            source = self.fit_lines(source, room - self.get_string_width(length), 1)[0]
+        facts = (source + length) if source else length.removeprefix(" \u00b7 ")
         if facts:
-            room = self.epw / 2 - page_w / 2 - 4
             self.set_xy(self.margin, y)
-            self.cell(room, 4, self.fit_lines(" \u00b7 ".join(facts), room, 1)[0])
+            self.cell(room, 4, facts)
         self.set_xy(self.margin, y)
         self.cell(self.epw, 4, page, align="C")
         self.set_text_color(0)

@@ -165,3 +165,20 @@ def test_bad_input_gets_named_errors(make_slides, meta, tmp_path):
     with pytest.raises(InputError, match="paper"):
         HandoutMeta(paper="tabloid")
     assert not (tmp_path / "grid.pdf").exists()
+
+
+def test_long_source_is_cut_but_the_length_stays(make_slides, meta, tmp_path):
+    images = make_slides(1)
+    long_source = "https://videos.example.edu/" + "/".join(["a-rather-long-folder-name"] * 8) + "/lecture.mp4"
+    out = render_grid(showings_for(1), images, tmp_path / "grid.pdf", replace(meta, source=long_source))
+    text = pdfread.page_text(out, 0)
+    assert "https://videos.example.edu/" in text and "lecture.mp4" not in text
+    assert "… · 1:02:05 Page 1/1" in text
+
+
+def test_characters_the_font_lacks_do_not_stop_the_handout(make_slides, meta, tmp_path):
+    images = make_slides(1)
+    shows = showings_for(1)
+    shows[0].text = "Kanji 日本語 then Ελληνικά and Привет"
+    out = render_grid(shows, images, tmp_path / "grid.pdf", meta)
+    assert "Ελληνικά and Привет" in pdfread.page_text(out, 0)
