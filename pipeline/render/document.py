@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from fpdf import FPDF
 from fpdf.prefs import ViewerPreferences
@@ -57,6 +58,25 @@ class HandoutMeta:
         return ", ".join(k for k in self.keywords if k)
 
 
+def _xmp(meta: HandoutMeta, created: datetime) -> str:
+    """The same metadata as an XMP packet: accessibility checkers read the title and language from here."""
+    lang = escape(meta.language or "en")
+    author = (f"<dc:creator><rdf:Seq><rdf:li>{escape(meta.author)}</rdf:li></rdf:Seq></dc:creator>"
+              if meta.author else "")
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(meta.title or DEFAULT_TITLE)}</rdf:li></rdf:Alt></dc:title>'
+        f"{author}"
+        f"<dc:language><rdf:Bag><rdf:li>{lang}</rdf:li></rdf:Bag></dc:language>"
+        f"<pdf:Keywords>{escape(meta.keywords_text)}</pdf:Keywords>"
+        "<xmp:CreatorTool>Handouts</xmp:CreatorTool>"
+        f"<xmp:CreateDate>{created.isoformat(timespec='seconds')}</xmp:CreateDate>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+
+
 class HandoutPDF(FPDF):
     """An FPDF with the handout's fonts, metadata, header and footer set up."""
 
@@ -81,6 +101,7 @@ class HandoutPDF(FPDF):
         self.set_creator("Handouts")
         self.set_lang(meta.language or "en")
         self.set_creation_date(meta.created or datetime.now(timezone.utc))
+        self.set_xmp_metadata(_xmp(meta, self.creation_date))
         self.viewer_preferences = ViewerPreferences(display_doc_title=True)
         self.page_mode = "USE_OUTLINES"
         self.set_font(FAMILY, size=9)

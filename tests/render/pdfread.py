@@ -150,3 +150,11 @@ def text_top_mm(pdf_path: Path, index: int, needle: str) -> float:
         return (page.get_height() - top) / 72 * 25.4
     finally:
         doc.close()
+
+
+def xmp(pdf_path: Path) -> str:
+    """The XMP packet's <x:xmpmeta> element as text (fpdf2 stores it uncompressed)."""
+    data = Path(pdf_path).read_bytes()
+    start = data.index(b"<x:xmpmeta")
+    end = data.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")
+    return data[start:end].decode("utf-8")

@@ -182,3 +182,15 @@ def test_characters_the_font_lacks_do_not_stop_the_handout(make_slides, meta, tm
     shows[0].text = "Kanji 日本語 then Ελληνικά and Привет"
     out = render_grid(shows, images, tmp_path / "grid.pdf", meta)
     assert "Ελληνικά and Привет" in pdfread.page_text(out, 0)
+
+
+def test_xmp_packet_repeats_title_author_and_language(make_slides, meta, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    images = make_slides(1)
+    out = render_grid(showings_for(1), images, tmp_path / "grid.pdf", replace(meta, title="Waves & <Particles>"))
+    root = ET.fromstring(pdfread.xmp(out))
+    ns = {"dc": "http://purl.org/dc/elements/1.1/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+    assert root.find(".//dc:title/rdf:Alt/rdf:li", ns).text == "Waves & <Particles>"
+    assert root.find(".//dc:creator/rdf:Seq/rdf:li", ns).text == "Prof. Zoë Ångström"
+    assert root.find(".//dc:language/rdf:Bag/rdf:li", ns).text == "en"
