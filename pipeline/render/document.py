@@ -146,7 +146,7 @@ class HandoutPDF(FPDF):
         if source:
             # A long URL gets cut; the length of the recording after it stays whole.
             source = self.fit_lines(source, room - self.get_string_width(length), 1)[0]
-        facts = (source + length) if source else length.removeprefix(" \u00b7 ")
+        facts = (source + length) if source else (f"Recording: {clock(self.meta.duration)}" if length else "")
         if facts:
             self.set_xy(self.margin, y)
             self.cell(room, 4, facts)

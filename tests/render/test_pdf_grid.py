@@ -194,3 +194,9 @@ def test_xmp_packet_repeats_title_author_and_language(make_slides, meta, tmp_pat
     assert root.find(".//dc:title/rdf:Alt/rdf:li", ns).text == "Waves & <Particles>"
     assert root.find(".//dc:creator/rdf:Seq/rdf:li", ns).text == "Prof. Zoë Ångström"
     assert root.find(".//dc:language/rdf:Bag/rdf:li", ns).text == "en"
+
+
+def test_footer_without_a_source_still_says_how_long_the_recording_is(make_slides, meta, tmp_path):
+    images = make_slides(1)
+    out = render_grid(showings_for(1), images, tmp_path / "grid.pdf", replace(meta, source=None))
+    assert "Recording: 1:02:05 Page 1/1" in pdfread.page_text(out, 0)
