@@ -167,7 +167,7 @@ class _Finder:
                 lo, lo_thumb = int(k), t
             if b == int(k):
                 break
-        gop_start = self.seeker._keyframe_before(lo)
+        gop_start = self.seeker.keyframe_before(lo)
         if scan.key[b] and b - gop_start < 0.9 * self.regular_gap and not self._spiky(lo, b):
             # an extra keyframe inside a quiet GOP: the encoder's scene cut, exactly at the change
             for _, frame in self.seeker.frames(lo, lo):

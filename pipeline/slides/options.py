@@ -21,4 +21,5 @@ class SlideOptions:
     strong_share: float = 0.2                 # packet size / median keyframe size of a whole-slide change
     refine: bool = False                      # decode around every change to place it on the exact frame
     min_scan_gap: float = 1.0                 # decode at most one keyframe per this many seconds in the scan
+                                              # (more on very long videos: see scan.MAX_THUMBS)
     image_compress_level: int = 1             # PNG zlib level: 1 is ~5x faster than the default for screenshots

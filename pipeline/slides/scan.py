@@ -7,6 +7,7 @@ size and keyframe flag, and sends just the (spaced-out) keyframe packets to the 
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import numpy as np
 from ..errors import CorruptMedia, NoVideoStream, SourceNotFound
 from ..types import CancelCheck, Progress
 from .options import SlideOptions
+
+MAX_THUMBS = 4000   # x 14.4 KB per 160x90 thumbnail = under 60 MB
 
 
 @dataclass
@@ -91,12 +94,14 @@ def scan_video(video: Path, opts: SlideOptions, progress: Progress, cancel_check
 def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
     tb = float(stream.time_base)
     total = float(container.duration or 0) / 1e6 or float((stream.duration or 0) * tb) or 0.0
-    pts_l, size_l, key_l = [], [], []
+    # compact arrays, not lists of Python ints: a 10-hour 30 fps recording has a million packets
+    pts_l, size_l, key_l = array("q"), array("q"), array("b")
     thumbs_by_pts: dict[int, np.ndarray] = {}
     last_scanned = None
     decode_errors = 0
     cc = stream.codec_context
-    gap = int(opts.min_scan_gap / tb) if tb else 0
+    # never more than MAX_THUMBS keyframe thumbnails, so memory stays flat however long the lecture
+    gap = int(max(opts.min_scan_gap, total / MAX_THUMBS) / tb) if tb else 0
     try:
         for n, packet in enumerate(container.demux(stream)):
             ts = packet.pts if packet.pts is not None else packet.dts
@@ -104,7 +109,7 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
                 continue
             pts_l.append(ts)
             size_l.append(packet.size)
-            key_l.append(bool(packet.is_keyframe))
+            key_l.append(1 if packet.is_keyframe else 0)
             if packet.is_keyframe and (last_scanned is None or ts - last_scanned >= gap):
                 last_scanned = ts
                 try:
@@ -125,10 +130,11 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
     if not pts_l or not thumbs_by_pts:
         raise CorruptMedia(str(video), f"{video}: no picture in the video stream could be decoded "
                            f"({decode_errors} bad keyframes); the file is damaged: export it again")
-    order = np.argsort(np.asarray(pts_l, dtype=np.int64), kind="stable")
-    pts = np.asarray(pts_l, dtype=np.int64)[order]
-    sizes = np.asarray(size_l, dtype=np.int64)[order]
-    key = np.asarray(key_l, dtype=bool)[order]
+    pts = np.frombuffer(pts_l, dtype=np.int64)
+    order = np.argsort(pts, kind="stable")
+    pts = pts[order]
+    sizes = np.frombuffer(size_l, dtype=np.int64)[order]
+    key = np.frombuffer(key_l, dtype=np.int8)[order].astype(bool)
     times = (pts - pts[0]) * tb
     step = float(np.median(np.diff(times))) if len(times) > 1 else (1 / float(stream.average_rate or 25))
     scan = Scan(pts, times, sizes, key, float(times[-1] + step), stream.codec_context.width,

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 import av
+import numpy as np
 
 from .scan import Scan, open_video
 
@@ -16,6 +17,7 @@ class Seeker:
     def __init__(self, video: Path, scan: Scan) -> None:
         self.container, self.stream = open_video(video)
         self.scan = scan
+        self.keys = np.flatnonzero(scan.key)
         self.pos = -1
         self.decoded = 0
         self._frames: Iterator[av.VideoFrame] | None = None
@@ -24,11 +26,10 @@ class Seeker:
         """Release the file."""
         self.container.close()
 
-    def _keyframe_before(self, idx: int) -> int:
-        k = idx
-        while k > 0 and not self.scan.key[k]:
-            k -= 1
-        return k
+    def keyframe_before(self, idx: int) -> int:
+        """Index of the last keyframe at or before frame idx (0 when there is none)."""
+        at = int(np.searchsorted(self.keys, idx, side="right")) - 1
+        return int(self.keys[at]) if at >= 0 else 0
 
     def _decode(self) -> Iterator[av.VideoFrame]:
         for packet in self.container.demux(self.stream):
@@ -40,7 +41,7 @@ class Seeker:
     def frames(self, first: int, last: int) -> Iterator[tuple[int, av.VideoFrame]]:
         """Yield (frame index, frame) for every decodable frame with index in [first, last]."""
         first, last = max(0, first), min(self.scan.count - 1, last)
-        key = self._keyframe_before(first)
+        key = self.keyframe_before(first)
         if self._frames is None or first <= self.pos or key > self.pos:
             # jumping forward to a keyframe (or back) beats decoding everything in between
             self.container.seek(int(self.scan.pts[key]), stream=self.stream, backward=True, any_frame=False)
