@@ -114,9 +114,10 @@ class HandoutPDF(FPDF):
     def header(self) -> None:
         """Lecture title on the left, instructor on the right, a thin rule below."""
         self.set_xy(self.margin, self.top)
-        right = self.meta.author or ""
         self.set_font(FAMILY, "", 8)
-        right_w = self.get_string_width(right) + (4 if right else 0)
+        # The instructor's name gets at most 40% of the line; the title keeps the rest.
+        right = self.fit_lines(self.meta.author, self.epw * 0.4 - 4, 1)[0] if self.meta.author else ""
+        right_w = self.get_string_width(right) + 4 if right else 0
         self.set_font(FAMILY, "B", 10.5)
         self.set_text_color(0)
         title = self.fit_lines(self.meta.title, self.epw - right_w, 1)[0]

@@ -200,3 +200,13 @@ def test_footer_without_a_source_still_says_how_long_the_recording_is(make_slide
     images = make_slides(1)
     out = render_grid(showings_for(1), images, tmp_path / "grid.pdf", replace(meta, source=None))
     assert "Recording: 1:02:05 Page 1/1" in pdfread.page_text(out, 0)
+
+
+def test_long_title_and_author_share_the_header_line(make_slides, meta, tmp_path):
+    images = make_slides(1)
+    long_meta = replace(meta, title="Thermodynamics " * 20, author="Professor " + "Name " * 40)
+    out = render_grid(showings_for(1), images, tmp_path / "grid.pdf", long_meta)
+    text = pdfread.page_text(out, 0)
+    assert text.startswith("Thermodynamics Thermodynamics") and text.count("…") >= 2
+    assert pdfread.text_top_mm(out, 0, "Slide 1 ·") > 19   # nothing pushed the grid down
+    assert pdfread.metadata(out)["Title"] == ("Thermodynamics " * 20).strip()
