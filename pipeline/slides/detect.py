@@ -144,10 +144,15 @@ class _Finder:
 
     def _spike_change(self, lo: int, spike: Spike) -> None:
         """Place a change on a spike without decoding it; decode only the old slide's last picture."""
-        if spike.last - spike.first <= 2:
-            at = max(lo + 1, spike.first - 1)    # B-frames before the large P-frame: the cut is within ~2 frames
+        sizes = self.scan.sizes[spike.first:spike.last + 1].astype(float)
+        if sizes[0] >= 0.5 * sizes.max():
+            # a cut: the first large packet carries the new slide (the encoder refines it over the next few);
+            # with B-frames the visible change can sit a frame or two before that packet
+            at = spike.first - 1 if self.scan.reordered else spike.first
         else:
-            at = (spike.first + spike.last) // 2  # a fade: the run of large packets is centred on it
+            # a fade: the bytes are spread over the blend, centred on its middle
+            at = spike.first + int(round(float((np.arange(len(sizes)) * sizes).sum() / sizes.sum())))
+        at = max(lo + 1, at)
         builds = any(lo < s.first < spike.first for s in self.spikes)
         pick = max(lo, spike.first - self.PRE) if builds else lo
         for _, frame in self.seeker.frames(pick, pick):
@@ -155,33 +160,70 @@ class _Finder:
             return
 
     def _fallback(self, a: int, before: np.ndarray, b: int, after: np.ndarray) -> None:
-        """A new slide by b with no telling spike: narrow by keyframes, then decode the one interval left."""
-        scan = self.scan
+        """New slide(s) by b with no telling spike: narrow by keyframes, then walk the frames left."""
         lo, lo_thumb = a, before
-        for k in np.flatnonzero(scan.key[a + 1:b]) + a + 1:
-            for _, frame in self.seeker.frames(int(k), int(k)):
-                t = thumbnail(frame, self.opts)
-                if compare(before, t, self.mask, self.opts).kind is Change.NEW:
-                    b, after = int(k), t
+        while lo < b:
+            hi, hi_thumb = b, after
+            for k in np.flatnonzero(self.scan.key[lo + 1:b]) + lo + 1:
+                t = self._thumb_at(int(k))
+                if t is None:
+                    continue
+                if compare(lo_thumb, t, self.mask, self.opts).kind is Change.NEW:
+                    hi, hi_thumb = int(k), t
                     break
                 lo, lo_thumb = int(k), t
-            if b == int(k):
-                break
-        gop_start = self.seeker.keyframe_before(lo)
-        if scan.key[b] and b - gop_start < 0.9 * self.regular_gap and not self._spiky(lo, b):
-            # an extra keyframe inside a quiet GOP: the encoder's scene cut, exactly at the change
-            for _, frame in self.seeker.frames(lo, lo):
-                self._change(_Found(b, lo_thumb, frame))
-            return
-        # stream the interval: stop at the first frame nearer the new slide, holding one frame at a time
-        prev = None
-        for i, frame in self.seeker.frames(lo, b):
-            t = thumbnail(frame, self.opts)
-            if prev is not None and distance(t, lo_thumb, self.mask, self.opts) >= distance(t, after, self.mask,
-                                                                                            self.opts):
-                self._change(_Found(i, prev[1], prev[0]))
+            gop_start = self.seeker.keyframe_before(lo)
+            if self.scan.key[hi] and hi - gop_start < 0.9 * self.regular_gap and not self._spiky(lo, hi):
+                # an extra keyframe inside a quiet GOP: the encoder's scene cut, exactly at the change
+                for _, frame in self.seeker.frames(lo, lo):
+                    self._change(_Found(hi, lo_thumb, frame))
+            else:
+                self._walk(lo, lo_thumb, hi)
+            if hi == b or compare(hi_thumb, after, self.mask, self.opts).kind is not Change.NEW:
                 return
-            prev = (frame, t)
+            lo, lo_thumb = hi, hi_thumb
+
+    def _thumb_at(self, idx: int) -> np.ndarray | None:
+        for _, frame in self.seeker.frames(idx, idx):
+            return thumbnail(frame, self.opts)
+        return None
+
+    def _walk(self, lo: int, ref: np.ndarray, hi: int) -> None:
+        """Decode frames lo..hi and record every change of slide, holding only a few frames at a time."""
+        prev = None                 # (frame, thumb) of the last picture of the current slide
+        moving: list = []           # (idx, frame, thumb) since the picture left the current slide
+        for i, frame in self.seeker.frames(lo, hi):
+            t = thumbnail(frame, self.opts)
+            if not moving:
+                kind = compare(ref, t, self.mask, self.opts).kind
+                if kind is Change.NEW and prev is not None:
+                    moving = [(i, frame, t)]
+                else:
+                    if kind is Change.ADDED:
+                        ref = t     # a build step: the slide grows
+                    prev = (frame, t)
+                continue
+            moving.append((i, frame, t))
+            settled = len(moving) >= 3 and all(
+                compare(moving[-k - 1][2], moving[-k][2], self.mask, self.opts).kind is Change.SAME for k in (1, 2))
+            if settled or i >= hi:
+                self._settle(prev, moving)
+                ref, prev, moving = t, (frame, t), []
+        if moving:
+            self._settle(prev, moving)
+
+    def _settle(self, prev: tuple, moving: list) -> None:
+        """A picture left one slide and came to rest on another: put the change at the crossing."""
+        old = prev[1]
+        new = moving[-1][2]
+        if compare(old, new, self.mask, self.opts).kind is not Change.NEW:
+            return
+        at = len(moving) - 1
+        for k, (_, _, t) in enumerate(moving):
+            if distance(t, old, self.mask, self.opts) >= distance(t, new, self.mask, self.opts):
+                at = k
+                break
+        self._change(_Found(moving[at][0], old, prev[0]))
 
     def _spiky(self, lo: int, hi: int) -> bool:
         return any(lo < s.first <= hi for s in self.spikes)

@@ -32,6 +32,7 @@ class Scan:
     duration: float
     width: int
     height: int
+    reordered: bool = False      # packets arrive out of presentation order: the stream has B-frames
     thumbs: dict[int, np.ndarray] = field(default_factory=dict)   # frame index -> gray thumbnail
 
     @property
@@ -138,7 +139,7 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
     times = (pts - pts[0]) * tb
     step = float(np.median(np.diff(times))) if len(times) > 1 else (1 / float(stream.average_rate or 25))
     scan = Scan(pts, times, sizes, key, float(times[-1] + step), stream.codec_context.width,
-                stream.codec_context.height)
+                stream.codec_context.height, reordered=bool(np.any(np.diff(order) < 0)))
     for p, thumb in thumbs_by_pts.items():
         if p is not None:
             scan.thumbs[scan.index_of(p)] = thumb

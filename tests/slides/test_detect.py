@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import Cancelled, CorruptMedia, NoVideoStream
-from pipeline.slides import detect_slides
+from pipeline.slides import SlideOptions, detect_slides
 from pipeline.synth import GroundTruth, LectureSpec, make_lecture
 from tests.fakes.media import make_clip
 
@@ -152,3 +152,17 @@ def test_damaged_picture_data_is_corrupt_media(cuts, tmp_path):
     bad.write_bytes(bytes(data))
     with pytest.raises(CorruptMedia):
         detect_slides(bad, tmp_path / "out")
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """No B-frames, no scene-cut keyframes, 10 s GOPs: every change falls inside a GOP."""
+    return lecture(tmp_path_factory, "plain", preset="ultrafast", keyint=150, builds=True, seed=8)
+
+
+@pytest.mark.parametrize("opts", [SlideOptions(), SlideOptions(refine=True), SlideOptions(spike_ratio=1e9)],
+                         ids=["spikes", "refined", "no-spikes-gop-decode"])
+def test_changes_inside_long_gops(plain, tmp_path, opts):
+    path, truth = plain
+    showings = detect_slides(path, tmp_path / "s", options=opts)
+    assert_matches(showings, truth, tol=0.2)
