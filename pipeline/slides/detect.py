@@ -26,6 +26,9 @@ from .seek import Seeker
 from .spikes import Spike, find_spikes
 
 
+_MAX_MOVING = 240   # thumbnails kept while the picture is in motion (about 3.5 MB)
+
+
 @dataclass
 class _Found:
     """A confirmed slide change: the new slide starts at frame `idx`; `before` is the old slide's last picture."""
@@ -87,7 +90,6 @@ class _Finder:
             for idx in sorted({0, last} - set(thumbs)):
                 for i, frame in self.seeker.frames(idx, idx):
                     thumbs[idx] = thumbnail(frame, self.opts)
-        self.last_frame = None
         keys = sorted(thumbs)
         state_idx, state = keys[0], thumbs[keys[0]]
         si = 0
@@ -120,27 +122,12 @@ class _Finder:
         return self.showings
 
     def _check_spikes(self, state_idx: int, state: np.ndarray, spikes: list[Spike]) -> tuple[int, np.ndarray]:
-        """Decode a window around each spike; record the ones that bring a new slide."""
+        """Decode a short window around each spike and record the changes of slide in it."""
         for s in spikes:
             lo = max(state_idx + 1, s.first - self.PRE)
-            hi = s.last + self.POST
-            window = [(i, f) for i, f in self.seeker.frames(lo, hi)]
-            if len(window) < 2:
-                continue
-            thumbs = [thumbnail(f, self.opts) for _, f in window]
-            if compare(thumbs[0], thumbs[-1], self.mask, self.opts).kind is Change.NEW:
-                at = self._crossing(thumbs)
-                self._change(_Found(window[at][0], thumbs[0], window[0][1]))
-            state_idx, state = window[-1][0], thumbs[-1]
+            if lo <= s.last + self.POST:
+                state_idx, state = self._walk(lo, state, s.last + self.POST)
         return state_idx, state
-
-    def _crossing(self, thumbs: list[np.ndarray]) -> int:
-        """First picture nearer the new slide than the old: the cut itself, or the middle of a fade."""
-        a, b = thumbs[0], thumbs[-1]
-        for k, t in enumerate(thumbs[1:], 1):
-            if distance(t, a, self.mask, self.opts) >= distance(t, b, self.mask, self.opts):
-                return k
-        return len(thumbs) - 1
 
     def _spike_change(self, lo: int, spike: Spike) -> None:
         """Place a change on a spike without decoding it; decode only the old slide's last picture."""
@@ -188,38 +175,42 @@ class _Finder:
             return thumbnail(frame, self.opts)
         return None
 
-    def _walk(self, lo: int, ref: np.ndarray, hi: int) -> None:
-        """Decode frames lo..hi and record every change of slide, holding only a few frames at a time."""
+    def _walk(self, lo: int, ref: np.ndarray, hi: int) -> tuple[int, np.ndarray]:
+        """Decode frames lo..hi, record every change of slide; return the last frame's index and thumbnail."""
         prev = None                 # (frame, thumb) of the last picture of the current slide
-        moving: list = []           # (idx, frame, thumb) since the picture left the current slide
+        moving: list = []           # (idx, thumb) since the picture left the current slide
+        last = (lo, ref)
         for i, frame in self.seeker.frames(lo, hi):
             t = thumbnail(frame, self.opts)
+            last = (i, t)
             if not moving:
                 kind = compare(ref, t, self.mask, self.opts).kind
                 if kind is Change.NEW and prev is not None:
-                    moving = [(i, frame, t)]
+                    moving = [(i, t)]
                 else:
-                    if kind is Change.ADDED:
-                        ref = t     # a build step: the slide grows
+                    if kind is not Change.SAME:
+                        ref = t     # a build step (the slide grows), or a window opening after the change
                     prev = (frame, t)
                 continue
-            moving.append((i, frame, t))
+            moving.append((i, t))
+            if len(moving) > _MAX_MOVING:
+                del moving[_MAX_MOVING // 2:-1]     # a clip playing on screen: keep its start and its end
             settled = len(moving) >= 3 and all(
-                compare(moving[-k - 1][2], moving[-k][2], self.mask, self.opts).kind is Change.SAME for k in (1, 2))
-            if settled or i >= hi:
+                compare(moving[-k - 1][1], moving[-k][1], self.mask, self.opts).kind is Change.SAME for k in (1, 2))
+            if settled:
                 self._settle(prev, moving)
                 ref, prev, moving = t, (frame, t), []
         if moving:
             self._settle(prev, moving)
+        return last
 
     def _settle(self, prev: tuple, moving: list) -> None:
         """A picture left one slide and came to rest on another: put the change at the crossing."""
-        old = prev[1]
-        new = moving[-1][2]
+        old, new = prev[1], moving[-1][1]
         if compare(old, new, self.mask, self.opts).kind is not Change.NEW:
             return
         at = len(moving) - 1
-        for k, (_, _, t) in enumerate(moving):
+        for k, (_, t) in enumerate(moving):
             if distance(t, old, self.mask, self.opts) >= distance(t, new, self.mask, self.opts):
                 at = k
                 break
