@@ -3,7 +3,8 @@
 A small router: `route(method, path, handler)` adds an endpoint (chat completions can be added by other
 tests the same way); `fail_next(path, status, ...)` scripts failures ahead of the real answer; every request
 is recorded in `requests`. Built in is POST /v1/audio/transcriptions, which decodes the uploaded audio
-and answers verbose_json with one segment per `segment_seconds` of it.
+and answers verbose_json with one segment per `segment_seconds` of it, and POST /v1/chat/completions, which
+answers with replies scripted by `queue_chat(...)` or computed by `answer_chat_with(responder)`.
 
     with FakeOpenAI() as fake:
         client = OpenAI(api_key=fake.api_key, base_url=fake.base_url, max_retries=0)
@@ -48,6 +49,23 @@ class FakeResponse:
 Handler = Callable[[FakeRequest], FakeResponse]
 
 
+@dataclass
+class ChatReply:
+    """One scripted chat completion: `content` (a str as it is, anything else as JSON) or a `refusal`,
+    with its finish reason, token usage, and a `delay` before answering (to outlast a client's timeout)."""
+
+    content: object = None
+    refusal: str | None = None
+    finish_reason: str = "stop"
+    prompt_tokens: int = 1000
+    cached_tokens: int = 0
+    completion_tokens: int = 200
+    delay: float = 0.0
+
+
+ChatResponder = Callable[[FakeRequest], "ChatReply | FakeResponse | dict | str"]
+
+
 def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]], dict[str, tuple[str, bytes]]]:
     message = BytesParser(policy=default_policy).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body)
@@ -82,7 +100,11 @@ class FakeOpenAI:
         self._failures: dict[str, list[FakeResponse]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._chat_queue: list[object] = []
+        self._chat_responder: ChatResponder | None = None
+        self._stopping = threading.Event()
         self.route("POST", "/v1/audio/transcriptions", self._transcribe)
+        self.route("POST", "/v1/chat/completions", self._chat)
 
     # --- set-up -------------------------------------------------------------------------------------------
     def route(self, method: str, path: str, handler: Handler) -> None:
@@ -106,6 +128,19 @@ class FakeOpenAI:
     def requests_to(self, path: str) -> list[FakeRequest]:
         return [r for r in self.requests if r.path == path]
 
+    def queue_chat(self, *replies: object) -> None:
+        """Answer the next chat completions with these, in order (ChatReply, FakeResponse, dict or str)."""
+        with self._lock:
+            self._chat_queue.extend(replies)
+
+    def answer_chat_with(self, responder: ChatResponder | None) -> None:
+        """Answer chat completions, once the queue is empty, with `responder(request)`."""
+        self._chat_responder = responder
+
+    def chat_bodies(self) -> list[dict]:
+        """The JSON bodies of every chat completion request so far."""
+        return [r.json() for r in self.requests_to("/v1/chat/completions")]
+
     # --- built-in endpoints ---------------------------------------------------------------------------------
     def _transcribe(self, request: FakeRequest) -> FakeResponse:
         name, data = request.files.get("file", ("", b""))
@@ -122,6 +157,31 @@ class FakeOpenAI:
             t, k = end, k + 1
         return FakeResponse(200, {"task": "transcribe", "language": "english", "duration": round(seconds, 3),
                                   "text": "".join(s["text"] for s in segments).strip(), "segments": segments})
+
+    def _chat(self, request: FakeRequest) -> FakeResponse:
+        with self._lock:
+            reply = self._chat_queue.pop(0) if self._chat_queue else None
+        if reply is None and self._chat_responder is not None:
+            reply = self._chat_responder(request)
+        if reply is None:
+            return FakeResponse(500, {"error": {"message": "the fake has no chat answer scripted", "type": "fake"}})
+        if isinstance(reply, FakeResponse):
+            return reply
+        if not isinstance(reply, ChatReply):
+            reply = ChatReply(content=reply)
+        if reply.delay and self._stopping.wait(reply.delay):
+            return FakeResponse(503, {"error": {"message": "fake server stopping", "type": "fake"}})
+        content = reply.content if reply.content is None or isinstance(reply.content, str) else \
+            json.dumps(reply.content)
+        body = request.json()
+        return FakeResponse(200, {
+            "id": f"chatcmpl-fake-{len(self.requests)}", "object": "chat.completion", "created": 1_700_000_000,
+            "model": body.get("model", "fake-model"),
+            "choices": [{"index": 0, "finish_reason": reply.finish_reason, "logprobs": None,
+                         "message": {"role": "assistant", "content": content, "refusal": reply.refusal}}],
+            "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+                      "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+                      "prompt_tokens_details": {"cached_tokens": reply.cached_tokens}}})
 
     # --- serving --------------------------------------------------------------------------------------------
     def _handle(self, request: FakeRequest) -> FakeResponse:
@@ -164,14 +224,18 @@ class FakeOpenAI:
                 for k, v in response.headers.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):   # the client gave up waiting (timeout tests)
+                    pass
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
             def log_message(self, *args) -> None:   # keep test output clean
                 pass
 
+        self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai",
@@ -179,6 +243,7 @@ class FakeOpenAI:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

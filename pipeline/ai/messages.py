@@ -1,0 +1,70 @@
+"""The chat messages for one task: stable content first so the endpoint's prompt cache can reuse it.
+
+Order: a fixed system message, the transcript (the same for every task of a lecture), then the task's prompt
+and its parameters. Five tasks over one lecture then share one long cached prefix and differ only at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .engine import Prompt
+from .schemas import LectureInput
+
+SYSTEM = (
+    "You turn university lecture transcripts into study materials for students. The first user message is the "
+    "transcript, split into passages, one per slide shown; each passage starts with a marker [#N mm:ss-mm:ss] "
+    "where N is the passage's index. The last user message is your task. Use only what the lecture says. Answer "
+    "with a single JSON object that fits the given schema, and nothing else."
+)
+
+
+def clock(seconds: float) -> str:
+    """m:ss (or h:mm:ss) for a time in the lecture."""
+    s = max(0, int(seconds))
+    h, rem = divmod(s, 3600)
+    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+
+
+def render_transcript(lecture: LectureInput) -> str:
+    """The transcript as the model reads it: one marked passage per slide that has speech."""
+    parts = []
+    for s in lecture.slides:
+        text = s.text.strip()
+        if not text:
+            continue
+        again = f" repeat of #{s.repeat_of}" if s.repeat_of is not None else ""
+        parts.append(f"[#{s.index} {clock(s.start)}-{clock(s.end)}{again}] {text}")
+    return "Lecture transcript:\n\n" + "\n\n".join(parts)
+
+
+def task_parameters(task: str, lecture: LectureInput) -> list[str]:
+    """The per-request details a prompt file cannot know: language, title hint, columns, vignette style."""
+    lines = [f"Write in the lecture's language (code: {lecture.language})."]
+    if task == "title" and lecture.title_hint.strip():
+        lines.append(f"Title hint: {lecture.title_hint.strip()}")
+    if task == "study_table":
+        if lecture.study_columns:
+            lines.append("Columns, in this order: " + " | ".join(lecture.study_columns))
+        else:
+            lines.append("Columns: choose 4 to 6 columns suited to this lecture; the first names the topic.")
+    if task == "vignettes":
+        lines.append("Style: clinical vignettes: each stem is a patient presentation (age, sex, complaint, "
+                     "history, findings, test results) and the question asks for a diagnosis, mechanism, next "
+                     "step or treatment." if lecture.vignette_style == "clinical" else
+                     "Style: applied vignettes: each stem is a realistic situation from the discipline (an "
+                     "experiment, a case, a problem, a design decision) in which the objective must be applied.")
+    return lines
+
+
+def build_messages(task: str, lecture: LectureInput, prompt: Prompt) -> list[dict[str, str]]:
+    """System, transcript, then the task: the prefix is identical for every task over one lecture."""
+    task_text = prompt.text.rstrip() + "\n\n" + "\n".join(task_parameters(task, lecture))
+    return [{"role": "system", "content": SYSTEM},
+            {"role": "user", "content": render_transcript(lecture)},
+            {"role": "user", "content": task_text}]
+
+
+def lecture_cache_key(lecture: LectureInput) -> str:
+    """A stable name for the lecture's shared prefix (OpenAI's prompt_cache_key routes it to one cache)."""
+    return "handouts-" + hashlib.sha256(render_transcript(lecture).encode("utf-8")).hexdigest()[:24]
