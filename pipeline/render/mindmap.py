@@ -356,6 +356,7 @@ def _publish(out: Path, data: bytes) -> Path:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the artifact is meant to be read
             os.replace(tmp, out)
         finally:
             if os.path.exists(tmp):
