@@ -83,3 +83,9 @@ def breaker_for(endpoint: str, failures: int, cooldown: float) -> Breaker:
         if b is None or (b.threshold, b.cooldown) != (failures, cooldown):
             b = _breakers[endpoint] = Breaker(endpoint, failures, cooldown)
         return b
+
+
+def reset_breakers() -> None:
+    """Forget every endpoint's state (tests, and an operator's "try again now")."""
+    with _registry_lock:
+        _breakers.clear()

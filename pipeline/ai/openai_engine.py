@@ -129,7 +129,7 @@ class OpenAIEngine:
         self.breaker: Breaker = breaker_for(self.base_url, settings.ai_breaker_failures,
                                             settings.ai_breaker_cooldown)
         self.slots = call_slots(settings.ai_max_concurrency)
-        self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max, jitter=backoff_initial)
+        self._backoff = wait_exponential_jitter(multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial)
         self._sleep = sleep
 
     @staticmethod
