@@ -46,8 +46,9 @@ _ENTITY = re.compile(r"#(\w+);")
 _BARE = re.compile(r"[^\s()\[\]{}\-:\"'`#%<>]+(?: [^\s()\[\]{}\-:\"'`#%<>]+)*")
 
 
-class MermaidError(InputError):
-    """A mindmap that does not parse; `line` is 1-based (0 when the problem is the whole text)."""
+class MermaidError(InputError, ValueError):
+    """A mindmap that does not parse; `line` is 1-based (0 when the problem is the whole text).
+    Also a ValueError, so pydantic validators may raise it as they are."""
 
     code = "bad_mermaid"
 

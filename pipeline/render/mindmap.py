@@ -432,7 +432,7 @@ def png_image(node: MindmapNode, scale: float = 2.0) -> Image.Image:
 def render_png(node: MindmapNode, out: Path, *, scale: float = 2.0) -> Path:
     """Write the mindmap as a PNG drawn with the project's DejaVu Sans."""
     buf = io.BytesIO()
-    png_image(node, scale).save(buf, format="PNG", optimize=True)
+    png_image(node, scale).save(buf, format="PNG")  # optimize=True costs 3x the time for 0.2 % smaller
     return _publish(out, buf.getvalue())
 
 
