@@ -243,7 +243,9 @@ class _Frames:
         self.fade_len = [rng.uniform(0.5, 1.0) if spec.fades else 0.0 for _ in showings]
         self.pip = _pip_patches(self.w, self.h, rng) if spec.pip else []
         nrng = np.random.default_rng(spec.seed)
-        self.noise = [nrng.normal(0, 2.5, (self.h, self.w)).astype(np.int16) for _ in range(6)] if spec.noise else []
+        # luma is limited-range (16..235), so +-10 of noise never wraps: add it as uint8 in place, no clipping
+        self.noise = [np.clip(nrng.normal(0, 2.5, (self.h, self.w)), -10, 10).astype(np.int8).view(np.uint8)
+                      for _ in range(6)] if spec.noise else []
         # pointer: on during roughly half of each showing, following a slow Lissajous path
         self.pointer_on = [(rng.uniform(0.2, 0.5), rng.uniform(0.55, 0.9)) for _ in showings]
 
@@ -309,9 +311,7 @@ class _Frames:
                 y = int(h * (0.5 + 0.25 * math.sin(t * 0.9 + 2 * k)))
                 _dot(img, x, y, max(2, h // 90), w, h)
         if self.noise:
-            y = img[:h].astype(np.int16)
-            y += self.noise[i % len(self.noise)]
-            img[:h] = np.clip(y, 0, 255).astype(np.uint8)
+            np.add(img[:h], self.noise[i % len(self.noise)], out=img[:h])
         return img
 
     @property
