@@ -187,10 +187,11 @@ def layout(root: MindmapNode) -> Layout:
     top = _build(root, 0)
     branches = top.children
     spans = [_span(b) for b in branches]
-    # The first k branches go right (read top to bottom), the rest left; k makes the sides most even.
+    # The first k branches go right (read top to bottom), the rest left; k makes the sides most even,
+    # and on a tie the right side takes more, so a lone branch reads left to right.
     total = sum(spans)
     best_k, best_diff = len(branches), math.inf
-    for k in range(len(branches) + 1):
+    for k in range(len(branches), -1, -1):
         right = sum(spans[:k])
         diff = abs(right - (total - right))
         if diff < best_diff - 1e-9:

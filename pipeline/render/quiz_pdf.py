@@ -21,11 +21,13 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {"difficulty": "Difficulty", "questions": "Practice questions", "key": "Answer key", "objective": "Objective",
            "intro": "{n} questions on {m} learning objectives. The answer key starts on a new page after the last "
                     "question.", "easy": "easy", "medium": "medium", "hard": "hard", "other": "Other questions"},
-    "es": {"difficulty": "Dificultad", "questions": "Preguntas de práctica", "key": "Respuestas", "objective": "Objetivo",
+    "es": {"difficulty": "Dificultad", "questions": "Preguntas de práctica", "key": "Respuestas",
+           "objective": "Objetivo",
            "intro": "{n} preguntas sobre {m} objetivos de aprendizaje. Las respuestas empiezan en una página nueva "
                     "tras la última pregunta.", "easy": "fácil", "medium": "media", "hard": "difícil",
            "other": "Otras preguntas"},
-    "fr": {"difficulty": "Difficulté", "questions": "Questions d’entraînement", "key": "Corrigé", "objective": "Objectif",
+    "fr": {"difficulty": "Difficulté", "questions": "Questions d’entraînement", "key": "Corrigé",
+           "objective": "Objectif",
            "intro": "{n} questions sur {m} objectifs d’apprentissage. Le corrigé commence sur une nouvelle page "
                     "après la dernière question.", "easy": "facile", "medium": "moyenne", "hard": "difficile",
            "other": "Autres questions"},

@@ -13,7 +13,7 @@ def thirty_node_tree() -> MindmapNode:
     shapes = ["square", "rounded", "hexagon", "bang", "cloud", "default"]
     branches = []
     for b in range(6):
-        kids = [MindmapNode(f"Point {b + 1}.{k + 1} about a topic worth remembering" if k == 0 else f"Point {b + 1}.{k + 1}")
+        kids = [MindmapNode(f"Point {b + 1}.{k + 1}" + (" about a topic worth remembering" if k == 0 else ""))
                 for k in range(4)]
         branches.append(MindmapNode(f"Branch {b + 1}", shapes[b], kids[:4 if b < 3 else 3]))
     branches[0].children[0].children = [MindmapNode("Deeper detail"), MindmapNode("Another deeper detail")]

@@ -40,7 +40,8 @@ def test_reads_every_shape_id_decoration_and_string_kind():
     membranes, transport, quote = root.children
     assert [(c.text, c.shape) for c in membranes.children] == [("Lipid bilayer", "square"), ("Channels", "default")]
     # A markdown string over two lines keeps its line break and says it is markdown.
-    assert (transport.text, transport.shape, transport.markdown) == ("**Transport** proteins\nand pumps", "square", True)
+    assert (transport.text, transport.shape) == ("**Transport** proteins\nand pumps", "square")
+    assert transport.markdown
     assert [(c.text, c.shape) for c in transport.children] == [
         ("Sodium pump", "bang"), ("Vesicles", "cloud"), ("Receptors", "hexagon"), ("-70 mV", "rounded")]
     assert quote.text == 'He said "hi": #1 (really)'
