@@ -3,6 +3,7 @@
 We send `response_format={"type": "json_schema", "strict": true, ...}` through `chat.completions.create` and
 validate the answer with the task's pydantic model ourselves, rather than use the SDK's `parse()`: parse()
 raises on bad output before we can read the token usage, and a bad answer still costs money the ledger must see.
+So an AIOutputInvalid raised here carries `.completion` (value None, with the model and token counts).
 
 Transient failures (429, 5xx, 408/409, timeouts, dropped connections) are retried here with exponential backoff
 and jitter, honouring Retry-After; the SDK's own retries are off so that only one layer retries. A breaker per
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import email.utils
+import inspect
 import json
 import threading
 import time
@@ -109,6 +111,14 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, openai.APIStatusError) and status is not None and (status in (408, 409) or status >= 500)
 
 
+def _accepts(function: Callable, parameter: str) -> bool:
+    """Whether the installed SDK's `function` takes `parameter` (older SDKs reject unknown keywords)."""
+    try:
+        return parameter in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _describe(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
     kind = type(exc).__name__
@@ -131,6 +141,7 @@ class OpenAIEngine:
         self.slots = call_slots(settings.ai_max_concurrency)
         self._backoff = wait_exponential_jitter(multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial)
         self._sleep = sleep
+        self._takes_cache_key = _accepts(self.client.chat.completions.create, "prompt_cache_key")
 
     @staticmethod
     def _make_client(settings: Settings):
@@ -150,8 +161,9 @@ class OpenAIEngine:
         if schema is None:
             raise AIError(task, f"unknown AI task '{task}'; known: {', '.join(TASKS)}")
         request = {"model": self.model, "messages": build_messages(task, lecture, prompt),
-                   "response_format": response_format(task, schema), "timeout": self.settings.ai_call_timeout,
-                   "prompt_cache_key": lecture_cache_key(lecture)}
+                   "response_format": response_format(task, schema), "timeout": self.settings.ai_call_timeout}
+        if self._takes_cache_key:
+            request["prompt_cache_key"] = lecture_cache_key(lecture)
         response = self._call(task, request)
         return self._read(task, schema, response)
 

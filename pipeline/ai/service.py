@@ -182,20 +182,19 @@ class AIService:
     def _once(self, task: str, lecture: LectureInput, prompt: Prompt, ctx: _Context) -> BaseModel:
         engine = self.engine
         started = time.perf_counter()
-        completion: Completion | None = None
         try:
             completion = engine.run(task, lecture, prompt)
-            value = check_answer(task, lecture, completion.value)
-        except (AIOutputInvalid, ValueError) as e:
-            spent = completion or getattr(e, "completion", None)
-            self._record(ctx, prompt, self._call_row(engine, spent, started, "invalid_output"))
-            if isinstance(e, ValueError):
-                raise AIOutputInvalid(task, str(e)) from None
-            raise
         except AIError as e:
-            outcome = "unavailable" if isinstance(e, AIUnavailable) else "error"
+            outcome = ("invalid_output" if isinstance(e, AIOutputInvalid) else
+                       "unavailable" if isinstance(e, AIUnavailable) else "error")
+            # A rejected answer was still paid for: the engine hands its usage over on the error.
             self._record(ctx, prompt, self._call_row(engine, getattr(e, "completion", None), started, outcome))
             raise
+        try:
+            value = check_answer(task, lecture, completion.value)
+        except ValueError as e:
+            self._record(ctx, prompt, self._call_row(engine, completion, started, "invalid_output"))
+            raise AIOutputInvalid(task, str(e)) from None
         self._record(ctx, prompt, self._call_row(engine, completion, started, "ok"))
         return value
 

@@ -279,3 +279,34 @@ def test_task_inputs_hold_only_what_shapes_the_task():
     assert "study_columns" in task_inputs("study_table", lecture)
     assert "vignette_style" not in task_inputs("study_table", lecture)
     assert "title_hint" in task_inputs("title", lecture) and "title_hint" not in task_inputs("mindmap", lecture)
+
+
+class BadMindmapOnceEngine(ScriptedEngine):
+    """Answers a mindmap that does not parse the first time, then a good one."""
+
+    def run(self, task, lecture, prompt):
+        self.calls.append((task, prompt.text))
+        if len(self.calls) == 1:
+            return Completion(Mindmap(mermaid="mindmap\n  root((A))\n  Second root"), model=self.model, tokens_in=5)
+        return super().run(task, lecture, prompt)
+
+
+def test_checks_apply_to_every_engine(make_settings, sessions):
+    engine = BadMindmapOnceEngine()
+    value = AIService(make_settings(), sessions, engine=engine).run("mindmap", make_lecture(2))
+    assert value.mermaid.startswith("mindmap")
+    assert "Your previous answer was rejected" in engine.calls[1][1] and "root" in engine.calls[1][1]
+    assert [(r.outcome, r.tokens_in) for r in ledger_rows(sessions)] == [("invalid_output", 5), ("ok", 0)]
+
+
+class BrokenEngine(ScriptedEngine):
+    def run(self, task, lecture, prompt):
+        self.calls.append(task)
+        raise RuntimeError("a bug, not a bad answer")
+
+
+def test_an_engine_bug_is_not_taken_for_a_bad_answer(make_settings, sessions):
+    engine = BrokenEngine()
+    with pytest.raises(RuntimeError):
+        AIService(make_settings(), sessions, engine=engine).run("title", make_lecture(2))
+    assert engine.calls == ["title"]
