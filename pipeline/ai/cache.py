@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ConfigError
@@ -98,9 +99,16 @@ class DBCache:
         """Store `value`, then drop expired rows and the oldest beyond the size bound."""
         now = self.clock()
         text = canonical_json(value)
+        try:
+            self._put(key, value, info, now, len(text))
+        except IntegrityError:
+            # Another worker stored the same key between our merge's lookup and insert: its answer will do.
+            pass
+
+    def _put(self, key: str, value: dict, info: EntryInfo, now: datetime, size: int) -> None:
         with self.sessions() as session, session.begin():
             session.merge(AICacheEntry(key=key, engine=info.engine, model=info.model, prompt_name=info.prompt_name,
-                                       prompt_version=info.prompt_version, value=value, size=len(text), hits=0,
+                                       prompt_version=info.prompt_version, value=value, size=size, hits=0,
                                        created_at=now, expires_at=now + self.ttl))
             session.flush()
             session.execute(delete(AICacheEntry).where(AICacheEntry.expires_at <= now))

@@ -206,7 +206,6 @@ class OpenAIEngine:
                                         f"{asked:.0f} s; try again later") from None
                 raise AIUnavailable(task, f"AI endpoint {self.base_url} failed {attempts} time(s) "
                                     f"(last: {_describe(e)}); try again later") from None
-            status = getattr(e, "status_code", None)
             raise AIError(task, f"the AI endpoint {self.base_url} rejected the request ({_describe(e)}): "
                           f"{getattr(e, 'message', e)}", retryable=False) from None
         raise AssertionError("unreachable: tenacity returns or raises")

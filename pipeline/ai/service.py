@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import AIError, AIOutputInvalid, AIUnavailable, ConfigError
@@ -123,8 +123,8 @@ class AIService:
         ctx = _Context(job_id, tenant, stage, prompt.version)
         key = cache_key(engine.name, engine.model, task, prompt.name, prompt.version, task_inputs(task, lecture))
         hit = self.cache.get(key)
-        if hit is not None:
-            value = TASKS[task].model_validate(hit)
+        value = self._cached_value(task, hit) if hit is not None else None
+        if value is not None:
             self._record(ctx, prompt, Call(engine.name, engine.model, prompt.name, prompt.version, cached=True))
             log.info("ai_cache_hit", task=task, job_id=job_id, prompt_version=prompt.version)
             return value
@@ -132,6 +132,15 @@ class AIService:
         self.cache.put(key, value.model_dump(mode="json"),
                        EntryInfo(engine.name, engine.model, prompt.name, prompt.version))
         return value
+
+    @staticmethod
+    def _cached_value(task: str, hit: dict) -> BaseModel | None:
+        # An entry written before a schema change no longer fits: treat it as a miss and overwrite it.
+        try:
+            return TASKS[task].model_validate(hit)
+        except ValidationError as e:
+            log.warning("ai_cache_entry_stale", task=task, error=e.errors()[0]["msg"])
+            return None
 
     # ---- splitting --------------------------------------------------------------------------------------------
     def part_budget(self, prompt: Prompt) -> int:

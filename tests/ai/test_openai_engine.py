@@ -214,3 +214,20 @@ def test_concurrent_calls_are_bounded(fake, ai_settings):
 def test_key_points_answer_round_trips(fake, ai_settings):
     value = engine(ai_settings()).run("key_points", make_lecture(3), Prompt("key_points", "t")).value
     assert isinstance(value, KeyPoints) and [s.index for s in value.slides] == [0, 1, 2]
+
+
+def test_a_rejected_request_is_not_retried(fake, ai_settings):
+    fake.fail_next(CHAT, 400, body={"error": {"message": "This model's maximum context length is 128000 tokens.",
+                                              "type": "invalid_request_error", "code": "context_length_exceeded"}})
+    with pytest.raises(AIError) as info:
+        engine(ai_settings()).run("title", make_lecture(2), Prompt("title", "t"))
+    assert not isinstance(info.value, (AIUnavailable, AIOutputInvalid)) and not info.value.retryable
+    assert "HTTP 400" in info.value.message and "maximum context length" in info.value.message
+    assert len(fake.requests_to(CHAT)) == 1
+
+
+def test_a_long_retry_after_gives_up_at_once(fake, ai_settings):
+    fake.fail_next(CHAT, 429, headers={"Retry-After": "600"})
+    with pytest.raises(AIUnavailable) as info:
+        engine(ai_settings()).run("title", make_lecture(2), Prompt("title", "t"))
+    assert "asks to wait 600 s" in info.value.message and len(fake.requests_to(CHAT)) == 1

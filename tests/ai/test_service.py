@@ -310,3 +310,17 @@ def test_an_engine_bug_is_not_taken_for_a_bad_answer(make_settings, sessions):
     with pytest.raises(RuntimeError):
         AIService(make_settings(), sessions, engine=engine).run("title", make_lecture(2))
     assert engine.calls == ["title"]
+
+
+def test_a_stale_cache_entry_is_a_miss(make_settings, sessions):
+    from pipeline.ai.cache import EntryInfo
+
+    engine = ScriptedEngine()
+    svc = AIService(make_settings(), sessions, engine=engine)
+    svc.run("title", make_lecture(2))
+    with sessions() as s:
+        from pipeline.models import AICacheEntry
+        key = s.scalars(select(AICacheEntry.key)).one()
+    svc.cache.put(key, {"heading": "old shape"}, EntryInfo("scripted", "offline", "title", "x"))
+    assert svc.run("title", make_lecture(2)).title == "Membrane Transport in Cells"
+    assert len(engine.calls) == 2
