@@ -16,9 +16,13 @@ log = structlog.get_logger(__name__)
 _warned_models: set[str] = set()
 
 
-def price_of(settings: Settings, model: str, tokens_in: int, tokens_cached: int, tokens_out: int) -> float:
+def price_of(settings: Settings, model: str, tokens_in: int, tokens_cached: int, tokens_out: int,
+             engine: str | None = None) -> float:
     """Estimated USD for one call; cached input tokens are part of tokens_in and billed at the cached rate."""
     prices = settings.ai_prices.get(model)
+    if prices is None and engine:
+        # An engine priced as a whole (the offline one: free) needs no entry per model version.
+        prices = settings.ai_prices.get(engine)
     if prices is None:
         # Endpoints answer with dated snapshots (gpt-4o-mini-2024-07-18): price them as their family.
         family = max((name for name in settings.ai_prices if model.startswith(name + "-")), key=len, default=None)
@@ -62,7 +66,7 @@ class Ledger:
                stage: str | None = None) -> AIRequest:
         """Write the row for `call`; a cached answer costs nothing."""
         cost = 0.0 if call.cached else price_of(self.settings, call.model, call.tokens_in, call.tokens_cached,
-                                                call.tokens_out)
+                                                call.tokens_out, call.engine)
         row = AIRequest(job_id=job_id, tenant=tenant, stage=stage, engine=call.engine, model=call.model,
                         prompt_name=call.prompt_name, prompt_version=call.prompt_version, tokens_in=call.tokens_in,
                         tokens_cached=call.tokens_cached, tokens_out=call.tokens_out, cost_usd=cost,

@@ -83,3 +83,10 @@ def test_print_costs_prints_a_table_with_a_total(make_settings, sessions):
     assert body[1:6] == ["uni-a", "gpt-4o-mini", "2", "1", "12,100"] and body[-1] == "0.0123"
     assert lines[-1].split()[0] == "total" and lines[-1].split()[-1] == "0.0123"
     assert len({len(line) for line in lines[1:]}) == 1             # columns line up
+
+
+def test_an_engine_priced_as_a_whole_needs_no_model_entry(make_settings):
+    ledger_module._warned_models.discard("extractive-v1")
+    with structlog.testing.capture_logs() as logs:
+        assert price_of(make_settings(), "extractive-v1", 5000, 0, 5000, engine="offline") == 0.0
+    assert not [e for e in logs if e["event"] == "ai_price_unknown"]
