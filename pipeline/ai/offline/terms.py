@@ -1,0 +1,341 @@
+"""Key terms of a lecture: noun-phrase-like n-grams ranked by TF-IDF across slides.
+
+A candidate is a run of 1–4 content words inside one clause ("of" may join two: "loop of Henle"). Its score is
+its count times a smoothed IDF over slides (topics local to a few slides stand out, the lecture's theme still
+ranks by sheer frequency), with bonuses for longer phrases, capitalised names and acronyms, and terms the
+lecturer defines ("X is ...", "called X"). A shorter phrase that mostly occurs inside a longer one is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .text import WORD, Sentence, stem
+
+MAX_TERM_WORDS = 4
+
+# Verbs that explain rather than name; as bare words, or inflected anywhere in a phrase, they are not terms.
+_VERBS = """
+produce cause bind require contain increase decrease lead result allow form occur involve reduce release convert
+generate create provide help affect depend consist activate inhibit block regulate control move pass carry store
+break build add remove change develop present treat diagnose happen become describe explain define compare
+determine run return write read print check compute calculate measure split drive pump flow fall fill turn
+spread map hold jump resize rehash insert keep sort give make take show get put set go come see know think want
+look mean call find tell ask try seem feel leave begin start stop open close shows share look build enter
+exit sum use classify cost lead rise drop reach apply follow act differ vary happen work eject contract relax
+""".split()
+_VERB_FORMS: set[str] = set()
+for _v in _VERBS:
+    base = _v[:-1] if _v.endswith("e") else _v
+    _VERB_FORMS.update({_v + "s", _v + "es", base + "ed", base + "ing", _v + "ed", _v + "d"})
+    if _v.endswith("y"):
+        _VERB_FORMS.update({_v[:-1] + "ies", _v[:-1] + "ied"})
+_VERB_FORMS.update({"led", "ran", "made", "took", "gave", "went", "came", "saw", "knew", "thought", "found",
+                    "told", "left", "began", "broke", "built", "held", "kept", "split", "spread", "brought"})
+_BASE_VERBS = set(_VERBS)
+
+_ADVERB_ENDINGS = ("ally", "ously", "ently", "antly", "ively", "ately", "ibly", "ably", "fully", "lessly", "edly",
+                   "ingly", "arly", "ctly", "ghly", "ntly", "rly")
+_DEFINING = re.compile(r"^(?:is|are|was|were|refers|means|describes)\b|^(?:is|are) (?:defined|called|known)\b",
+                       re.IGNORECASE)
+_NAMING_BEFORE = {"called", "termed", "named"}   # "called X"; "known as X" is checked apart
+
+
+@dataclass
+class Term:
+    """A key term with where it occurs and how it ranks."""
+
+    key: tuple[str, ...]
+    display: str
+    count: int
+    score: float
+    slides: list[int]                       # showing indexes, in lecture order
+    sentences: list[int]                    # Sentence.order values, in order
+    defined_in: int | None = None           # the sentence that defines it, if any
+    capitalised: bool = False
+    acronym: bool = False
+    variants: set[str] = field(default_factory=set)   # every surface form seen, lower case
+    category: bool = False                  # a word that heads several other terms ("anemia")
+
+    @property
+    def kinds(self) -> set[str]:
+        return kinds_of(self.key) | ({"acronym"} if self.acronym else set())
+
+    @property
+    def n_words(self) -> int:
+        return len(self.key)
+
+    @property
+    def head(self) -> str:
+        return self.key[-1]
+
+    def label(self) -> str:
+        """The term as a heading: first letter upper-cased unless it is written in a special case (mRNA)."""
+        first = self.display.split()[0]
+        if first[:1].islower() and any(ch.isupper() for ch in first[1:]):
+            return self.display
+        return self.display[:1].upper() + self.display[1:]
+
+
+def _is_acronym(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(word) >= 2 and len(letters) >= 1 and sum(c.isupper() for c in letters) >= 2 and \
+        sum(c.isupper() for c in letters) >= len(letters) - 1
+
+
+_LY_NOUNS = {"assembly", "anomaly", "monopoly", "butterfly", "family", "supply", "homily", "rally", "jelly",
+             "belly", "folly", "holly", "lily", "reply", "apply", "multiply", "italy", "dragonfly", "firefly",
+             "ally", "melancholy", "hyperplasty", "emily", "molly"}
+
+
+def _adverb(lw: str) -> bool:
+    return lw.endswith(_ADVERB_ENDINGS) or (len(lw) >= 6 and lw.endswith("ly") and lw not in _LY_NOUNS)
+
+
+def _plain(word: str, function_words: frozenset[str]) -> bool:
+    """A word that may stand at either end of a term: not a function word, verb form, adverb or bare number."""
+    lw = word.lower()
+    if lw in function_words or lw in _VERB_FORMS or lw.isdigit() or _adverb(lw):
+        return False
+    return len(word) >= 3 or _is_acronym(word) or any(c.isdigit() for c in word)
+
+
+def _may_end(word: str, function_words: frozenset[str], generic: frozenset[str]) -> bool:
+    lw = word.lower()
+    if not _plain(word, function_words) or lw in generic:
+        return False
+    return not (len(lw) > 5 and lw.endswith("ed") and not lw.endswith("eed"))  # "glucose produced" ends a clause
+
+
+def _plural(word: str) -> bool:
+    lw = word.lower()
+    return len(lw) > 3 and lw.endswith("s") and not lw.endswith(("ss", "us", "is"))
+
+
+def _may_be_inside(word: str, function_words: frozenset[str]) -> bool:
+    lw = word.lower()
+    return lw == "of" or (lw not in function_words and lw not in _VERB_FORMS and not lw.isdigit()
+                          and not _adverb(lw))
+
+
+def _runs(text: str) -> list[list[re.Match]]:
+    """Word matches grouped into clauses: anything but spaces between two words ends a run (hyphens are words)."""
+    runs: list[list[re.Match]] = []
+    current: list[re.Match] = []
+    last_end = None
+    for m in WORD.finditer(text):
+        if last_end is not None and text[last_end:m.start()].strip():
+            if current:
+                runs.append(current)
+            current = []
+        current.append(m)
+        last_end = m.end()
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _defines(before: list[str], after: str, position: int) -> bool:
+    """True when the words around an occurrence define it: "The X is ...", "called X", "known as the X"."""
+    lead = [w.lower().strip(",") for w in before]
+    if position == 0 and len(lead) <= 1 and (not lead or lead[0] in {"the", "a", "an"}):
+        return bool(_DEFINING.match(after.strip()))
+    while lead and lead[-1] in {"the", "a", "an"}:
+        lead.pop()
+    if len(lead) >= 2 and lead[-1] == "as":
+        return lead[-2] in {"known", "referred", "described", "defined"}
+    return bool(lead) and lead[-1] in _NAMING_BEFORE
+
+
+def extract_terms(sentences: list[Sentence], function_words: frozenset[str], generic: frozenset[str],
+                  weak: frozenset[str], n_slides: int, *, capitals_mean_names: bool = True,
+                  limit: int = 40) -> list[Term]:
+    """The lecture's key terms, best first (ties broken by first appearance, so the order is stable)."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    surfaces: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    slides_of: dict[tuple[str, ...], dict[int, int]] = defaultdict(dict)
+    sents_of: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    defined: dict[tuple[str, ...], int] = {}
+    capital: Counter[tuple[str, ...]] = Counter()
+    first_seen: dict[tuple[str, ...], int] = {}
+    total_words = 0
+
+    for s in sentences:
+        total_words += s.n_words
+        for run in _runs(s.text):
+            toks = [m.group(0) for m in run]
+            for i in range(len(toks)):
+                if not _plain(toks[i], function_words):
+                    continue
+                for n in range(1, MAX_TERM_WORDS + 1):
+                    j = i + n
+                    if j > len(toks) or (n > 1 and not _may_be_inside(toks[j - 1], function_words)):
+                        break
+                    if not _may_end(toks[j - 1], function_words, generic):
+                        continue
+                    words = toks[i:j]
+                    if n == 1 and (words[0].lower() in _BASE_VERBS or words[0].lower() in weak):
+                        continue
+                    if all(w.lower() in generic or w.lower() in weak or w.lower() == "of" for w in words):
+                        continue  # "risk factors", "worst case": talk about a topic, not one
+                    if n > 1 and words[-1].lower() in _BASE_VERBS and _plural(words[-2]):
+                        continue  # "protons flow" is a clause; "blood flow" and "merge sort" are names
+                    key = tuple(stem(w) for w in words if w.lower() != "of")
+                    surface = " ".join(words)
+                    counts[key] += 1
+                    before = s.text[:run[i].start()].split()
+                    at_start = not before or (len(before) == 1 and before[0] in {"\"", "“", "("})
+                    if not at_start:
+                        surfaces[key][surface] += 3  # prefer how it is written mid-sentence
+                    surfaces[key][surface] += 1
+                    slides_of[key][s.slide] = slides_of[key].get(s.slide, 0) + 1
+                    if not sents_of[key] or sents_of[key][-1] != s.order:
+                        sents_of[key].append(s.order)
+                    first_seen.setdefault(key, s.order)
+                    if capitals_mean_names and not at_start and words[0][:1].isupper():
+                        capital[key] += 1
+                    if key not in defined and _defines(before, s.text[run[j - 1].end():], i):
+                        defined[key] = s.order
+
+    min_count = 2 if total_words > 250 else 1
+    n_slides = max(1, n_slides)
+    scored: dict[tuple[str, ...], float] = {}
+    for key, c in counts.items():
+        surface = surfaces[key].most_common(1)[0][0]
+        acronym = any(_is_acronym(w) for w in surface.split())
+        typed = bool(kinds_of(key)) and len(key) > 1
+        if c < min_count and key not in defined and not typed:
+            continue
+        if len(key) == 1 and len(key[0]) < 4 and not acronym:
+            continue
+        df = len(slides_of[key])
+        score = c * math.log(1.0 + n_slides / df)
+        score *= 1.0 + 0.45 * (len(key) - 1)
+        if key in defined:
+            score *= 1.6
+        if acronym:
+            score *= 1.25
+        elif capital[key] >= max(1, c // 2):
+            score *= 1.2
+        if len(key) > 1 and c == 1 and key not in defined and not capital[key]:
+            score *= 0.6  # a phrase said once is as likely a chance collocation as a name
+        scored[key] = score
+
+    # A phrase inside a longer one that accounts for most of its uses is only part of a name.
+    keys = sorted(scored, key=lambda k: (-len(k), first_seen[k], k))
+    dropped: set[tuple[str, ...]] = set()
+    for key in keys:
+        for longer in keys:
+            if len(longer) <= len(key) or longer in dropped:
+                continue
+            if _contains(longer, key) and counts[longer] >= 0.6 * counts[key]:
+                dropped.add(key)
+                scored[longer] = max(scored[longer], scored[key])
+                if key in defined and longer not in defined:
+                    defined[longer] = defined[key]
+                break
+
+    terms: list[Term] = []
+    for key in sorted((k for k in scored if k not in dropped), key=lambda k: (-scored[k], first_seen[k], k)):
+        surface = surfaces[key].most_common(1)[0][0]
+        ordered = sorted(surfaces[key].items(), key=lambda kv: (-kv[1], kv[0]))
+        surface = ordered[0][0]
+        first = surface.split()[0]
+        if not capital[key] and first[1:].islower() and first[:1].isupper() and surfaces[key][surface] < 3 * c:
+            surface = first.lower() + surface[len(first):]  # seen only at sentence starts: "Iron deficiency"
+        terms.append(Term(
+            key=key, display=surface, count=counts[key], score=round(scored[key], 6),
+            slides=sorted(slides_of[key]), sentences=sents_of[key], defined_in=defined.get(key),
+            capitalised=capital[key] >= max(1, counts[key] // 2),
+            acronym=any(_is_acronym(w) for w in surface.split()),
+            variants={sv.lower() for sv in surfaces[key]}))
+        if len(terms) >= limit:
+            break
+    for t in terms:
+        # A word that heads several kept phrases ("anemia" in "iron deficiency anemia", "macrocytic anemia")
+        # names the category the lecture is about, not one of its topics.
+        t.category = t.n_words == 1 and sum(1 for o in terms if o.n_words > 1 and o.head == t.head) >= 2
+    return terms
+
+
+def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    n = len(shorter)
+    return any(longer[i:i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def mentions(term: Term, text: str) -> bool:
+    """True when the text names the term (any seen form, or its stems in a row)."""
+    return term_pattern(term).search(text) is not None
+
+
+_PATTERNS: dict[tuple, re.Pattern] = {}
+
+
+def term_pattern(term: Term) -> re.Pattern:
+    """A case-insensitive pattern for every written form of the term, longest first, plural-tolerant."""
+    cache_key = (term.key, tuple(sorted(term.variants)))
+    rx = _PATTERNS.get(cache_key)
+    if rx is None:
+        forms = sorted(term.variants | {term.display.lower()}, key=lambda v: (-len(v), v))
+        alts = []
+        for f in forms:
+            parts = [re.escape(p) for p in f.split()]
+            alts.append(r"\s+".join(parts) + r"(?:e?s)?")
+        rx = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w-])", re.IGNORECASE)
+        _PATTERNS[cache_key] = rx
+    return rx
+
+
+# ---- kinds of terms, so that a question's distractors are of the answer's kind -------------------------------
+
+_DISEASE_ENDINGS = ("itis", "osis", "emia", "aemia", "oma", "pathy", "plasia", "trophy", "algia", "iasis", "uria",
+                    "ectasis", "megaly", "penia", "cytosis", "philia", "rrhea", "rrhoea", "sclerosis")
+_NOT_DISEASE = {"mitosis", "meiosis", "osmosis", "apoptosis", "symbiosis", "homeostasis", "diagnosis",
+                "prognosis", "hypnosis", "metamorphosis", "chromosome", "genome", "ribosome", "stoma", "aroma",
+                "diploma", "coma", "soma", "trophy", "sympathy", "empathy", "telepathy", "lysosome", "kinesis"}
+_DISEASE_WORDS = {"disease", "syndrome", "disorder", "deficiency", "failure", "infection", "cancer", "carcinoma",
+                  "sarcoma", "tumor", "tumour", "anemia", "anaemia", "diabetes", "stroke", "infarction",
+                  "insufficiency", "stenosis", "hypertension", "hypotension", "fever", "palsy", "dystrophy",
+                  "fibrosis", "edema", "oedema", "ulcer", "hernia", "asthma", "pneumonia", "sepsis", "shock",
+                  "angina", "arrhythmia", "fibrillation", "thrombosis", "embolism", "aneurysm", "dementia",
+                  "psychosis", "lupus", "gout", "leukemia", "leukaemia", "lymphoma", "melanoma", "hepatitis",
+                  "cirrhosis", "colitis", "tuberculosis", "malaria", "measles", "influenza", "covid", "thalassemia",
+                  "thalassaemia", "hemophilia", "haemophilia", "obesity", "atherosclerosis", "regurgitation",
+                  "prolapse", "effusion", "abscess", "poisoning", "toxicity", "overdose", "allergy", "autism",
+                  "schizophrenia", "depression", "migraine", "epilepsy", "seizure", "neuropathy", "injury"}
+_DRUG_ENDINGS = ("mab", "nib", "pril", "sartan", "olol", "statin", "cillin", "mycin", "floxacin", "azole", "vir",
+                 "dipine", "prazole", "tidine", "parin", "xaban", "gliptin", "gliflozin", "formin", "afil",
+                 "triptan", "oxetine", "azepam", "zolam", "olone", "caine", "profen", "cycline", "micin",
+                 "urea", "trexate", "quine", "amine", "idine", "barbital", "thiazide", "semide", "sone")
+_DRUG_WORDS = {"insulin", "aspirin", "heparin", "warfarin", "morphine", "iron", "supplementation", "transfusion",
+               "chelation", "vaccine", "antibiotic", "antibiotics", "steroid", "steroids", "inhibitor", "blocker",
+               "agonist", "antagonist", "therapy", "drug", "medication", "acid", "surgery", "vitamin"}
+_ENZYME_EXCLUDE = {"database", "release", "increase", "decrease", "phase", "purchase", "disease", "base",
+                   "case", "lease", "erase", "phrase", "please", "cease", "chase", "showcase", "suitcase",
+                   "staircase", "uppercase", "lowercase", "testcase", "crease", "codebase", "briefcase"}
+_PROCESS_WORDS = {"cycle", "pathway", "process", "chain", "transport", "reaction", "respiration", "synthesis",
+                  "signaling", "signalling", "replication", "transcription", "translation", "phosphorylation",
+                  "glycolysis", "fermentation", "metabolism", "circulation", "filtration", "diffusion",
+                  "secretion", "absorption", "excretion", "regulation", "algorithm", "search", "sort", "probing",
+                  "hashing", "chaining", "addressing", "recursion", "iteration", "traversal", "scheduling"}
+
+
+def kinds_of(key: tuple[str, ...]) -> set[str]:
+    """What sort of thing a term (by its stems) names: disease, drug, enzyme, process (or nothing known)."""
+    out: set[str] = set()
+    head = key[-1]
+    words = set(key)
+    if (head in _DISEASE_WORDS or words & {"disease", "syndrome", "deficiency", "disorder"}
+            or (head.endswith(_DISEASE_ENDINGS) and head not in _NOT_DISEASE and len(head) > 5)
+            or (head.startswith(("hyper", "hypo")) and head.endswith("ism"))):
+        out.add("disease")
+    if head.endswith(_DRUG_ENDINGS) and len(head) > 6 or head in _DRUG_WORDS:
+        out.add("drug")
+    if head.endswith("ase") and len(head) > 5 and head not in _ENZYME_EXCLUDE:
+        out.add("enzyme")
+    if head in _PROCESS_WORDS or head.endswith(("lysis", "genesis", "poiesis")):
+        out.add("process")
+    return out
