@@ -116,6 +116,10 @@ class AIService:
         """The answer to `task` over `lecture`, from the cache or the engine; AIError subclasses when it fails."""
         if task not in TASKS:
             raise AIError(task, f"unknown AI task '{task}'; known: {', '.join(TASKS)}")
+        if task != "title" and not any(s.text.strip() for s in lecture.slides):
+            # Nothing was said: any answer would be invented, and from OpenAI it would also be paid for.
+            raise AIError(task, f"{task}: the lecture has no captions to work from; add captions or a transcript "
+                          "and run it again", retryable=False)
         prof = self.profile(profile, tenant)
         lecture = with_profile(lecture, prof)
         prompt = load_prompt(task, self.settings, prof.prompts)
@@ -185,8 +189,9 @@ class AIService:
             try:
                 return self._once(task, lecture, again, ctx)
             except AIOutputInvalid as second:
-                raise AIOutputInvalid(task, f"{task}: the model's answer was rejected twice (first: {first.message};"
-                                            f" then: {second.message})") from None
+                reasons = (first.message if second.message == first.message else
+                           f"first: {first.message}; then: {second.message}")
+                raise AIOutputInvalid(task, f"{task}: the answer was rejected twice ({reasons})") from None
 
     def _once(self, task: str, lecture: LectureInput, prompt: Prompt, ctx: _Context) -> BaseModel:
         engine = self.engine

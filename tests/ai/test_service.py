@@ -10,7 +10,7 @@ from pipeline.ai.profiles import BUNDLED
 from pipeline.ai.prompts import load_prompt
 from pipeline.ai.schemas import CleanedCaptions, KeyPoints, LectureTitle, Mindmap, StudyTable, VignetteSet
 from pipeline.ai.service import AIService, choose_engine, make_ai_service, task_inputs
-from pipeline.errors import AIOutputInvalid, ConfigError
+from pipeline.errors import AIError, AIOutputInvalid, ConfigError
 from pipeline.models import AIRequest, Job, SettingProfile
 from tests.ai.conftest import make_lecture, task_of, valid_answer
 from tests.fakes.openai_server import ChatReply
@@ -108,7 +108,7 @@ def test_two_bad_answers_raise_with_both_reasons(service, fake, sessions):
     fake.queue_chat(ChatReply("nope"), ChatReply(None, refusal="Still no."))
     with pytest.raises(AIOutputInvalid) as info:
         service().run("title", make_lecture(2))
-    assert "rejected twice" in info.value.message
+    assert "rejected twice (first: " in info.value.message
     assert "not valid JSON" in info.value.message and "refused: Still no." in info.value.message
     assert len(fake.requests_to(CHAT)) == 2
     assert [r.outcome for r in ledger_rows(sessions)] == ["invalid_output", "invalid_output"]
@@ -332,8 +332,27 @@ def test_the_offline_engine_passes_the_same_checks(make_settings, sessions):
     except ImportError as e:           # another engineer's module; this test runs once it is in the tree
         pytest.skip(f"offline engine not importable yet: {e}")
     svc = AIService(make_settings(), sessions, engine=OfflineEngine())
-    lecture = make_lecture(4, words=60)
+    talk = [
+        "Um, so osmosis is the movement of water across a semipermeable membrane toward higher solute concentration.",
+        "Diffusion, uh, moves solutes down their concentration gradient without any ATP being spent by the cell.",
+        "The sodium potassium pump uses ATP to move three sodium ions out and two potassium ions into the cell.",
+        "The resting membrane potential of a neuron is about minus seventy millivolts, set by potassium leak.",
+        "Voltage gated sodium channels open at threshold and cause the rapid depolarization of the action potential.",
+        "Hypertonic solutions shrink red blood cells, while hypotonic solutions make red blood cells swell and lyse.",
+    ]
+    lecture = make_lecture(6).model_copy(update={"slides": [
+        s.model_copy(update={"text": " ".join([talk[s.index]] * 3)}) for s in make_lecture(6).slides]})
     for task in ("clean_captions", "title", "key_points", "study_table", "vignettes", "mindmap"):
         assert svc.run(task, lecture, profile="medical-step1") is not None
     rows = ledger_rows(sessions)
     assert all(r.outcome == "ok" and r.cost_usd == 0 and r.engine == "offline" for r in rows)
+
+
+def test_a_silent_lecture_is_refused_before_any_call(service, fake, sessions):
+    silent = make_lecture(2).model_copy(update={"slides": [s.model_copy(update={"text": " "})
+                                                           for s in make_lecture(2).slides]})
+    with pytest.raises(AIError) as info:
+        service().run("key_points", silent)
+    assert "no captions" in info.value.message and not info.value.retryable
+    assert fake.chat_bodies() == [] and ledger_rows(sessions) == []
+    assert service().run("title", silent).title          # a title can still come from the title hint
