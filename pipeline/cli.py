@@ -72,7 +72,13 @@ def cmd_make(args) -> int:
         options["title"] = args.title
     if args.paper:
         options["paper"] = args.paper
+    if getattr(args, "no_ai", False):
+        options["no_ai"] = True
+    if getattr(args, "profile", None):
+        options["profile"] = args.profile
     rt = _runtime(args, immediate=True)
+    if "profile" in options:
+        rt.ai.profile(options["profile"], "local")  # an unknown profile stops here, before any download
     if args.captions:
         cap = Path(args.captions).expanduser()
         if not cap.is_file():
@@ -100,10 +106,11 @@ def cmd_make(args) -> int:
             return _fail(f"job {job_id} stopped in state {job.status}: {job.message}")
         out = Path(args.output).expanduser()
         files = _export(rt, job, out)
-        print(f"{job.title or 'Handout'}: {len([f for f in files if f.suffix == '.png'])} slides → {out}/")
-        for f in files:
-            if f.suffix != ".png":
-                print(f"  {f.name}")
+        slides = [a for a in job.artifacts if a.kind == "slide"]
+        print(f"{job.title or 'Handout'}: {len(slides)} slides → {out}/")
+        for a in job.artifacts:
+            if a.kind not in ("slide", "captions_input"):
+                print(f"  {a.name}")
         for w in job.warnings or []:
             print(f"  note: {w}")
     return 0
@@ -186,6 +193,41 @@ def cmd_db(args) -> int:
     return 0
 
 
+def cmd_retry(args) -> int:
+    """Run a failed job again from where it stopped, or produce what a finished job is missing."""
+    from .jobs import retry_job
+    from .models import Job
+
+    rt = _runtime(args, immediate=True)
+    bar = _progress_bar(rt)
+    with rt.transaction() as s:
+        retry_job(s, rt.enqueue, args.job)
+    bar.close()
+    with rt.sessions() as s:
+        job = s.get(Job, args.job)
+        print(f"{job.id}  {job.status}  {job.message}")
+        return 0 if job.status.startswith("completed") else EXIT_FAILED
+
+
+def cmd_ai(args) -> int:
+    """AI cache and cost ledger."""
+    from . import db
+    from .ai.admin import clear_cache, print_costs
+    from .settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    engine = db.make_engine(settings.db_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    sessions = db.make_sessionmaker(engine)
+    if args.ai_command == "costs":
+        print_costs(settings, sessions, days=args.days)
+    else:
+        n = clear_cache(settings, sessions, prompt=args.prompt)
+        print(f"removed {n} cached answer(s)" + (f" of prompt '{args.prompt}'" if args.prompt else ""))
+    return 0
+
+
 def cmd_status(args) -> int:
     """Show one job, or the newest jobs."""
     from .jobs import get_job, list_jobs
@@ -218,12 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--captions", help="an .srt or .vtt file to use as the transcript")
     m.add_argument("--title", help="the lecture's title (default: from the file name)")
     m.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
+    m.add_argument("--profile", help="setting profile for the study materials (default, medical-step1, or yours)")
+    m.add_argument("--no-ai", action="store_true", help="only the handouts, no study materials")
     m.set_defaults(fn=cmd_make, quiet_logs=True)
 
     d = sub.add_parser("demo", help="make a short synthetic lecture and its handouts")
     d.add_argument("-o", "--output", default="handout-demo", help="folder for the results (default: handout-demo)")
     d.add_argument("--title", help=argparse.SUPPRESS)
     d.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
+    d.add_argument("--profile", help="setting profile for the study materials")
+    d.add_argument("--no-ai", action="store_true", help="only the handouts, no study materials")
     d.set_defaults(fn=cmd_demo, quiet_logs=True)
 
     s = sub.add_parser("serve", help="run the web app (and a worker, on the embedded default)")
@@ -241,6 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(fn=cmd_db)
+
+    r = sub.add_parser("retry", help="run a job again: from where it failed, or for what it is missing")
+    r.add_argument("job")
+    r.set_defaults(fn=cmd_retry, quiet_logs=True)
+
+    ai = sub.add_parser("ai", help="AI cache and costs")
+    ai_sub = ai.add_subparsers(dest="ai_command", required=True)
+    costs = ai_sub.add_parser("costs", help="summary of AI calls per day, tenant and model")
+    costs.add_argument("--days", type=int, default=30)
+    cache = ai_sub.add_parser("cache", help="the AI answer cache")
+    cache.add_argument("action", choices=("clear",))
+    cache.add_argument("--prompt", help="only answers of this prompt (e.g. study_table)")
+    ai.set_defaults(fn=cmd_ai)
 
     st = sub.add_parser("status", help="show a job, or the newest jobs")
     st.add_argument("job", nargs="?")

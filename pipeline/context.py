@@ -30,6 +30,8 @@ class StageContext:
     cancel_requested: Callable[[], bool]
     deadline: float
     log: Any
+    ai: Any = None                    # the AI service port (pipeline.ai.service.AIService)
+    previous: dict | None = None      # this stage's output from a run a retry superseded
     warnings: list[str] = field(default_factory=list)
     artifacts: list[dict] = field(default_factory=list)
     created_keys: list[str] = field(default_factory=list)

@@ -73,12 +73,35 @@ def cancel_job(session: Session, job_id: str) -> Job:
     return job
 
 
+def _redo_for_missing(job: Job) -> list[str]:
+    """Stages to run again so a job completed with warnings gets what it is missing (and nothing more)."""
+    study = next((r for r in reversed(job.stage_runs) if r.stage == "study" and r.status == "succeeded"), None)
+    if study is None or not (study.output or {}).get("missing"):
+        return []
+    return ["study", "render"]
+
+
 def retry_job(session: Session, enqueue: Enqueue, job_id: str) -> Job:
-    """Run a failed or cancelled job again from its first unfinished stage (finished stages are kept)."""
+    """Run a job again from its first unfinished stage; finished stages are kept.
+
+    A failed or cancelled job resumes where it stopped; a job completed with warnings because some study
+    materials are missing runs only those again (and re-renders).
+    """
     job = get_job(session, job_id)
-    if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-        raise InputError(f"job {job_id} is {job.status}; only a failed or cancelled job can be retried",
-                         job_id=job_id)
+    redo: list[str] = []
+    if job.status == JobStatus.COMPLETED_WITH_WARNINGS:
+        redo = _redo_for_missing(job)
+        if not redo:
+            raise InputError(f"job {job_id} has nothing missing to produce again; its warnings: "
+                             + "; ".join(job.warnings or []), job_id=job_id)
+    elif job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        raise InputError(f"job {job_id} is {job.status}; only a failed or cancelled job, or one completed with "
+                         "missing study materials, can be retried", job_id=job_id)
+    for run in job.stage_runs:
+        if run.stage in redo and run.status == "succeeded":
+            run.status = "superseded"
+    if redo:
+        job.warnings = []
     job.status = JobStatus.QUEUED
     job.cancel_requested = False
     job.error = None

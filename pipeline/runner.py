@@ -59,6 +59,8 @@ def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
         s.flush()
         run_id = run.id
         facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}))
+        superseded = [r for r in job.stage_runs if r.stage == stage and r.status == "superseded"]
+        facts["previous"] = superseded[-1].output if superseded else None
 
     structlog.contextvars.bind_contextvars(job_id=job_id, stage=stage, tenant=facts["tenant"])
     try:
@@ -90,7 +92,7 @@ def _attempt(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, 
         with rt.sessions() as s:
             return bool(s.get(Job, job_id).cancel_requested)
 
-    ctx = StageContext(job_id=job_id, stage=stage, settings=settings, storage=rt.storage, workdir=workdir,
+    ctx = StageContext(job_id=job_id, stage=stage, settings=settings, storage=rt.storage, workdir=workdir, ai=rt.ai,
                        outputs=done, report=report, cancel_requested=cancel_requested,
                        deadline=time.monotonic() + settings.stage_timeout(stage), log=log, **facts)
     started = time.monotonic()
@@ -120,11 +122,11 @@ def _attempt(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, 
         run = _close_run(s, run_id, "succeeded", started)
         run.output = output or {}
         job = s.get(Job, job_id)
+        new_names = {a["name"] for a in ctx.artifacts}
+        for old in [x for x in job.artifacts if x.name in new_names or x.stage == stage]:
+            job.artifacts.remove(old)  # a re-run replaces what the stage made before
+        s.flush()
         for a in ctx.artifacts:
-            existing = next((x for x in job.artifacts if x.name == a["name"]), None)
-            if existing is not None:
-                job.artifacts.remove(existing)
-                s.flush()
             job.artifacts.append(Artifact(job_id=job_id, stage=stage, **a))
         job.warnings = list(dict.fromkeys([*(job.warnings or []), *ctx.warnings]))
         if stage == "fetch" and output:

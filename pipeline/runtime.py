@@ -30,6 +30,7 @@ class Runtime:
     task: object = None
     stages: tuple = ()
     listeners: list[ProgressListener] = field(default_factory=list)
+    _ai: object = None
 
     @classmethod
     def create(cls, settings: Settings, *, immediate: bool = False, storage: Storage | None = None,
@@ -68,6 +69,15 @@ class Runtime:
             self.task.schedule((job_id, stage), delay=delay)
         else:
             self.task(job_id, stage)
+
+    @property
+    def ai(self):
+        """The AI service, built on first use (it may open an HTTP client)."""
+        if self._ai is None:
+            from .ai.service import make_ai_service
+
+            self._ai = make_ai_service(self.settings, self.sessions)
+        return self._ai
 
     def notify_progress(self, job_id: str, stage: str, percent: float, message: str) -> None:
         for listener in self.listeners:

@@ -30,3 +30,14 @@ def make_settings(tmp_path):
         return load_settings(**values)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging():
+    """Commands configure structlog for their process; each test starts from the defaults again."""
+    import structlog
+
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    yield
+    structlog.reset_defaults()

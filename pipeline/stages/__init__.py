@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..context import StageDef
-from . import align, captions, fetch, render, slides
+from . import align, captions, fetch, render, slides, study
 
 
 STAGES: tuple[StageDef, ...] = (
@@ -11,7 +11,8 @@ STAGES: tuple[StageDef, ...] = (
     StageDef("captions", captions.run, 30),
     StageDef("slides", slides.run, 35),
     StageDef("align", align.run, 2),
-    StageDef("render", render.run, 18),
+    StageDef("study", study.run, 10),
+    StageDef("render", render.run, 12),
 )
 
 

@@ -1,41 +1,133 @@
-"""Stage 5: the PDF handouts and slides.json."""
+"""Stage 6: every file the user gets: PDF handouts, slides.json, and the study materials."""
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from ..ai.schemas import CleanedCaptions, KeyPoints, StudyTable, VignetteSet
 from ..context import StageContext
 from ..render.manifest import write_manifest
 from ..render.pdf import HandoutMeta, render_grid, render_notes
 from ..types import Showing
 
 
+def file_stem(title: str, limit: int = 60) -> str:
+    """A safe, readable file name stem from a lecture title (ASCII, no separators, never empty)."""
+    ascii_ = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", ascii_).strip("-").lower()[:limit].rstrip("-")
+    return stem or "lecture"
+
+
+def _with_clean_captions(showings: list[Showing], study: dict) -> list[Showing]:
+    cleaned = study.get("results", {}).get("clean_captions")
+    if not cleaned:
+        return showings
+    by_index = {s.index: s.text for s in CleanedCaptions.model_validate(cleaned).slides}
+    for i, sh in enumerate(showings):
+        if by_index.get(i, "").strip():
+            sh.text = by_index[i].strip()
+    return showings
+
+
+def _key_points_markdown(title: str, kp: KeyPoints, showings: list[Showing]) -> str:
+    lines = [f"# {title}", "", "## Key points", ""] + [f"- {p}" for p in kp.lecture] + [""]
+    for sp in kp.slides:
+        if sp.points and 0 <= sp.index < len(showings):
+            lines += [f"## Slide {sp.index + 1}", ""] + [f"- {p}" for p in sp.points] + [""]
+    return "\n".join(lines)
+
+
+def _study_files(ctx: StageContext, out: Path, stem: str, title: str, showings: list[Showing],
+                 images_dir: Path) -> list[tuple[Path, str]]:
+    """Render whichever study materials exist; a renderer that fails becomes a warning, like a failed task."""
+    from ..errors import HandoutsError
+
+    results = (ctx.outputs.get("study") or {}).get("results", {})
+    files: list[tuple[Path, str]] = []
+    if results:
+        p = out / f"{stem}-study.json"
+        p.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        files.append((p, "study_json"))
+
+    def attempt(label: str, fn) -> None:
+        try:
+            files.extend(fn())
+        except (HandoutsError, ValueError) as e:
+            ctx.warn(f"{label} missing: {e}")
+
+    if "key_points" in results:
+        def key_points():
+            p = out / f"{stem}-key-points.md"
+            p.write_text(_key_points_markdown(title, KeyPoints.model_validate(results["key_points"]), showings),
+                         encoding="utf-8")
+            return [(p, "key_points")]
+        attempt("key points", key_points)
+    if "study_table" in results:
+        def table():
+            from ..render.xlsx import render_study_table
+
+            return [(render_study_table(StudyTable.model_validate(results["study_table"]),
+                                        out / f"{stem}-study-table.xlsx", title=title, images_dir=images_dir,
+                                        showings=showings), "study_table")]
+        attempt("study table", table)
+    if "vignettes" in results:
+        def quiz():
+            from ..render.quiz_pdf import render_quiz
+
+            return [(render_quiz(VignetteSet.model_validate(results["vignettes"]), out / f"{stem}-questions.pdf",
+                                 title=title, language=ctx.settings.caption_language), "questions")]
+        attempt("practice questions", quiz)
+    if "mindmap" in results:
+        def mindmap():
+            from ..render.mermaid import parse_mindmap
+            from ..render.mindmap import render_html, render_png, render_svg
+
+            source = results["mindmap"]["mermaid"]
+            tree = parse_mindmap(source)
+            mmd = out / f"{stem}-mindmap.mmd"
+            mmd.write_text(source, encoding="utf-8")
+            return [(mmd, "mindmap_source"), (render_svg(tree, out / f"{stem}-mindmap.svg"), "mindmap_svg"),
+                    (render_png(tree, out / f"{stem}-mindmap.png"), "mindmap_png"),
+                    (render_html(tree, source, out / f"{stem}-mindmap.html", title=title,
+                                 language=ctx.settings.caption_language), "mindmap_html")]
+        attempt("mindmap", mindmap)
+    return files
+
+
 def run(ctx: StageContext) -> dict:
-    """Render the 16-up and notes handouts and the manifest, and store them."""
+    """Render the handouts, the manifest and the study materials, and store them."""
     fetched = ctx.outputs["fetch"]
-    showings = [Showing.from_json(d) for d in ctx.outputs["align"]["showings"]]
+    study = ctx.outputs.get("study") or {}
+    showings = _with_clean_captions([Showing.from_json(d) for d in ctx.outputs["align"]["showings"]], study)
     images_dir = ctx.workdir / "slides"
     for name, key in ctx.outputs["slides"]["images"].items():
         if not (images_dir / name).exists():
             ctx.storage.get_file(key, images_dir / name)
     out = ctx.workdir / "out"
     out.mkdir(parents=True, exist_ok=True)
-    meta = HandoutMeta(title=fetched.get("title") or "Lecture handout",
-                       author=ctx.options.get("author"),
+    title = ctx.options.get("title") or study.get("title") or fetched.get("title") or "Lecture handout"
+    stem = file_stem(title)
+    meta = HandoutMeta(title=title, author=ctx.options.get("author"),
                        subject=f"Handout of {fetched.get('original_name')}",
-                       language=ctx.settings.caption_language,
-                       duration=fetched["media"]["duration"],
+                       language=ctx.settings.caption_language, duration=fetched["media"]["duration"],
                        paper=ctx.options.get("paper", "letter"))
     ctx.check_cancel()
-    grid = render_grid(showings, images_dir, out / "handout-16up.pdf", meta)
-    ctx.progress(0.45, "16-up handout")
+    files = [(render_grid(showings, images_dir, out / f"{stem}-handout-16up.pdf", meta), "handout_grid")]
+    ctx.progress(0.35, "16-up handout")
     ctx.check_cancel()
-    notes = render_notes(showings, images_dir, out / "handout-notes.pdf", meta,
-                         per_page=int(ctx.options.get("per_page", 1)))
-    ctx.progress(0.9, "notes handout")
-    manifest = write_manifest(showings, out / "slides.json",
-                              extra={"title": meta.title, "duration": meta.duration,
-                                     "captions_source": ctx.outputs["captions"]["source"]})
-    names = []
-    for path, kind in ((grid, "handout_grid"), (notes, "handout_notes"), (manifest, "manifest")):
-        names.append(ctx.save_artifact(path, kind)["name"])
+    files.append((render_notes(showings, images_dir, out / f"{stem}-handout-notes.pdf", meta,
+                               per_page=int(ctx.options.get("per_page", 1))), "handout_notes"))
+    ctx.progress(0.7, "notes handout")
+    ctx.check_cancel()
+    files += _study_files(ctx, out, stem, title, showings, images_dir)
+    files.append((write_manifest(showings, out / "slides.json",
+                                 extra={"title": title, "duration": fetched["media"]["duration"],
+                                        "captions_source": ctx.outputs["captions"]["source"],
+                                        "captions_cleaned": bool(study.get("results", {}).get("clean_captions"))}),
+                  "manifest"))
+    names = [ctx.save_artifact(path, kind)["name"] for path, kind in files]
     ctx.progress(1.0, "handouts ready")
-    return {"artifacts": names}
+    return {"artifacts": names, "title": title}

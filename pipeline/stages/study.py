@@ -1,0 +1,55 @@
+"""Stage 5: the AI study materials (cleaned captions, title, key points, study table, questions, mindmap).
+
+A task that fails for good becomes a warning naming what is missing and why; the job still delivers its handout.
+A later retry of the job runs only the tasks that are missing.
+"""
+
+from __future__ import annotations
+
+from ..ai.schemas import LectureInput, SlideInput
+from ..context import StageContext
+from ..errors import AIError
+from ..types import Showing
+
+TASK_ORDER = ("clean_captions", "title", "key_points", "study_table", "vignettes", "mindmap")
+LABELS = {"clean_captions": "cleaned captions", "title": "lecture title", "key_points": "key points",
+          "study_table": "study table", "vignettes": "practice questions", "mindmap": "mindmap"}
+
+
+def lecture_input(showings: list[Showing], title_hint: str, language: str) -> LectureInput:
+    """The lecture as the AI tasks see it."""
+    return LectureInput(title_hint=title_hint, language=language,
+                        slides=[SlideInput(index=i, start=s.start, end=s.end, text=s.text, repeat_of=s.repeat_of)
+                                for i, s in enumerate(showings)])
+
+
+def run(ctx: StageContext) -> dict:
+    """Run every AI task not already done; each failure is a warning, not a failed job."""
+    if ctx.options.get("no_ai"):
+        return {"skipped": True, "results": {}, "missing": {}}
+    showings = [Showing.from_json(d) for d in ctx.outputs["align"]["showings"]]
+    fetched = ctx.outputs["fetch"]
+    lecture = lecture_input(showings, fetched.get("title") or "", ctx.settings.caption_language)
+    profile = ctx.ai.profile(ctx.options.get("profile"), ctx.tenant)
+    results: dict[str, dict] = dict((ctx.previous or {}).get("results", {}))
+    missing: dict[str, str] = {}
+    tasks = [t for t in TASK_ORDER if t not in results]
+    if not lecture.transcript():
+        ctx.warn("no study materials: the lecture has no captions to work from")
+        return {"engine": ctx.ai.engine.name, "profile": profile.name, "results": results,
+                "missing": {t: "the lecture has no captions" for t in tasks}}
+    for n, task in enumerate(tasks, 1):
+        ctx.check_cancel()
+        ctx.progress((n - 1) / len(tasks), LABELS[task])
+        try:
+            value = ctx.ai.run(task, lecture, job_id=ctx.job_id, tenant=ctx.tenant, stage=ctx.stage, profile=profile)
+        except AIError as e:
+            missing[task] = e.message
+            ctx.warn(f"{LABELS[task]} missing: {e.message}")
+            continue
+        results[task] = value.model_dump(mode="json")
+    ctx.progress(1.0, "study materials ready")
+    out = {"engine": ctx.ai.engine.name, "profile": profile.name, "results": results, "missing": missing}
+    if "title" in results and not ctx.options.get("title"):
+        out["title"] = results["title"]["title"]
+    return out
