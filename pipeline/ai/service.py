@@ -157,6 +157,9 @@ class AIService:
         return budget
 
     def _compute(self, task: str, lecture: LectureInput, prompt: Prompt, ctx: _Context, prof: Profile) -> BaseModel:
+        # The offline engine has no context window, and ranks sentences better over the whole lecture.
+        if self.engine.name == "offline":
+            return self._call(task, lecture, prompt, ctx)
         budget = self.part_budget(prompt)
         if lecture_tokens(lecture) <= budget:
             return self._call(task, lecture, prompt, ctx)

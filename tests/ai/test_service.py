@@ -356,3 +356,24 @@ def test_a_silent_lecture_is_refused_before_any_call(service, fake, sessions):
     assert "no captions" in info.value.message and not info.value.retryable
     assert fake.chat_bodies() == [] and ledger_rows(sessions) == []
     assert service().run("title", silent).title          # a title can still come from the title hint
+
+
+class WholeLectureEngine(ScriptedEngine):
+    """Named like the offline engine; remembers each lecture it was given."""
+
+    name = "offline"
+
+    def __init__(self):
+        super().__init__()
+        self.lectures = []
+
+    def run(self, task, lecture, prompt):
+        self.lectures.append(lecture)
+        return super().run(task, lecture, prompt)
+
+
+def test_the_offline_engine_sees_the_whole_lecture(make_settings, sessions):
+    engine = WholeLectureEngine()
+    svc = AIService(make_settings(HANDOUTS_AI_MAX_INPUT_TOKENS=1500), sessions, engine=engine)
+    svc.run("clean_captions", huge_lecture())
+    assert len(engine.lectures) == 1 and len(engine.lectures[0].slides) == 30
