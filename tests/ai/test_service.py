@@ -12,7 +12,7 @@ from pipeline.ai.schemas import CleanedCaptions, KeyPoints, LectureTitle, Mindma
 from pipeline.ai.service import AIService, choose_engine, make_ai_service, task_inputs
 from pipeline.errors import AIError, AIOutputInvalid, ConfigError
 from pipeline.models import AIRequest, Job, SettingProfile
-from tests.ai.conftest import make_lecture, task_of, valid_answer
+from tests.ai.conftest import make_lecture, valid_answer
 from tests.fakes.openai_server import ChatReply
 
 CHAT = "/v1/chat/completions"
