@@ -26,6 +26,7 @@ from .seek import Seeker
 from .spikes import Spike, find_spikes
 
 
+_MIN_SHOWING = 0.5  # seconds: no real slide is shown for less
 _MAX_MOVING = 240   # thumbnails kept while the picture is in motion (about 3.5 MB)
 
 
@@ -109,8 +110,14 @@ class _Finder:
             strong = [s for s in inside if s.strong]
             if kind is Change.NEW and len(strong) == 1 and not self.opts.refine:
                 # one whole-screen spike between a keyframe and a different slide: the change is there
-                self._spike_change(state_idx, strong[0])
+                spike = strong[0]
+                self._spike_change(state_idx, spike)
                 state_idx, state = b, thumbs[b]
+                if spike.last + self.POST > b:
+                    # a fade running past keyframe b: b shows a blend, so compare onwards from after the fade
+                    after = self._thumb_at(spike.last + self.POST)
+                    if after is not None:
+                        state_idx, state = spike.last + self.POST, after
                 continue
             if kind is Change.NEW or len(strong) >= 2:
                 state_idx, state = self._check_spikes(state_idx, state, inside)
@@ -222,8 +229,8 @@ class _Finder:
     # -- showings and slide images ---------------------------------------------------------------
     def _change(self, found: _Found) -> None:
         t = float(self.scan.times[found.idx])
-        if t <= self.start:
-            return
+        if t <= self.start + (_MIN_SHOWING if self.showings else 0.0):
+            return      # a blend frame caught between two changes is no slide: the earlier change stands
         self._close(t, found.before, found.frame)
         self.start = t
 
