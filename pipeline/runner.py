@@ -31,6 +31,7 @@ def _overall(stages, stage: str, fraction: float) -> float:
 
 def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
     """Run `stage` of a job (or its first unfinished stage), then queue the next one."""
+    ended = None
     with rt.transaction() as s:
         job = s.get(Job, job_id)
         if job is None:
@@ -38,14 +39,19 @@ def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
             return
         if job.is_terminal:
             return
-        if job.cancel_requested:
-            _finish_cancelled(job, "cancelled")
-            return
         done = finished_stages(s, job_id)
         pending = [st.name for st in rt.stages if st.name not in done]
-        if not pending:
+        if job.cancel_requested:
+            _finish_cancelled(job, "cancelled")
+            ended = "cancelled"
+        elif not pending:
             _finish(job)
-            return
+            ended = "finished"
+    if ended:
+        rt.emit(job_id, ended)
+        return
+    with rt.transaction() as s:
+        job = s.get(Job, job_id)
         if stage is None or stage in done:
             stage = pending[0]
         attempt = 1 + sum(1 for r in job.stage_runs if r.stage == stage)
@@ -61,6 +67,7 @@ def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
         facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}))
         superseded = [r for r in job.stage_runs if r.stage == stage and r.status == "superseded"]
         facts["previous"] = superseded[-1].output if superseded else None
+    rt.emit(job_id, "progress")
 
     structlog.contextvars.bind_contextvars(job_id=job_id, stage=stage, tenant=facts["tenant"])
     try:
@@ -87,6 +94,7 @@ def _attempt(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, 
             job = s.get(Job, job_id)
             job.progress = pct
             job.message = f"{stage}: {message}" if message else stage
+        rt.emit(job_id, "progress")
 
     def cancel_requested() -> bool:
         with rt.sessions() as s:
@@ -106,6 +114,7 @@ def _attempt(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, 
             _close_run(s, run_id, "cancelled", started)
             _finish_cancelled(s.get(Job, job_id), f"cancelled during {stage}")
         log.info("stage_cancelled")
+        rt.emit(job_id, "cancelled")
         return
     except HandoutsError as e:
         _discard(ctx)
@@ -140,6 +149,7 @@ def _attempt(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, 
             _finish(job)
             shutil.rmtree(workdir, ignore_errors=True)
     log.info("stage_succeeded", seconds=round(time.monotonic() - started, 3))
+    rt.emit(job_id, "progress" if nxt is not None else "finished")
     if nxt is not None:
         rt.enqueue_stage(job_id, nxt)
 
@@ -182,6 +192,7 @@ def _failed(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, s
             job.message = f"failed at {stage}: {err.message}"
             job.finished_at = utcnow()
     log.warning("stage_failed", error=err.message, code=err.code, retrying=retry, attempt=attempt)
+    rt.emit(job_id, "progress" if retry else "failed")
     if retry:
         rt.enqueue_stage(job_id, stage, delay=delay)
 

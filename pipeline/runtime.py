@@ -31,6 +31,7 @@ class Runtime:
     stages: tuple = ()
     listeners: list[ProgressListener] = field(default_factory=list)
     _ai: object = None
+    notifiers: list = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings, *, immediate: bool = False, storage: Storage | None = None,
@@ -78,6 +79,20 @@ class Runtime:
 
             self._ai = make_ai_service(self.settings, self.sessions)
         return self._ai
+
+    def emit(self, job_id: str, event: str) -> None:
+        """Tell every notifier (Slack, LMS) that a job moved: progress, finished, failed or cancelled.
+
+        A notifier that fails must not fail the job: its error is logged and the pipeline goes on.
+        """
+        from .errors import HandoutsError
+
+        for notifier in self.notifiers:
+            try:
+                notifier.job_event(self, job_id, event)
+            except HandoutsError as e:
+                log.warning("notify_failed", job_id=job_id, notify_event=event, error=e.message,
+                            notifier=type(notifier).__name__)
 
     def notify_progress(self, job_id: str, stage: str, percent: float, message: str) -> None:
         for listener in self.listeners:

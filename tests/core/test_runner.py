@@ -192,3 +192,29 @@ def test_sqlite_queue_and_a_consumer_thread_run_a_job(make_settings, script):
     finally:
         consumer.stop(graceful=True)
         rt.close()
+
+
+def test_notifiers_hear_every_move_after_commit(rt, script):
+    heard = []
+
+    class Recorder:
+        def job_event(self, runtime, job_id, event):
+            with runtime.sessions() as s:
+                heard.append((event, s.get(Job, job_id).status))
+
+    rt.notifiers.append(Recorder())
+    submit(rt)
+    assert heard[0] == ("progress", JobStatus.RUNNING)
+    assert heard[-1] == ("finished", JobStatus.COMPLETED)
+    assert [e for e, _ in heard].count("finished") == 1
+
+
+def test_a_failing_notifier_does_not_fail_the_job(rt, script):
+    from pipeline.errors import SourceUnavailable as Down
+
+    class Broken:
+        def job_event(self, runtime, job_id, event):
+            raise Down("https://slack.com/api/chat.update", "Slack answered 500")
+
+    rt.notifiers.append(Broken())
+    assert load(rt, submit(rt)).status == JobStatus.COMPLETED
