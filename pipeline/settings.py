@@ -95,6 +95,26 @@ class Settings(BaseSettings):
     stage_timeout_render: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_RENDER", gt=0)
     worker_threads: int = Field(2, alias="HANDOUTS_WORKERS", ge=1, le=64)
 
+    # Slack
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN",
+                                              description="single-workspace mode: the bot token (xoxb-…)")
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID", description="OAuth mode, many workspaces")
+    slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL",
+                               description="Slack Web API base URL (tests and proxies point it elsewhere)")
+    slack_token_key: SecretStr | None = Field(None, alias="HANDOUTS_SLACK_TOKEN_KEY",
+                                              description="key that encrypts stored Slack tokens (Fernet, base64)")
+    slack_user_rate: int = Field(5, alias="HANDOUTS_SLACK_USER_RATE", ge=1,
+                                 description="handout requests a user may make per hour")
+    slack_team_rate: int = Field(60, alias="HANDOUTS_SLACK_TEAM_RATE", ge=1,
+                                 description="handout requests a workspace may make per hour")
+    slack_update_interval: float = Field(3.0, alias="HANDOUTS_SLACK_UPDATE_INTERVAL", ge=0,
+                                         description="least seconds between progress message edits")
+    slack_instructors: dict[str, list[str]] = Field(default_factory=dict, alias="HANDOUTS_SLACK_INSTRUCTORS",
+                                                    description="JSON: channel id -> user ids told of every job")
+    slack_max_upload_bytes: int = Field(1024**3, alias="HANDOUTS_SLACK_MAX_UPLOAD_BYTES", gt=0)
+
     # web
     host: str = Field("127.0.0.1", alias="HANDOUTS_HOST")
     port: int = Field(8000, alias="PORT", ge=1, le=65535)
@@ -104,7 +124,8 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field("auto", alias="HANDOUTS_LOG_FORMAT")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", alias="HANDOUTS_LOG_LEVEL")
 
-    @field_validator("database_url", "redis_url", "s3_bucket", "s3_endpoint_url", "openai_base_url", mode="before")
+    @field_validator("database_url", "redis_url", "s3_bucket", "s3_endpoint_url", "openai_base_url",
+                     "slack_client_id", mode="before")
     @classmethod
     def _blank_is_unset(cls, v):
         return None if isinstance(v, str) and not v.strip() else v
@@ -129,6 +150,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'handouts.db').resolve()}"
 
     @property
+    def slack_enabled(self) -> bool:
+        return self.slack_signing_secret is not None and bool(self.slack_bot_token or self.slack_client_id)
+
+    @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
 
@@ -149,6 +174,12 @@ class Settings(BaseSettings):
             if url and "://" not in url:
                 raise ConfigError("DATABASE_URL", f"'{url}' is not a URL; expected e.g. "
                                   "postgresql://user@host/db or sqlite:///path/to/handouts.db")
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_secret is None else "SLACK_CLIENT_ID"
+            raise ConfigError(missing, "OAuth mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
+        if (self.slack_bot_token or self.slack_client_id) and self.slack_signing_secret is None:
+            raise ConfigError("SLACK_SIGNING_SECRET", "required with SLACK_BOT_TOKEN or SLACK_CLIENT_ID: every "
+                              "request from Slack is verified with it (Basic Information page of the app)")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("REDIS_URL", f"'{self.redis_url}' is not a Redis URL; expected redis://host:6379/0")
 
