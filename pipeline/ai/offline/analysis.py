@@ -17,7 +17,7 @@ import numpy as np
 from ..schemas import LectureInput
 from .clean import clean_text
 from .rank import sentence_scores, similarity_matrix
-from .terms import Term, extract_terms
+from .terms import Term, extract_terms, synonyms
 from .text import (Sentence, content_keys, function_words, generic_words, split_sentences, stopwords, weak_words,
                    words)
 
@@ -37,6 +37,7 @@ class Analysis:
     terms: list[Term]
     scores: np.ndarray                 # one score per sentence, higher is more central
     similarity: np.ndarray             # sentence × sentence cosine similarity
+    synonyms: dict[tuple[str, ...], set[tuple[str, ...]]]   # terms named as one thing
 
     @property
     def has_text(self) -> bool:
@@ -93,7 +94,7 @@ def build(lecture: LectureInput) -> Analysis:
     sim = similarity_matrix(sentences)
     scores = sentence_scores(sentences, sim, terms, language)
     return Analysis(lecture=lecture, language=language, stops=stops, cleaned=cleaned, sentences=sentences,
-                    terms=terms, scores=scores, similarity=sim)
+                    terms=terms, scores=scores, similarity=sim, synonyms=synonyms(sentences, terms))
 
 
 _CACHE: OrderedDict[str, Analysis] = OrderedDict()

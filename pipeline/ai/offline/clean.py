@@ -108,7 +108,8 @@ def remove_fillers(text: str, language: str) -> str:
                         and n not in {"it", "that", "this"}
                         and (ca or (cb and _starts_clause(p)) or n in {"like", "um", "uh", "you"}))))
     text = _context_sub(_P_LIKE, text, lambda p, n, cb, ca: (
-        (cb and ca) or (p in _LIKE_BEFORE and n in _INTENSIFIERS) or (ca and _starts_clause(p))))
+        # ", like," after a noun often means "such as" ("blood loss, like, menstruation"), so it stays.
+        (p in _LIKE_BEFORE and (n in _INTENSIFIERS or (cb and ca))) or (ca and _starts_clause(p))))
     text = _context_sub(_P_HEDGE, text, lambda p, n, cb, ca: (
         (cb and ca) or (p in _HEDGE_BEFORE and (ca or n in _HEDGE_AFTER))))
     text = _context_sub(_P_OKAY, text, lambda p, n, cb, ca: (

@@ -1,25 +1,25 @@
-"""A Mermaid mind map: the title at the root, one branch per section of the lecture, its terms and phrases below.
+"""A Mermaid mind map: the lecture's topic at the root, its main topics as branches, nearby terms and phrases below.
 
-Sections are runs of neighbouring slides, cut where adjacent slides share the fewest key terms; each section's
-strongest term heads its branch, the section's other terms hang below, and a term the lecture defines gets a
-short phrase from that definition as a leaf. Node text is stripped of everything Mermaid reads as syntax.
+Branches are the lecture's strongest distinct terms in the order it presents them; each branch gathers the terms
+said in the same breath (the sentences that name the topic or continue about it on its slide), and a term the
+lecture defines or makes the subject of a sentence gets a short phrase from it as a leaf. Node text is stripped
+of everything Mermaid reads as syntax.
 """
 
 from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from ..schemas import Mindmap
 from .analysis import Analysis
-from .terms import Term, term_pattern
+from .terms import BASE_VERBS, VERB_FORMS, Term, term_pattern
 from .text import EN_STOPWORDS
+from .table import choose_topics, owned_sentences
 from .title import make_title
 
 MAX_NODES = 40
-MAX_SECTIONS = 6
-MAX_CHILDREN = 4
+MAX_BRANCHES = 7
+MAX_CHILDREN = 3
 MAX_PHRASE_WORDS = 6
 MAX_NODE_CHARS = 60
 INDENT = "  "
@@ -27,11 +27,12 @@ INDENT = "  "
 _UNSAFE = re.compile(r"[()\[\]{}<>\"`;:|#%\\]+")
 _PHRASE_CUT = {",", ";", "which", "that", "where", "and", "because", "so", "but", "while", "when", "as", "if"}
 _COPULA = re.compile(r"^(?:is|are|was|were|refers to|means|describes)\s+(?:also\s+)?(?:called\s+)?"
-                     r"(?:a|an|the)?\s*", re.I)
+                     r"(?:(?:a|an|the)\s+)?", re.I)
 
 
 def node_text(text: str) -> str:
     """Text safe as a Mermaid mindmap node: no brackets, quotes or separators, one line, not too long."""
+    text = re.sub(r"\s*:\s+", " - ", text)
     text = _UNSAFE.sub(" ", text)
     text = " ".join(text.split()).strip(" -–—.,!?'")
     if len(text) > MAX_NODE_CHARS:
@@ -39,12 +40,27 @@ def node_text(text: str) -> str:
     return text
 
 
-def short_phrase(sentence: str, term: Term) -> str:
-    """A few words the sentence says about the term ("double membrane organelle"), or ""."""
-    m = term_pattern(term).search(sentence)
-    if not m:
-        return ""
-    rest = _COPULA.sub("", sentence[m.end():].strip(" ,"))
+def short_phrase(a: Analysis, sentence: str, term: Term) -> str:
+    """A few words the sentence says about the term as its subject ("double membrane organelle"), or ""."""
+    longer = [t for t in a.terms if len(t.key) > len(term.key) and set(term.key) <= set(t.key)]
+    for m in term_pattern(term).finditer(sentence):
+        if any(lm.start() <= m.start() < lm.end() for t in longer for lm in term_pattern(t).finditer(sentence)):
+            continue  # "ATP" inside "ATP synthase"
+        lead = sentence[:m.start()].split()
+        if len([w for w in lead if w.lower() not in {"so", "now", "the", "a", "an", "and"}]) > 1:
+            continue  # not the subject of its sentence
+        rest = sentence[m.end():].strip()
+        if rest.startswith(","):
+            continue
+        copula = _COPULA.match(rest)
+        first = rest.split(" ", 1)[0].lower().strip(",.")
+        if not copula and not (first in VERB_FORMS or first in BASE_VERBS or first in {"has", "have"}):
+            continue
+        return _phrase(_COPULA.sub("", rest) if copula else rest)
+    return ""
+
+
+def _phrase(rest: str) -> str:
     out: list[str] = []
     for raw in rest.split():
         w = raw.strip(".!?")
@@ -53,99 +69,57 @@ def short_phrase(sentence: str, term: Term) -> str:
         out.append(w.rstrip(",;:"))
         if raw.endswith((",", ";", ":", ".", "!", "?")):
             break
-    while out and out[-1].lower() in EN_STOPWORDS:
+    while out and (out[-1].lower() in EN_STOPWORDS or out[-1].lower() in {"of", "the", "a", "an"}):
         out.pop()
     if len(out) < 2 or out[0].lower() in {"it", "they", "this", "these", "that", "those", "we", "you"}:
         return ""
     return node_text(" ".join(out))
 
 
-def _sections(a: Analysis, k: int) -> list[list[int]]:
-    """Slides with speech grouped into k runs, cut where neighbours share the fewest terms."""
-    slides = [s.index for s in a.lecture.slides if a.cleaned.get(s.index)]
-    if len(slides) <= 1 or k <= 1:
-        return [slides]
-    top = a.terms[:30]
-    vec = np.zeros((len(slides), max(1, len(top))))
-    where = {idx: r for r, idx in enumerate(slides)}
-    for c, t in enumerate(top):
-        for order in t.sentences:
-            vec[where[a.sentences[order].slide], c] += 1
-    norms = np.linalg.norm(vec, axis=1)
-    norms[norms == 0] = 1
-    vec /= norms[:, None]
-    gaps = [(float(vec[i] @ vec[i + 1]), i) for i in range(len(slides) - 1)]
-    cuts = sorted(i for _, i in sorted(gaps)[:k - 1])
-    out, start = [], 0
-    for c in cuts:
-        out.append(slides[start:c + 1])
-        start = c + 1
-    out.append(slides[start:])
-    return [s for s in out if s]
-
-
-def _in_section(a: Analysis, t: Term, section: set[int]) -> int:
-    return sum(1 for o in t.sentences if a.sentences[o].slide in section)
-
-
 def make_mindmap(a: Analysis) -> Mindmap:
     """The Mindmap answer: Mermaid source that starts with 'mindmap', two spaces per level, at most 40 nodes."""
-    title = node_text(make_title(a)) or "Lecture"
+    title = make_title(a)
+    title = node_text(title.split(": ", 1)[-1]) or node_text(title) or "Lecture"
     lines = ["mindmap", f"{INDENT}root(({title}))"]
-    if not a.terms:
+    topics = choose_topics(a, ["Topic"])
+    if not topics:
         return Mindmap(mermaid="\n".join(lines))
-    n_text = sum(1 for v in a.cleaned.values() if v)
-    k = max(1, min(MAX_SECTIONS, round(n_text / 2), len(a.terms) // 2 or 1))
-    used: set[tuple[str, ...]] = set()
-    branches: list[tuple[Term, list[Term]]] = []
-    for section in _sections(a, k):
-        members = set(section)
-        local = [t for t in a.terms if t.key not in used and _in_section(a, t, members)]
-        local.sort(key=lambda t: (-t.score * _in_section(a, t, members) / t.count, t.sentences[0]))
-        if not local:
-            continue
-        head = local[0]
-        used.add(head.key)
-        children = []
-        for t in local[1:]:
-            if len(children) >= MAX_CHILDREN:
-                break
-            if set(t.key) <= set(head.key):
-                continue
-            children.append(t)
-            used.add(t.key)
-        branches.append((head, children))
+    heads = sorted(topics[:MAX_BRANCHES], key=lambda t: t.sentences[0])
+    owned = owned_sentences(a, heads)
+    used = {t.key for t in heads} | {k for t in heads for k in a.synonyms.get(t.key, set())}
     budget = MAX_NODES - 1
-    plan: list[tuple[int, str, Term | None]] = []
+    branches: list[tuple[Term, list[Term]]] = []
+    for h, head in enumerate(heads):
+        mine = set(owned[h])
+        near = [t for t in a.terms if t.key not in used and not t.category
+                and not set(t.key) <= set(head.key) and any(o in mine for o in t.sentences)]
+        near.sort(key=lambda t: (-sum(o in mine for o in t.sentences) * t.score, t.sentences[0]))
+        children = near[:MAX_CHILDREN]
+        used.update(t.key for t in children)
+        branches.append((head, children))
+    budget -= sum(1 + len(c) for _, c in branches)
+    out: list[str] = []
     for head, children in branches:
-        if budget <= 0:
-            break
-        plan.append((2, node_text(head.label()), head))
-        budget -= 1
-        for child in children:
-            if budget <= 0:
-                break
-            plan.append((3, node_text(child.label()), child))
+        out.append(f"{INDENT * 2}{node_text(head.label())}")
+        seen = {node_text(c.label()).lower() for c in children} | {node_text(head.label()).lower()}
+        phrase = _leaf(a, head)
+        if phrase and phrase.lower() not in seen and budget > 0:
+            out.append(f"{INDENT * 3}{phrase}")
             budget -= 1
-    # Leaves go last so that branches and their terms are never crowded out by details.
-    final: list[str] = []
-    for level, text, term in plan:
-        if not text:
-            continue
-        final.append(f"{INDENT * level}{text}")
-        if term is not None and level == 3 and budget > 0:
-            phrase = _leaf(a, term)
-            if phrase and phrase.lower() != text.lower():
-                final.append(f"{INDENT * 4}{phrase}")
+        for child in children:
+            out.append(f"{INDENT * 3}{node_text(child.label())}")
+            phrase = _leaf(a, child)
+            if phrase and phrase.lower() not in seen and budget > 0:
+                out.append(f"{INDENT * 4}{phrase}")
                 budget -= 1
-    return Mindmap(mermaid="\n".join(lines + final))
+    return Mindmap(mermaid="\n".join(lines + [ln for ln in out if ln.strip()]))
 
 
 def _leaf(a: Analysis, term: Term) -> str:
     orders = ([term.defined_in] if term.defined_in is not None else []) + sorted(
         term.sentences, key=lambda o: (-a.scores[o], o))
     for o in orders:
-        phrase = short_phrase(a.sentences[o].text, term)
+        phrase = short_phrase(a, a.sentences[o].text, term)
         if phrase:
             return phrase
     return ""

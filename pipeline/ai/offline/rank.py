@@ -19,7 +19,7 @@ from .text import Sentence, finish_sentence
 DAMPING = 0.85
 ITERATIONS = 60
 
-_META = re.compile(
+META = re.compile(
     r"\b(?:today we|let's|let us|(?:i'm|i am|we're|we are) going to (?:talk|look|discuss|cover|start|see|go|do|"
     r"review|move)|we will (?:talk|look|discuss|cover|start|see)|we'll (?:talk|look|discuss|cover|start|see)|"
     r"next (?:time|week|lecture|class)|last (?:time|week|lecture|class)|any questions|homework|the exam|"
@@ -31,7 +31,7 @@ _CAUSAL = re.compile(r"\b(?:because|leads? to|results? in|causes?|caused by|due 
                      r"blocks?|inhibits?|increases?|decreases?)\b", re.IGNORECASE)
 _LEANING = {"it", "this", "that", "these", "those", "they", "them", "he", "she", "which", "and", "but", "because",
             "also", "then", "here", "there", "its"}
-_DISCOURSE_LEAD = re.compile(r"^(?:(?:and )?so|now|well|okay|ok|alright|all right|right|basically|and|"
+DISCOURSE_LEAD = re.compile(r"^(?:(?:and )?so|now|well|okay|ok|alright|all right|right|basically|and|"
                              r"anyway|also)\b,?\s+", re.IGNORECASE)
 
 
@@ -93,9 +93,9 @@ def form_weight(s: Sentence, language: str) -> float:
         w *= 0.35
     if language[:2] != "en":
         return w
-    if _META.search(text):
+    if META.search(text):
         w *= 0.35
-    first = _DISCOURSE_LEAD.sub("", text).split(" ", 1)[0].lower().strip(",")
+    first = DISCOURSE_LEAD.sub("", text).split(" ", 1)[0].lower().strip(",")
     if first in _LEANING:
         w *= 0.7
     if re.match(r"^(?:i think|i guess|i mean|you know)\b", text, re.IGNORECASE):
@@ -154,5 +154,5 @@ def tidy_point(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
-        text = _DISCOURSE_LEAD.sub("", text.strip())
+        text = DISCOURSE_LEAD.sub("", text.strip())
     return finish_sentence(text)

@@ -9,11 +9,11 @@ with nothing that fits stays empty: the table never says what the lecture did no
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..schemas import StudyRow, StudyTable
 from .analysis import Analysis
-from .terms import Term, term_pattern
+from .rank import META, tidy_point
+from .terms import SUBJECT_LEAD, Term, bold_terms, term_pattern
 from .text import finish_sentence, stem, words
 
 DEFAULT_COLUMNS = ["Concept", "Key facts", "Slides"]
@@ -65,8 +65,16 @@ _SYNONYMS = {
 }
 _DEFINITIONAL = re.compile(r"\b(?:is an?|are an?|is the|are the|refers to|is defined as|is called|are called|"
                            r"known as|means|consists of|is composed of|is made of)\b", re.I)
+_LEAD_ROLE = {
+    "treatment": re.compile(r"^(?:the )?(?:main |classic )?(?:treatment|management|therapy) (?:is|are|includes?)\b",
+                            re.I),
+    "diagnosis": re.compile(r"^(?:the )?diagnosis is\b", re.I),
+    "etiology": re.compile(r"^(?:the )?(?:main )?(?:risk factors|causes?) (?:are|is|include)\b", re.I),
+    "presentation": re.compile(r"^patients (?:\w+ ){0,5}present with\b", re.I),
+    "buzzwords": re.compile(r"^buzzwords?\b", re.I),
+}
 _LEAD_INS = [
-    re.compile(r"^(?:the )?(?:main |classic )?(?:treatment|management|therapy) (?:is|are|includes?)\s+(?:with\s+)?",
+    re.compile(r"^(?:the )?(?:main |classic )?(?:treatment|management|therapy) (?:is|are|includes?)\s+(?:with\s+|to\s+)?",
                re.I),
     re.compile(r"^(?:the )?diagnosis is (?:made )?(?:by|with|on)\s+", re.I),
     re.compile(r"^(?:the )?(?:main )?risk factors (?:are|include)\s+", re.I),
@@ -88,36 +96,26 @@ def column_role(name: str, position: int) -> str:
     return "custom"
 
 
-@dataclass
-class _Row:
-    term: Term
-    sentences: list[int]       # sentence orders this row owns, in order
+def owned_sentences(a: Analysis, rows: list[Term]) -> dict[int, list[int]]:
+    """For each row, the sentences naming it, plus those that continue about the slide's current subject.
 
-
-def _owned_sentences(a: Analysis, rows: list[Term]) -> dict[int, list[int]]:
-    """For each row, the sentences naming it plus those that follow such a sentence on the same slide."""
+    The subject is the last row a sentence on this slide began with ("Iron deficiency anemia is ..."); a row
+    named only in passing ("... or colon cancer") owns that sentence but does not take over the ones after it.
+    """
     owned: dict[int, list[int]] = {i: [] for i in range(len(rows))}
     patterns = [term_pattern(t) for t in rows]
     last_slide = None
-    recent: list[int] = []
+    topic: list[int] = []
     for s in a.sentences:
         if s.slide != last_slide:
-            last_slide, recent = s.slide, []
+            last_slide, topic = s.slide, []
         named = [i for i, rx in enumerate(patterns) if rx.search(s.text)]
-        if named:
-            recent = named
-        for i in (named or recent):
+        subjects = [i for i in named if starts_with(s.text, rows[i])]
+        if subjects:
+            topic = subjects
+        for i in sorted(set(named) | set(topic if not subjects else [])):
             owned[i].append(s.order)
     return owned
-
-
-def _bold(text: str, terms: list[Term]) -> str:
-    """Wrap each mention of the terms in **…**, never inside an existing bold run."""
-    for t in terms:
-        parts = re.split(r"(\*\*[^*]+\*\*)", text)
-        text = "".join(p if p.startswith("**") else term_pattern(t).sub(lambda m: f"**{m.group(0)}**", p)
-                       for p in parts)
-    return text
 
 
 def _strip_lead_in(sentence: str) -> str:
@@ -140,23 +138,119 @@ def _custom_pattern(column: str, a: Analysis) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")", re.I) if alts else None
 
 
-def _choose_rows(a: Analysis, columns: list[str]) -> list[Term]:
+def choose_topics(a: Analysis, columns: list[str]) -> list[Term]:
+    """Candidate rows, best first: terms that are not mere categories or parts of a better term; under a first
+    column like "Disease" or "Drug", terms of that kind when the lecture has at least two."""
     kind = next((k for rx, k in _ROW_KIND if rx.search(columns[0])), None)
     pool = [t for t in a.terms if not t.category] or list(a.terms)
     if kind:
         typed = [t for t in pool if kind in t.kinds]
-        if typed:
+        if len(typed) >= 2:
             pool = typed
-    limit = max(MIN_ROWS, min(MAX_ROWS, len(a.sentences) // 2))
     chosen: list[Term] = []
     for t in pool:
         keys = set(t.key)
-        if any(keys <= set(c.key) or set(c.key) <= keys for c in chosen):
-            continue  # "iron" under "iron deficiency anemia"
-        chosen.append(t)
-        if len(chosen) >= limit * 2:
+        clash = False
+        for c in chosen:
+            inner, outer = (t, c) if keys <= set(c.key) else (c, t) if set(c.key) <= keys else (None, None)
+            # "iron" under "iron deficiency anemia" is part of that row; "ATP" beside "ATP synthase" is its own.
+            if inner is not None and not ((inner.acronym or inner.defined_in is not None)
+                                          and inner.count >= 2 * outer.count):
+                clash = True
+                break
+        if any(o.key in a.synonyms.get(t.key, set()) for o in chosen):
+            continue  # "citric acid cycle" is the "Krebs cycle" row
+        if not clash:
+            chosen.append(t)
+        if len(chosen) >= 2 * MAX_ROWS:
             break
     return chosen
+
+
+def _fit(role: str, text: str, cue: re.Pattern | None, term: Term) -> float:
+    """How strongly a sentence answers a column's role: a lead-in ("Treatment is ...") decides it."""
+    if cue is None:
+        return 0.0
+    lead = _LEAD_ROLE.get(role)
+    if lead is not None and lead.match(text):
+        return 10.0
+    score = float(len(cue.findall(text)))
+    if role == "etiology":
+        m = term_pattern(term).search(text)
+        c = re.search(r"\bcauses?\b", text, re.I)
+        if m and c and c.start() < m.start():
+            score += 2  # "Oxidant stress causes hemolysis in G6PD deficiency": a cause of the row's disease
+    return score
+
+
+def _row(a: Analysis, term: Term, mine: list[int], columns: list[str], roles: list[str],
+         customs: dict[int, re.Pattern | None]) -> tuple[list[str], list[int], int]:
+    """One row's cells, the slides they draw on, and how many content cells are filled."""
+    cues = {role: rx for role, _, rx in _ROLES}
+    cells = [""] * len(columns)
+    usable = [i for i in mine if not META.search(a.sentences[i].text) and not a.sentences[i].text.endswith("?")]
+    used: set[int] = set()
+    used_slides: list[int] = []
+
+    def fill(col: int, picks: list[int], strip: bool = False) -> None:
+        picks = sorted(picks[:MAX_CELL_SENTENCES])
+        texts = [tidy_point(a.sentences[i].text) for i in picks]
+        if strip:
+            texts = [_strip_lead_in(t) for t in texts]
+        cells[col] = bold_terms(" ".join(texts), [term], a.terms)
+        used.update(picks)
+        used_slides.extend(a.sentences[i].slide for i in picks)
+
+    def ranked(ids) -> list[int]:
+        return sorted(ids, key=lambda i: (-a.scores[i], i))
+
+    # Each sentence goes to the one specific column it fits best; the general "facts" column comes last.
+    specific = [c for c, r in enumerate(roles) if r not in {"name", "slides", "definition"}]
+    best_col: dict[int, int] = {}
+    for i in usable:
+        fits = []
+        for c in specific:
+            pattern = customs.get(c) if roles[c] == "custom" else cues.get(roles[c])
+            if roles[c] == "custom":
+                f = float(len(pattern.findall(a.sentences[i].text))) if pattern is not None else 0.0
+            else:
+                f = _fit(roles[c], a.sentences[i].text, pattern, term)
+            if f > 0:
+                fits.append((-f, c))
+        if fits:
+            best_col[i] = min(fits)[1]
+    for c in specific:
+        picks = ranked(i for i, col in best_col.items() if col == c)
+        if picks:
+            fill(c, picks, strip=roles[c] != "custom")
+    for c, role in enumerate(roles):
+        if role != "definition":
+            continue
+        left = [i for i in usable if i not in used]
+        subject = [i for i in left if starts_with(a.sentences[i].text, term)]
+        defining = [i for i in left if i == term.defined_in or (
+            _DEFINITIONAL.search(a.sentences[i].text) and i in subject)]
+        first = (defining or ranked(subject) or ranked(left))[:1]
+        picks = first + [i for i in ranked(left) if i not in first]
+        if picks:
+            fill(c, picks)
+    content = sum(1 for c, r in enumerate(roles) if r not in {"name", "slides"} and cells[c])
+    slides = sorted(set(used_slides)) or list(term.slides)
+    if len(slides) > MAX_ROW_SLIDES:
+        counts = {s: used_slides.count(s) + term.slides.count(s) for s in slides}
+        slides = sorted(sorted(slides, key=lambda s: (-counts[s], s))[:MAX_ROW_SLIDES])
+    for c, role in enumerate(roles):
+        if role == "name":
+            cells[c] = f"**{term.label()}**"
+        elif role == "slides":
+            cells[c] = ", ".join(str(i + 1) for i in sorted(set(term.slides) | set(slides)))
+    return cells, slides, content
+
+
+def starts_with(text: str, term: Term) -> bool:
+    """True when the sentence is about the term: it names it first ("A hash table stores ...")."""
+    m = term_pattern(term).search(text)
+    return m is not None and all(w.lower().strip(",") in SUBJECT_LEAD for w in text[:m.start()].split())
 
 
 def study_table(a: Analysis) -> StudyTable:
@@ -166,64 +260,20 @@ def study_table(a: Analysis) -> StudyTable:
         return StudyTable(columns=columns, rows=[])
     roles = [column_role(c, i) for i, c in enumerate(columns)]
     customs = {i: _custom_pattern(c, a) for i, (c, r) in enumerate(zip(columns, roles)) if r == "custom"}
-    cues = {role: rx for role, _, rx in _ROLES}
-    candidates = _choose_rows(a, columns)
-    owned = _owned_sentences(a, candidates)
-    limit = max(MIN_ROWS, min(MAX_ROWS, len(a.sentences) // 2))
-    built: list[tuple[int, StudyRow]] = []
+    candidates = choose_topics(a, columns)
+    owned = owned_sentences(a, candidates)
+    limit = max(MIN_ROWS, min(MAX_ROWS, len(a.sentences) // 3))
+    built = []
     for r, term in enumerate(candidates):
-        mine = owned[r]
-        if not mine:
-            continue
-        cells = [""] * len(columns)
-        used: set[int] = set()
-        used_slides: list[int] = []
-
-        def fill(col: int, picks: list[int], strip: bool = False) -> None:
-            picks = sorted(picks[:MAX_CELL_SENTENCES])
-            texts = [a.sentences[i].text for i in picks]
-            if strip:
-                texts = [_strip_lead_in(t) for t in texts]
-            cells[col] = _bold(" ".join(finish_sentence(t) for t in texts), [term])
-            used.update(picks)
-            used_slides.extend(a.sentences[i].slide for i in picks)
-
-        def best(pattern: re.Pattern | None) -> list[int]:
-            fits = [i for i in mine if i not in used and (pattern is None or pattern.search(a.sentences[i].text))]
-            return sorted(fits, key=lambda i: (-a.scores[i], i))
-
-        # Specific roles first, so the general "facts" column does not take their sentences.
-        order = sorted(range(len(columns)), key=lambda c: (roles[c] in {"definition", "name", "slides"}, c))
-        for c in order:
-            role = roles[c]
-            if role in {"name", "slides"}:
-                continue
-            if role == "definition":
-                defining = [i for i in mine if i not in used and (
-                    i == term.defined_in or (_DEFINITIONAL.search(a.sentences[i].text)
-                                             and term_pattern(term).search(a.sentences[i].text)))]
-                picks = defining[:1] + [i for i in best(None) if i not in defining[:1]]
-                fill(c, picks)
-            elif role == "custom":
-                if customs.get(c) is not None and best(customs[c]):
-                    fill(c, best(customs[c]))
-            elif cues.get(role) is not None and best(cues[role]):
-                fill(c, best(cues[role]), strip=True)
-        content = [c for c, role in enumerate(roles) if role not in {"name", "slides"} and cells[c]]
-        has_content_columns = any(role not in {"name", "slides"} for role in roles)
-        if has_content_columns and not content:
-            continue
-        slides = sorted(set(used_slides)) or list(term.slides)
-        if len(slides) > MAX_ROW_SLIDES:
-            counts = {s: used_slides.count(s) + term.slides.count(s) for s in slides}
-            slides = sorted(sorted(slides, key=lambda s: (-counts[s], s))[:MAX_ROW_SLIDES])
-        for c, role in enumerate(roles):
-            if role == "name":
-                cells[c] = f"**{term.label()}**"
-            elif role == "slides":
-                cells[c] = ", ".join(str(i + 1) for i in sorted(set(term.slides) | set(slides)))
-        built.append((len(content), term.sentences[0], StudyRow(cells=cells, slides=slides)))
-    # The best-filled rows make the table; they are shown in the order the lecture presents them.
-    ranked = sorted(range(len(built)), key=lambda i: (-min(built[i][0], 2), i))[:limit]
-    rows = [built[i][2] for i in sorted(ranked, key=lambda i: (built[i][1], i))]
-    return StudyTable(columns=columns, rows=rows)
+        if owned[r]:
+            cells, slides, content = _row(a, term, owned[r], columns, roles, customs)
+            built.append((content, term.sentences[0], StudyRow(cells=cells, slides=slides)))
+    n_content_columns = sum(1 for r in roles if r not in {"name", "slides"})
+    rich = sum(1 for b in built if b[0] >= 2)
+    if n_content_columns >= 3 and rich >= MIN_ROWS:
+        built = [b for b in built if b[0] >= 2]   # enough well-filled rows: drop the thin ones
+    elif any(b[0] for b in built):
+        built = [b for b in built if b[0] >= 1]
+    # The best-ranked rows make the table; they are shown in the order the lecture presents them.
+    kept = built[:limit]
+    return StudyTable(columns=columns, rows=[b[2] for b in sorted(kept, key=lambda b: b[1])])

@@ -25,22 +25,31 @@ break build add remove change develop present treat diagnose happen become descr
 determine run return write read print check compute calculate measure split drive pump flow fall fill turn
 spread map hold jump resize rehash insert keep sort give make take show get put set go come see know think want
 look mean call find tell ask try seem feel leave begin start stop open close shows share look build enter
-exit sum use classify cost lead rise drop reach apply follow act differ vary happen work eject contract relax
+exit sum use classify cost handle lead rise drop reach apply follow act differ vary happen work eject contract relax
 """.split()
-_VERB_FORMS: set[str] = set()
+VERB_FORMS: set[str] = set()
 for _v in _VERBS:
     base = _v[:-1] if _v.endswith("e") else _v
-    _VERB_FORMS.update({_v + "s", _v + "es", base + "ed", base + "ing", _v + "ed", _v + "d"})
+    VERB_FORMS.update({_v + "s", _v + "es", base + "ed", base + "ing", _v + "ed", _v + "d"})
     if _v.endswith("y"):
-        _VERB_FORMS.update({_v[:-1] + "ies", _v[:-1] + "ied"})
-_VERB_FORMS.update({"led", "ran", "made", "took", "gave", "went", "came", "saw", "knew", "thought", "found",
+        VERB_FORMS.update({_v[:-1] + "ies", _v[:-1] + "ied"})
+VERB_FORMS.update({"led", "ran", "made", "took", "gave", "went", "came", "saw", "knew", "thought", "found",
                     "told", "left", "began", "broke", "built", "held", "kept", "split", "spread", "brought"})
-_BASE_VERBS = set(_VERBS)
+BASE_VERBS = set(_VERBS)
+# Verbs that are never nouns: in any form they end a name ("classify anemia" is an instruction, not a term).
+_NEVER_NOUNS = """
+classify explain describe define compare determine calculate compute produce require contain allow involve
+provide affect depend consist inhibit regulate convert generate create handle remove reduce make take give get
+see know think want mean find tell ask seem become happen include
+""".split()
+for _v in _NEVER_NOUNS:
+    VERB_FORMS.add(_v)
 
 _ADVERB_ENDINGS = ("ally", "ously", "ently", "antly", "ively", "ately", "ibly", "ably", "fully", "lessly", "edly",
                    "ingly", "arly", "ctly", "ghly", "ntly", "rly")
 _DEFINING = re.compile(r"^(?:is|are|was|were|refers|means|describes)\b|^(?:is|are) (?:defined|called|known)\b",
                        re.IGNORECASE)
+SUBJECT_LEAD = {"the", "a", "an", "so", "now", "and", "but", "then", "well", "first", "next", "\"", "“", "("}
 _NAMING_BEFORE = {"called", "termed", "named"}   # "called X"; "known as X" is checked apart
 
 
@@ -92,13 +101,15 @@ _LY_NOUNS = {"assembly", "anomaly", "monopoly", "butterfly", "family", "supply",
 
 
 def _adverb(lw: str) -> bool:
+    if not lw.isalpha():
+        return False  # "Howell-Jolly": a hyphenated name, not "-ly" manner
     return lw.endswith(_ADVERB_ENDINGS) or (len(lw) >= 6 and lw.endswith("ly") and lw not in _LY_NOUNS)
 
 
 def _plain(word: str, function_words: frozenset[str]) -> bool:
     """A word that may stand at either end of a term: not a function word, verb form, adverb or bare number."""
     lw = word.lower()
-    if lw in function_words or lw in _VERB_FORMS or lw.isdigit() or _adverb(lw):
+    if lw in function_words or lw in VERB_FORMS or lw.isdigit() or _adverb(lw):
         return False
     return len(word) >= 3 or _is_acronym(word) or any(c.isdigit() for c in word)
 
@@ -117,7 +128,7 @@ def _plural(word: str) -> bool:
 
 def _may_be_inside(word: str, function_words: frozenset[str]) -> bool:
     lw = word.lower()
-    return lw == "of" or (lw not in function_words and lw not in _VERB_FORMS and not lw.isdigit()
+    return lw == "of" or (lw not in function_words and lw not in VERB_FORMS and not lw.isdigit()
                           and not _adverb(lw))
 
 
@@ -161,6 +172,8 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
     defined: dict[tuple[str, ...], int] = {}
     capital: Counter[tuple[str, ...]] = Counter()
     first_seen: dict[tuple[str, ...], int] = {}
+    subject: Counter[tuple[str, ...]] = Counter()
+    modifier: Counter[tuple[str, ...]] = Counter()
     total_words = 0
 
     for s in sentences:
@@ -168,8 +181,8 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
         for run in _runs(s.text):
             toks = [m.group(0) for m in run]
             for i in range(len(toks)):
-                if not _plain(toks[i], function_words):
-                    continue
+                if not _plain(toks[i], function_words) or toks[i].lower() in generic:
+                    continue  # "useful data structures", "chronic blood loss": the name starts after
                 for n in range(1, MAX_TERM_WORDS + 1):
                     j = i + n
                     if j > len(toks) or (n > 1 and not _may_be_inside(toks[j - 1], function_words)):
@@ -177,11 +190,14 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
                     if not _may_end(toks[j - 1], function_words, generic):
                         continue
                     words = toks[i:j]
-                    if n == 1 and (words[0].lower() in _BASE_VERBS or words[0].lower() in weak):
+                    if n == 1 and (words[0].lower() in BASE_VERBS or words[0].lower() in weak):
                         continue
                     if all(w.lower() in generic or w.lower() in weak or w.lower() == "of" for w in words):
                         continue  # "risk factors", "worst case": talk about a topic, not one
-                    if n > 1 and words[-1].lower() in _BASE_VERBS and _plural(words[-2]):
+                    if n > 2 and words[1].lower() == "of" and (words[0].lower() in generic
+                                                               or words[0].lower() in weak):
+                        continue  # "cause of microcytic anemia" is about the anemia
+                    if n > 1 and words[-1].lower() in BASE_VERBS and _plural(words[-2]):
                         continue  # "protons flow" is a clause; "blood flow" and "merge sort" are names
                     key = tuple(stem(w) for w in words if w.lower() != "of")
                     surface = " ".join(words)
@@ -195,6 +211,12 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
                     if not sents_of[key] or sents_of[key][-1] != s.order:
                         sents_of[key].append(s.order)
                     first_seen.setdefault(key, s.order)
+                    lead = [w.lower() for w in before if w.lower() not in SUBJECT_LEAD]
+                    if not lead:
+                        subject[key] += 1
+                    if n == 1 and j < len(toks) and _may_be_inside(toks[j], function_words) \
+                            and toks[j].lower() != "of":
+                        modifier[key] += 1  # "beta" in "beta thalassemia", "hash" in "hash table"
                     if capitals_mean_names and not at_start and words[0][:1].isupper():
                         capital[key] += 1
                     if key not in defined and _defines(before, s.text[run[j - 1].end():], i):
@@ -206,11 +228,13 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
     for key, c in counts.items():
         surface = surfaces[key].most_common(1)[0][0]
         acronym = any(_is_acronym(w) for w in surface.split())
-        typed = bool(kinds_of(key)) and len(key) > 1
+        typed = bool(kinds_of(key) & {"disease", "drug", "enzyme"}) and len(key) > 1
         if c < min_count and key not in defined and not typed:
             continue
         if len(key) == 1 and len(key[0]) < 4 and not acronym:
             continue
+        if len(key) == 1 and modifier[key] >= 0.5 * c:
+            continue  # mostly a modifier of other words: "microcytic", "beta"
         df = len(slides_of[key])
         score = c * math.log(1.0 + n_slides / df)
         score *= 1.0 + 0.45 * (len(key) - 1)
@@ -220,6 +244,7 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
             score *= 1.25
         elif capital[key] >= max(1, c // 2):
             score *= 1.2
+        score *= 1.0 + 0.25 * min(3, subject[key])  # what sentences are about, not what they mention
         if len(key) > 1 and c == 1 and key not in defined and not capital[key]:
             score *= 0.6  # a phrase said once is as likely a chance collocation as a name
         scored[key] = score
@@ -254,10 +279,11 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
             variants={sv.lower() for sv in surfaces[key]}))
         if len(terms) >= limit:
             break
+    heads: Counter[str] = Counter(k[-1] for k in counts if len(k) > 1)
     for t in terms:
-        # A word that heads several kept phrases ("anemia" in "iron deficiency anemia", "macrocytic anemia")
-        # names the category the lecture is about, not one of its topics.
-        t.category = t.n_words == 1 and sum(1 for o in terms if o.n_words > 1 and o.head == t.head) >= 2
+        # A word that heads several phrases ("anemia" in "iron deficiency anemia", "macrocytic anemia"; "cells"
+        # in "red cells", "bite cells") names a category the lecture sorts things into, not one topic.
+        t.category = t.n_words == 1 and heads[t.head] >= 2
     return terms
 
 
@@ -310,9 +336,9 @@ _DRUG_ENDINGS = ("mab", "nib", "pril", "sartan", "olol", "statin", "cillin", "my
                  "dipine", "prazole", "tidine", "parin", "xaban", "gliptin", "gliflozin", "formin", "afil",
                  "triptan", "oxetine", "azepam", "zolam", "olone", "caine", "profen", "cycline", "micin",
                  "urea", "trexate", "quine", "amine", "idine", "barbital", "thiazide", "semide", "sone")
-_DRUG_WORDS = {"insulin", "aspirin", "heparin", "warfarin", "morphine", "iron", "supplementation", "transfusion",
-               "chelation", "vaccine", "antibiotic", "antibiotics", "steroid", "steroids", "inhibitor", "blocker",
-               "agonist", "antagonist", "therapy", "drug", "medication", "acid", "surgery", "vitamin"}
+_DRUG_WORDS = {"insulin", "aspirin", "heparin", "warfarin", "morphine", "supplementation", "transfusion", "chelation",
+               "vaccine", "antibiotic", "steroid", "inhibitor", "blocker", "agonist", "antagonist", "therapy",
+               "surgery", "hydroxyurea", "methotrexate"}
 _ENZYME_EXCLUDE = {"database", "release", "increase", "decrease", "phase", "purchase", "disease", "base",
                    "case", "lease", "erase", "phrase", "please", "cease", "chase", "showcase", "suitcase",
                    "staircase", "uppercase", "lowercase", "testcase", "crease", "codebase", "briefcase"}
@@ -339,3 +365,43 @@ def kinds_of(key: tuple[str, ...]) -> set[str]:
     if head in _PROCESS_WORDS or head.endswith(("lysis", "genesis", "poiesis")):
         out.add("process")
     return out
+
+
+_SYNONYM = re.compile(r",?\s*(?:also called|also known as|otherwise known as|aka|or simply)\s+", re.I)
+
+
+def synonyms(sentences: list[Sentence], terms: list[Term]) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    """Terms the lecture names as one thing ("the Krebs cycle, also called the citric acid cycle")."""
+    out: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for s in sentences:
+        m = _SYNONYM.search(s.text)
+        if not m:
+            continue
+        tail = s.text[:m.start()][-60:]
+        after = re.sub(r"^(?:the|a|an)\s+", "", s.text[m.end():].strip(), flags=re.I)[:50]
+        left = sorted((t for t in terms if term_pattern(t).search(tail)),
+                      key=lambda t: (-max(x.end() for x in term_pattern(t).finditer(tail)), -len(t.key)))
+        right = sorted((t for t in terms if term_pattern(t).search(after)),
+                       key=lambda t: (term_pattern(t).search(after).start(), -len(t.key)))
+        for x in left[:1]:
+            for y in right[:1]:
+                if x.key != y.key:
+                    out.setdefault(x.key, set()).add(y.key)
+                    out.setdefault(y.key, set()).add(x.key)
+    return out
+
+
+def bold_terms(text: str, terms: list[Term], others: list[Term]) -> str:
+    """Wrap each mention of the terms in **…**, skipping mentions inside a longer term ("ATP" in "ATP synthase")."""
+    spans: list[tuple[int, int]] = []
+    for t in terms:
+        longer = [o for o in others if len(o.key) > len(t.key) and set(t.key) <= set(o.key)]
+        blocked = [(m.start(), m.end()) for o in longer for m in term_pattern(o).finditer(text)]
+        for m in term_pattern(t).finditer(text):
+            if any(b0 <= m.start() < b1 for b0, b1 in blocked) or any(s0 < m.end() and m.start() < s1
+                                                                     for s0, s1 in spans):
+                continue
+            spans.append((m.start(), m.end()))
+    for start, end in sorted(spans, reverse=True):
+        text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
+    return text

@@ -53,7 +53,8 @@ notice noticed let's here's there's that's it's we're you're they're i'm okay co
 homework assignment assignments quiz reading textbook book page pages board screen video recording
 treatment treatments diagnosis patient patients symptom symptoms sign signs risk risks cause causes useful good bad
 nice interesting easy hard difficult huge tiny entire various several overall typical usual famous similar real
-actual
+actual common major minor typical drug drugs medication medications severe mild moderate chronic acute poor
+older younger regular
 management comparison average worst best rest topic summary overview introduction
 """.split()
 

@@ -69,6 +69,7 @@ def parse_hint(hint: str) -> tuple[str, str]:
         numbered = f"{word} {m.group(2).upper() if m.group(2)[-1:].isalpha() else m.group(2)}"
         text = text[:m.start()] + " " + text[m.end():]
     text = _NOISE.sub(" ", text)
+    text = re.sub(r"\b\d+x\d+\b|\b(?=\w*\d)(?=\w*[a-z])\w{6,}\b", " ", text, flags=re.I)  # 1920x1080, GMT2024
     text = re.sub(r"\b\d+\b", " ", text)
     text = re.sub(r"[()\[\]{}#]", " ", text)
     subject = " ".join(text.split()).strip(" -–—:,;")
@@ -114,6 +115,8 @@ def announced_topic(a: Analysis) -> str:
                 lw = w.lower().strip("'’")
                 if lw in _SPAN_STOP or len(span) >= MAX_ANNOUNCED_WORDS:
                     break
+                if lw in {"the", "a", "an"} and span and span[-1].lower() not in {"of", "and", "or", "to", "in"}:
+                    break  # "the heart the heart is": a new phrase starts
                 span.append(w)
             while span and span[0].lower() in _LEADING:
                 span.pop(0)

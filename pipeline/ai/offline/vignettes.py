@@ -19,8 +19,9 @@ from ...errors import AIOutputInvalid
 from ..schemas import LETTERS, Choice, Vignette, VignetteSet
 from .analysis import Analysis
 from .points import lecture_points
+from .table import owned_sentences, starts_with
 from .terms import Term, term_pattern
-from .text import finish_sentence, stem
+from .rank import DISCOURSE_LEAD, tidy_point
 
 BLANK = "_____"
 MAX_OBJECTIVES = 6
@@ -40,7 +41,6 @@ _CLINICAL_FRAMES = [
     "A resident preparing for a case conference notes: “{s}”",
     "During a clinical rotation, a student is told: “{s}”",
 ]
-_SYNONYM = re.compile(r",?\s*(?:also called|also known as|otherwise known as|aka|or simply)\s+", re.I)
 _PRESENTS = re.compile(r"\bpresents? with\s+(?P<f>[^.;]+)", re.I)
 _WORKUP = re.compile(r"\bdiagnos\w*\s+(?:is\s+)?(?:made\s+)?(?:by|with|on)\s+(?P<f>[^.;]+)", re.I)
 _PROCESS_OBJECTIVE = {"process"}
@@ -60,27 +60,6 @@ def _seed(text: str) -> random.Random:
     return random.Random(int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], 16))
 
 
-def _synonyms(a: Analysis) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
-    """Terms the lecture names as one thing ("the Krebs cycle, also called the citric acid cycle")."""
-    out: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
-    for s in a.sentences:
-        m = _SYNONYM.search(s.text)
-        if not m:
-            continue
-        before, after = s.text[:m.start()], s.text[m.end():]
-        tail = before[-60:]
-        left = sorted((t for t in a.terms if term_pattern(t).search(tail)),
-                      key=lambda t: (-max(m.end() for m in term_pattern(t).finditer(tail)), -len(t.key)))
-        after = re.sub(r"^(?:the|a|an)\s+", "", after.strip(), flags=re.I)
-        right = sorted((t for t in a.terms if term_pattern(t).search(after[:50])),
-                       key=lambda t: (term_pattern(t).search(after[:50]).start(), -len(t.key)))
-        for x in left[:1]:
-            for y in right[:1]:
-                out.setdefault(x.key, set()).add(y.key)
-                out.setdefault(y.key, set()).add(x.key)
-    return out
-
-
 def _kind_similarity(answer: Term, other: Term) -> float:
     score = 3.0 * len(answer.kinds & other.kinds)
     if answer.head == other.head:
@@ -96,11 +75,16 @@ def _kind_similarity(answer: Term, other: Term) -> float:
 
 
 def _distractors(a: Analysis, answer: Term, stem_text: str, avoid: set[tuple[str, ...]]) -> list[Term]:
-    """Four terms of the answer's kind that the stem does not name and that are not the answer in disguise."""
+    """Four terms of the answer's kind that the stem does not name and that are not the answer in disguise.
+
+    A term said in the same breath as the answer (its sentences, or the ones that continue about it) may be
+    part of the right answer ("colon cancer" beside iron deficiency anemia), so it is never a distractor.
+    """
     answer_stems = set(answer.key)
+    near = set(owned_sentences(a, [answer])[0])
     pool = []
     for t in a.terms:
-        if t.key == answer.key or t.key in avoid or set(t.key) & answer_stems:
+        if t.key == answer.key or t.key in avoid or set(t.key) & answer_stems or near & set(t.sentences):
             continue
         if term_pattern(t).search(stem_text):
             continue
@@ -128,6 +112,7 @@ def _masked(a: Analysis, order: int, term: Term, synonyms: set[tuple[str, ...]])
         if t.key != term.key and len(t.key) > len(term.key) and set(term.key) <= set(t.key) \
                 and term_pattern(t).search(text):
             return ""
+    text = DISCOURSE_LEAD.sub("", text)
     masked = term_pattern(term).sub(BLANK, text)
     for t in a.terms:
         if t.key in synonyms:
@@ -135,7 +120,10 @@ def _masked(a: Analysis, order: int, term: Term, synonyms: set[tuple[str, ...]])
     if BLANK not in masked:
         return ""
     rest = [w for w in masked.replace(BLANK, " ").split() if re.search(r"\w", w)]
-    return finish_sentence(masked) if len(rest) >= MIN_STEM_WORDS else ""
+    if len(rest) < MIN_STEM_WORDS:
+        return ""
+    masked = tidy_point(masked) if not masked.startswith(BLANK) else masked
+    return masked if masked[-1] in ".!?" else masked + "."
 
 
 def _about(a: Analysis, term: Term) -> list[int]:
@@ -176,8 +164,22 @@ def _clinical_stem(a: Analysis, term: Term, synonyms: set[tuple[str, ...]]) -> t
     return stem_text, findings[1]
 
 
-def _objective_text(term: Term, clinical: bool) -> str:
-    label = term.display
+def _with_article(a: Analysis, term: Term) -> str:
+    """The term as the lecture says it: "the Krebs cycle", "a hash table", "glycolysis"."""
+    counts = {"the": 0, "a": 0, "an": 0, "": 0}
+    rx = term_pattern(term)
+    for o in term.sentences:
+        text = a.sentences[o].text
+        for m in rx.finditer(text):
+            before = text[:m.start()].split()
+            word = before[-1].lower() if before else ""
+            counts[word if word in counts else ""] += 1
+    best = max(("the", "a", "an", ""), key=lambda k: (counts[k], k == ""))
+    return f"{best} {term.display}" if best and counts[best] * 2 > sum(counts.values()) else term.display
+
+
+def _objective_text(a: Analysis, term: Term, clinical: bool) -> str:
+    label = _with_article(a, term)
     if clinical and "disease" in term.kinds:
         return f"Identify {label} from its clinical presentation"
     if term.defined_in is not None:
@@ -194,8 +196,8 @@ def _objective_terms(a: Analysis) -> list[Term]:
     out: list[Term] = []
     for order in lecture_points(a):
         text = a.sentences[order].text
-        named = [t for t in a.terms[:25] if not t.category and term_pattern(t).search(text)]
-        named.sort(key=lambda t: (term_pattern(t).search(text).start(), -t.score))
+        named = [t for t in a.terms[:25] if not t.category and starts_with(text, t)]
+        named.sort(key=lambda t: (-len(t.key), -t.score))
         for t in named[:1]:
             if t not in out:
                 out.append(t)
@@ -242,7 +244,7 @@ def vignettes(a: Analysis) -> VignetteSet:
                               "a transcript and run it again")
     clinical = a.lecture.vignette_style == "clinical"
     frames = _CLINICAL_FRAMES if clinical else _APPLIED_FRAMES
-    synonyms = _synonyms(a)
+    synonyms = a.synonyms
     used_sentences: set[int] = set()
     objectives: list[str] = []
     questions: list[Vignette] = []
@@ -290,7 +292,7 @@ def vignettes(a: Analysis) -> VignetteSet:
                         used_sentences.add(order)
         if not drafts:
             continue
-        objective = _objective_text(term, clinical)
+        objective = _objective_text(a, term, clinical)
         objectives.append(objective)
         for d in drafts[:MAX_QUESTIONS_PER_OBJECTIVE]:
             if len(questions) < MAX_QUESTIONS:
