@@ -74,17 +74,22 @@ def _kind_similarity(answer: Term, other: Term) -> float:
     return score
 
 
+def _overlap(x: Term, y: Term) -> bool:
+    """True when one term is part of the other or both start alike ("beta thalassemia", "beta globin gene");
+    sharing a class word ("folate deficiency", "iron deficiency anemia") is what same-kind options do."""
+    return set(x.key) <= set(y.key) or set(y.key) <= set(x.key) or x.key[0] == y.key[0]
+
+
 def _distractors(a: Analysis, answer: Term, stem_text: str, avoid: set[tuple[str, ...]]) -> list[Term]:
     """Four terms of the answer's kind that the stem does not name and that are not the answer in disguise.
 
     A term said in the same breath as the answer (its sentences, or the ones that continue about it) may be
     part of the right answer ("colon cancer" beside iron deficiency anemia), so it is never a distractor.
     """
-    answer_stems = set(answer.key)
     near = set(owned_sentences(a, [answer])[0])
     pool = []
     for t in a.terms:
-        if t.key == answer.key or t.key in avoid or set(t.key) & answer_stems or near & set(t.sentences):
+        if t.key == answer.key or t.key in avoid or _overlap(t, answer) or near & set(t.sentences):
             continue
         if term_pattern(t).search(stem_text):
             continue
@@ -94,8 +99,8 @@ def _distractors(a: Analysis, answer: Term, stem_text: str, avoid: set[tuple[str
     pool.sort(key=lambda t: (-_kind_similarity(answer, t), -t.score, t.sentences[0]))
     chosen: list[Term] = []
     for t in pool:
-        if any(set(t.key) & set(c.key) for c in chosen):
-            continue  # two options that share a word give each other away
+        if any(_overlap(t, c) for c in chosen):
+            continue  # "ATP" beside "ATP synthase" gives the pair away
         chosen.append(t)
         if len(chosen) == 4:
             break
@@ -134,16 +139,10 @@ def _about(a: Analysis, term: Term) -> list[int]:
 
 def _clinical_stem(a: Analysis, term: Term, synonyms: set[tuple[str, ...]]) -> tuple[str, int] | None:
     """ "A patient presents with ..." from the lecture's own findings for a disease, if it gives any."""
-    mine = set(term.sentences)
-    # Sentences right after a mention on the same slide usually continue about it ("Patients present with ...").
-    for o in list(term.sentences):
-        nxt = o + 1
-        while nxt < len(a.sentences) and a.sentences[nxt].slide == a.sentences[o].slide and nxt - o <= 3:
-            if any(term_pattern(t).search(a.sentences[nxt].text) for t in a.terms[:25]
-                   if t.key != term.key and "disease" in t.kinds):
-                break
-            mine.add(nxt)
-            nxt += 1
+    # Its sentences and those continuing about it on the same slide ("Patients present with ..."), until another
+    # disease becomes the subject.
+    rivals = [t for t in a.terms[:30] if t.key != term.key and "disease" in t.kinds and not t.category]
+    mine = set(owned_sentences(a, [term] + rivals)[0])
     findings = workup = None
     for o in sorted(mine):
         text = a.sentences[o].text
