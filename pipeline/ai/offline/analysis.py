@@ -18,8 +18,7 @@ from ..schemas import LectureInput
 from .clean import clean_text
 from .rank import sentence_scores, similarity_matrix
 from .terms import Term, extract_terms, synonyms
-from .text import (Sentence, content_keys, function_words, generic_words, split_sentences, stopwords, weak_words,
-                   words)
+from .text import Sentence, content_keys, function_words, generic_words, split_sentences, stopwords, weak_words
 
 MAX_SENTENCE_WORDS = 45     # longer runs (unpunctuated speech) are cut at clause breaks for ranking
 TARGET_PIECE_WORDS = 25
@@ -90,7 +89,7 @@ def build(lecture: LectureInput) -> Analysis:
     with_text = sum(1 for s in lecture.slides if cleaned[s.index])
     terms = extract_terms(sentences, function_words(language), generic_words(language), weak_words(language),
                           with_text,
-                          capitals_mean_names=language[:2] not in {"de", "lb"})
+                          capitals_mean_names=language[:2] not in {"de", "lb"}, language=language)
     sim = similarity_matrix(sentences)
     scores = sentence_scores(sentences, sim, terms, language)
     return Analysis(lecture=lecture, language=language, stops=stops, cleaned=cleaned, sentences=sentences,
@@ -116,8 +115,3 @@ def analyse(lecture: LectureInput) -> Analysis:
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return result
-
-
-def word_count(text: str) -> int:
-    """How many words a text has."""
-    return len(words(text))

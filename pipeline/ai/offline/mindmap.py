@@ -13,7 +13,7 @@ import re
 from ..schemas import Mindmap
 from .analysis import Analysis
 from .terms import BASE_VERBS, VERB_FORMS, Term, term_pattern
-from .text import EN_STOPWORDS
+from .text import EN_STOPWORDS, capitalise_first
 from .table import choose_topics, owned_sentences
 from .title import make_title
 
@@ -79,7 +79,7 @@ def _phrase(rest: str) -> str:
 def make_mindmap(a: Analysis) -> Mindmap:
     """The Mindmap answer: Mermaid source that starts with 'mindmap', two spaces per level, at most 40 nodes."""
     title = make_title(a)
-    title = node_text(title.split(": ", 1)[-1]) or node_text(title) or "Lecture"
+    title = capitalise_first(node_text(title.split(": ", 1)[-1]) or node_text(title) or "Lecture")
     lines = ["mindmap", f"{INDENT}root(({title}))"]
     topics = choose_topics(a, ["Topic"])
     if not topics:

@@ -126,9 +126,9 @@ def _plural(word: str) -> bool:
     return len(lw) > 3 and lw.endswith("s") and not lw.endswith(("ss", "us", "is"))
 
 
-def _may_be_inside(word: str, function_words: frozenset[str]) -> bool:
+def _may_be_inside(word: str, function_words: frozenset[str], links: frozenset[str] = frozenset({"of"})) -> bool:
     lw = word.lower()
-    return lw == "of" or (lw not in function_words and lw not in VERB_FORMS and not lw.isdigit()
+    return lw in links or (lw not in function_words and lw not in VERB_FORMS and not lw.isdigit()
                           and not _adverb(lw))
 
 
@@ -161,10 +161,29 @@ def _defines(before: list[str], after: str, position: int) -> bool:
     return bool(lead) and lead[-1] in _NAMING_BEFORE
 
 
+# Words that join a name's parts ("loop of Henle", "cycle de Krebs"), and articles that mark a noun, per language.
+_LINKS = {"en": {"of"}, "fr": {"de", "du", "des"}, "es": {"de", "del"}, "it": {"di", "del", "della", "dei", "degli"},
+          "pt": {"de", "do", "da", "dos", "das"}, "nl": {"van"}, "de": {"von"}}
+_ARTICLES = {"fr": {"le", "la", "les", "l'", "un", "une", "du", "des", "au", "aux", "ce", "cette"},
+             "es": {"el", "la", "los", "las", "un", "una", "del", "al", "este", "esta"},
+             "it": {"il", "lo", "la", "i", "gli", "le", "l'", "un", "una", "uno", "del", "della", "dello"},
+             "pt": {"o", "a", "os", "as", "um", "uma", "do", "da", "no", "na"},
+             "nl": {"de", "het", "een"}, "de": {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen"}}
+_ELISION = re.compile(r"^(?:l|d|dell|all|nell|sull|dall|un)['’](?=\w)", re.IGNORECASE)
+
+
 def extract_terms(sentences: list[Sentence], function_words: frozenset[str], generic: frozenset[str],
                   weak: frozenset[str], n_slides: int, *, capitals_mean_names: bool = True,
-                  limit: int = 40) -> list[Term]:
-    """The lecture's key terms, best first (ties broken by first appearance, so the order is stable)."""
+                  limit: int = 40, language: str = "en") -> list[Term]:
+    """The lecture's key terms, best first (ties broken by first appearance, so the order is stable).
+
+    Outside English, where no verb list exists, a term must follow an article at least once ("la chaîne
+    respiratoire"), which keeps verbs ("produit") out.
+    """
+    lang = (language or "en").lower()[:2]
+    links = frozenset(_LINKS.get(lang, {"of"}))
+    articles = _ARTICLES.get(lang)
+    after_article: Counter[tuple[str, ...]] = Counter()
     counts: Counter[tuple[str, ...]] = Counter()
     surfaces: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
     slides_of: dict[tuple[str, ...], dict[int, int]] = defaultdict(dict)
@@ -180,26 +199,35 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
         total_words += s.n_words
         for run in _runs(s.text):
             toks = [m.group(0) for m in run]
+            elided = [False] * len(toks)
+            if lang != "en":
+                for k, tok in enumerate(toks):
+                    m = _ELISION.match(tok)
+                    if m:  # "l'énergie" is "l'" + "énergie"
+                        elided[k] = m.group(0)[0].lower() != "d"
+                        toks[k] = tok[m.end():]
             for i in range(len(toks)):
                 if not _plain(toks[i], function_words) or toks[i].lower() in generic:
                     continue  # "useful data structures", "chronic blood loss": the name starts after
                 for n in range(1, MAX_TERM_WORDS + 1):
                     j = i + n
-                    if j > len(toks) or (n > 1 and not _may_be_inside(toks[j - 1], function_words)):
+                    if j > len(toks) or (n > 1 and not _may_be_inside(toks[j - 1], function_words, links)):
                         break
                     if not _may_end(toks[j - 1], function_words, generic):
                         continue
                     words = toks[i:j]
                     if n == 1 and (words[0].lower() in BASE_VERBS or words[0].lower() in weak):
                         continue
-                    if all(w.lower() in generic or w.lower() in weak or w.lower() == "of" for w in words):
+                    if all(w.lower() in generic or w.lower() in weak or w.lower() in links for w in words):
                         continue  # "risk factors", "worst case": talk about a topic, not one
-                    if n > 2 and words[1].lower() == "of" and (words[0].lower() in generic
+                    if n > 2 and words[1].lower() in links and (words[0].lower() in generic
                                                                or words[0].lower() in weak):
                         continue  # "cause of microcytic anemia" is about the anemia
                     if n > 1 and words[-1].lower() in BASE_VERBS and _plural(words[-2]):
                         continue  # "protons flow" is a clause; "blood flow" and "merge sort" are names
-                    key = tuple(stem(w) for w in words if w.lower() != "of")
+                    key = tuple(stem(w) for w in words if w.lower() not in links)
+                    if articles is not None and (elided[i] or (i > 0 and toks[i - 1].lower() in articles)):
+                        after_article[key] += 1
                     surface = " ".join(words)
                     counts[key] += 1
                     before = s.text[:run[i].start()].split()
@@ -214,8 +242,8 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
                     lead = [w.lower() for w in before if w.lower() not in SUBJECT_LEAD]
                     if not lead:
                         subject[key] += 1
-                    if n == 1 and j < len(toks) and _may_be_inside(toks[j], function_words) \
-                            and toks[j].lower() != "of":
+                    if n == 1 and j < len(toks) and _may_be_inside(toks[j], function_words, links) \
+                            and toks[j].lower() not in links:
                         modifier[key] += 1  # "beta" in "beta thalassemia", "hash" in "hash table"
                     if capitals_mean_names and not at_start and words[0][:1].isupper():
                         capital[key] += 1
@@ -232,6 +260,8 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
         if c < min_count and key not in defined and not typed:
             continue
         if len(key) == 1 and len(key[0]) < 4 and not acronym:
+            continue
+        if articles is not None and not after_article[key] and not acronym:
             continue
         if len(key) == 1 and modifier[key] >= 0.5 * c:
             continue  # mostly a modifier of other words: "microcytic", "beta"
@@ -290,11 +320,6 @@ def extract_terms(sentences: list[Sentence], function_words: frozenset[str], gen
 def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
     n = len(shorter)
     return any(longer[i:i + n] == shorter for i in range(len(longer) - n + 1))
-
-
-def mentions(term: Term, text: str) -> bool:
-    """True when the text names the term (any seen form, or its stems in a row)."""
-    return term_pattern(term).search(text) is not None
 
 
 _PATTERNS: dict[tuple, re.Pattern] = {}
