@@ -74,8 +74,8 @@ _LEAD_ROLE = {
     "buzzwords": re.compile(r"^buzzwords?\b", re.I),
 }
 _LEAD_INS = [
-    re.compile(r"^(?:the )?(?:main |classic )?(?:treatment|management|therapy) (?:is|are|includes?)\s+(?:with\s+|to\s+)?",
-               re.I),
+    re.compile(r"^(?:the )?(?:main |classic )?(?:treatment|management|therapy) (?:is|are|includes?)\s+"
+               r"(?:with\s+|to\s+)?", re.I),
     re.compile(r"^(?:the )?diagnosis is (?:made )?(?:by|with|on)\s+", re.I),
     re.compile(r"^(?:the )?(?:main )?risk factors (?:are|include)\s+", re.I),
     re.compile(r"^patients present with\s+", re.I),

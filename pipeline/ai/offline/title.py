@@ -43,7 +43,8 @@ MAX_ANNOUNCED_WORDS = 7
 
 _EXT = re.compile(r"\.(?:mp4|m4v|mov|mkv|webm|avi|wmv|flv|mp3|m4a|wav|m3u8|ts|vtt|srt|pdf)$", re.IGNORECASE)
 _NOISE = re.compile(
-    r"\b(?:\d{4}[-_. ]?\d{2}[-_. ]?\d{2}(?:[t_ -]?\d{2}[-_.:h]?\d{2}(?:[-_.:]?\d{2})?)?|\d{1,2}[-_./]\d{1,2}[-_./]\d{2,4}|"
+    r"\b(?:\d{4}[-_. ]?\d{2}[-_. ]?\d{2}(?:[t_ -]?\d{2}[-_.:h]?\d{2}(?:[-_.:]?\d{2})?)?|"
+    r"\d{1,2}[-_./]\d{1,2}[-_./]\d{2,4}|"
     r"\d{1,2}[:h]\d{2}(?::\d{2})?|gmt\d*|utc|zoom\d*|recording\d*|rec|video|final|copy|draft|v\d+|\d{3,4}p|hd|"
     r"untitled|new|screen ?capture|capture|meeting|panopto|echo360|kaltura|default)\b", re.IGNORECASE)
 _NUMBERED = re.compile(r"\b(week|wk|lecture|lec|part|session|unit|module|class|day|chapter|ch|topic|block)"
