@@ -21,6 +21,7 @@ import random
 import re
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -669,17 +670,17 @@ def _per_hour(value: float, minutes: float) -> float:
 
 def format_report(report: Report) -> str:
     """The figures as text: lecture, per-model first run and re-run, per-task tokens, offline time, anchor ratio."""
-    hour = report.minutes / 60.0
     lines = [
         f"AI cost per lecture: {report.minutes:g} min, {report.slides} slides, {report.words:,} words "
         f"({report.words / report.minutes:.0f} wpm), transcript ≈ {report.transcript_tokens:,} tokens",
-        "NOTE: no network is reachable here. Token counts are ESTIMATED (characters / 4) by the fake OpenAI server on "
-        "127.0.0.1; cached input follows OpenAI's automatic prompt caching (identical prefix ≥ 1,024 tokens, "
-        "128-token steps) with the structured-output schema leading the prefix, as OpenAI documents. "
-        "Answers are the offline engine's, so output sizes are that engine's; gpt-5 reasoning tokens are not "
-        "modelled. Cost is the ledger's own, from settings.ai_prices.",
+        *textwrap.wrap(
+            "NOTE: no network is reachable here. Token counts are ESTIMATED (characters / 4) by the fake OpenAI "
+            "server on 127.0.0.1; cached input follows OpenAI's automatic prompt caching (identical prefix ≥ 1,024 "
+            "tokens, 128-token steps) with the structured-output schema leading the prefix, as OpenAI documents. "
+            "Answers are the offline engine's, so output sizes are that engine's; gpt-5 reasoning tokens are not "
+            "modelled. Cost is the ledger's own, from settings.ai_prices.", 110),
         "",
-        f"{'model':<14} {'run':<7} {'calls':>5} {'cached':>6} {'tokens in':>10} {'cached in':>10} {'out':>8} "
+        f"{'model':<14} {'run':<7} {'calls':>5} {'hits':>6} {'tokens in':>10} {'cached in':>10} {'out':>8} "
         f"{'USD':>9} {'USD/lecture-h':>13} {'HTTP':>5} {'wall s':>7}",
     ]
     for r in report.models:
@@ -687,6 +688,7 @@ def format_report(report: Report) -> str:
             lines.append(f"{r.model:<14} {name:<7} {t.calls:>5} {t.cached_calls:>6} {t.tokens_in:>10,} "
                          f"{t.tokens_cached:>10,} {t.tokens_out:>8,} {t.cost_usd:>9.4f} "
                          f"{_per_hour(t.cost_usd, report.minutes):>13.4f} {t.http_requests:>5} {t.seconds:>7.2f}")
+    lines.append("(hits: calls answered from the database cache; HTTP: chat requests the fake server received)")
     lines += ["", "Per task (first run of the first model; tokens as the fake reported them):",
               f"  {'task':<15} {'in':>8} {'cached':>8} {'out':>8}"]
     for u in report.models[0].per_task if report.models else []:
@@ -694,9 +696,11 @@ def format_report(report: Report) -> str:
     lines += ["", "If every task shared the transcript prefix (the anchor's assumption; not what per-task schemas "
                   "allow):"]
     for r in report.models:
-        lines.append(f"  {r.model:<14} cached in {r.cached_if_shared:>8,}  USD/lecture-h "
-                     f"{_per_hour(r.cost_if_shared, report.minutes):.4f}  (saves "
-                     f"{_per_hour(r.first.cost_usd - r.cost_if_shared, report.minutes):.4f})")
+        shared = _per_hour(r.cost_if_shared, report.minutes)
+        anchor = ANCHOR_PER_MODEL.get(r.model)
+        lines.append(f"  {r.model:<14} cached in {r.cached_if_shared:>8,}  USD/lecture-h {shared:.4f}  (saves "
+                     f"{_per_hour(r.first.cost_usd - r.cost_if_shared, report.minutes):.4f}"
+                     + (f"; {shared / anchor:.2f}× the anchor)" if anchor else ")"))
     lines += ["", f"Offline engine, same lecture, six tasks: {report.offline_seconds:.2f} s wall, $0.00", "",
               f"Published anchor (anchors.md §3.3): ${ANCHOR_BAND[0]:.2f}–{ANCHOR_BAND[1]:.3f} per lecture-hour for "
               "mini/nano models"]
@@ -706,7 +710,7 @@ def format_report(report: Report) -> str:
         versus = f"{ours / anchor:.2f}× the anchor's ${anchor:.3f} for this model" if anchor else "no anchor"
         lines.append(f"  {r.model:<14} ${ours:.4f}/lecture-h = {versus}; "
                      f"{ours / ANCHOR_BAND[1]:.2f}× the band's top")
-    if hour < 0.5:
+    if report.minutes < 30:
         lines.append(f"  (a {report.minutes:g}-minute lecture scaled to an hour; short lectures miss the cache "
                      "more)")
     return "\n".join(lines)
