@@ -15,6 +15,7 @@ The lecture is built deterministically from sentences about membrane transport a
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import random
@@ -22,14 +23,29 @@ import re
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
+from sqlalchemy import case, func, select
+
+from pipeline.ai.cache import NullCache
+from pipeline.ai.engine import Prompt
+from pipeline.ai.ledger import price_of
+from pipeline.ai.messages import render_transcript
+from pipeline.ai.offline import OfflineEngine
+from pipeline.ai.openai_engine import OpenAIEngine
 from pipeline.ai.schemas import LectureInput, SlideInput
+from pipeline.ai.service import AIService
+from pipeline.db import make_engine, make_sessionmaker, upgrade
 from pipeline.errors import ConfigError, HandoutsError, InputError
+from pipeline.models import AIRequest, Job
+from pipeline.settings import load_settings
+from pipeline.stages.study import TASK_ORDER
+from tests.fakes.openai_server import ChatReply, FakeOpenAI
 
 DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4.1-mini", "gpt-5-mini")
 WORDS_PER_MINUTE = 140
@@ -441,9 +457,6 @@ class OfflineAnswers:
     """The fake's responder: the offline engine's answer to each request, with usage estimated from the text."""
 
     def __init__(self) -> None:
-        import threading
-
-        from pipeline.ai.offline import OfflineEngine
 
         self.engine = OfflineEngine()
         self.documented = PromptCache()
@@ -453,10 +466,6 @@ class OfflineAnswers:
         self._lock = threading.Lock()
 
     def _answer(self, task: str, messages: list[dict]) -> str:
-        import json
-
-        from pipeline.ai.engine import Prompt
-
         key = (task, messages[1]["content"] + messages[-1]["content"])
         if key not in self._answers:
             completion = self.engine.run(task, lecture_from_request(messages), Prompt(task, messages[-1]["content"]))
@@ -465,17 +474,12 @@ class OfflineAnswers:
 
     def __call__(self, request):
         """Answer one chat completion request as a model would, in size and in schema."""
-        import json
-
-        from tests.fakes.openai_server import ChatReply
-
         body = request.json()
         task = body["response_format"]["json_schema"]["name"]
         schema = json.dumps(body["response_format"]["json_schema"], ensure_ascii=False)
         messages = body["messages"]
         said = "".join(f"{m['role']}\n{m['content']}\n" for m in messages)
-        tokens_in = (estimate_tokens(schema + said)
-                     + MESSAGE_OVERHEAD_TOKENS * (len(messages) + 1))
+        tokens_in = estimate_tokens(schema + said) + MESSAGE_OVERHEAD_TOKENS * (len(messages) + 1)
         with self._lock:
             content = self._answer(task, messages)
             # OpenAI puts the structured-output schema before the system message; the anchor assumed it did not.
@@ -528,20 +532,7 @@ class Report:
     models: list[ModelResult]
 
 
-def _task_order() -> tuple[str, ...]:
-    # The study stage's own order, so the prompt cache sees requests as a job sends them.
-    try:
-        from pipeline.stages.study import TASK_ORDER
-    except ImportError:
-        from pipeline.ai.schemas import TASKS
-
-        return tuple(TASKS)
-    return TASK_ORDER
-
-
 def _settings(data_dir: Path, model: str, engine: str, fake=None):
-    from pipeline.settings import load_settings
-
     values = {"HANDOUTS_DATA_DIR": str(data_dir), "DATABASE_URL": f"sqlite:///{data_dir / 'bench.db'}",
               "HANDOUTS_AI_ENGINE": engine, "HANDOUTS_AI_MODEL": model, "HANDOUTS_AI_CACHE": "db",
               "HANDOUTS_AI_PROFILE": "default", "HANDOUTS_AI_RETRIES": 0, "HANDOUTS_AI_BREAKER_FAILURES": 50}
@@ -560,10 +551,6 @@ def check_prices(settings, models: list[str]) -> None:
 
 
 def _ledger_totals(sessions, job_id: str) -> Totals:
-    from sqlalchemy import case, func, select
-
-    from pipeline.models import AIRequest
-
     with sessions() as session:
         n, c, tin, tc, tout, cost = session.execute(
             select(func.count(), func.sum(case((AIRequest.cached, 1), else_=0)), func.sum(AIRequest.tokens_in),
@@ -574,8 +561,6 @@ def _ledger_totals(sessions, job_id: str) -> Totals:
 
 def new_job(sessions, label: str) -> str:
     """A job row for one run, so the ledger's rows hang off a job as they do in production."""
-    from pipeline.models import Job
-
     with sessions() as session, session.begin():
         job = Job(tenant="bench", source=f"benchmarks.ai_cost: {label}", origin="cli", status="running")
         session.add(job)
@@ -586,27 +571,20 @@ def new_job(sessions, label: str) -> str:
 def run_tasks(service, lecture: LectureInput, job_id: str | None) -> float:
     """Run the six tasks as the study stage does; seconds taken. An AIError stops the benchmark, it is not a figure."""
     started = time.perf_counter()
-    for task in _task_order():
+    # The study stage's own order, so the prompt cache sees requests as a job sends them.
+    for task in TASK_ORDER:
         service.run(task, lecture, job_id=job_id, tenant="bench", stage="study")
     return time.perf_counter() - started
 
 
 def time_offline(lecture: LectureInput, data_dir: Path) -> float:
     """Wall time of the offline engine for the six tasks, through the service with no cache."""
-    from pipeline.ai.cache import NullCache
-    from pipeline.ai.service import AIService
-
     service = AIService(_settings(data_dir, "extractive-v1", "offline"), None, cache=NullCache())
     return run_tasks(service, lecture, None)
 
 
 def run_model(model: str, lecture: LectureInput, fake, answers: OfflineAnswers, data_dir: Path) -> ModelResult:
     """First run and cached re-run of one model through the real service, engine, cache and ledger."""
-    from pipeline.ai.ledger import price_of
-    from pipeline.ai.openai_engine import OpenAIEngine
-    from pipeline.ai.service import AIService
-    from pipeline.db import make_engine, make_sessionmaker, upgrade
-
     settings = _settings(data_dir, model, "openai", fake)
     db = make_engine(settings.db_url)
     upgrade(db)
@@ -635,9 +613,6 @@ def run_model(model: str, lecture: LectureInput, fake, answers: OfflineAnswers, 
 
 def run_benchmark(minutes: float = 60, models: list[str] | tuple[str, ...] = DEFAULT_MODELS) -> Report:
     """Build the lecture, time the offline engine, then run every model against the fake OpenAI server."""
-    from pipeline.ai.messages import render_transcript
-    from tests.fakes.openai_server import FakeOpenAI
-
     models = [m.strip() for m in models if m.strip()]
     if not models:
         raise InputError("--models is empty; name at least one model, e.g. --models gpt-4o-mini", models=models)
