@@ -328,7 +328,7 @@ def _durations(count: int, total: float, rng: random.Random) -> list[float]:
 
 
 def build_lecture(minutes: float = 60, *, wpm: int = WORDS_PER_MINUTE, seed: int = 7) -> LectureInput:
-    """A deterministic lecture of `minutes`: about 50 slides an hour, `wpm` spoken words a minute, two revisits an hour."""
+    """A deterministic lecture of `minutes`: about 50 slides an hour, `wpm` spoken words a minute, two revisits."""
     if not 1 <= minutes <= MAX_MINUTES:
         raise InputError(f"--minutes {minutes} is out of range; give a lecture length from 1 to {MAX_MINUTES} "
                          "minutes", minutes=minutes)
@@ -345,9 +345,8 @@ def build_lecture(minutes: float = 60, *, wpm: int = WORDS_PER_MINUTE, seed: int
         repeat_of = None
         if i in revisits:
             # Back to the first slide of an earlier section to answer a question about it.
-            earlier = max(0, (section - 2)) * count // len(SECTIONS)
-            repeat_of = earlier
-            section = min(len(SECTIONS) - 1, earlier * len(SECTIONS) // count)
+            repeat_of = max(0, section - 2) * count // len(SECTIONS)
+            section = min(len(SECTIONS) - 1, repeat_of * len(SECTIONS) // count)
         pool = SECTIONS[section]
         said = [_spoken(s, rng) for s in said]
         words = sum(len(s.split()) for s in said)
