@@ -1,0 +1,141 @@
+"""Block Kit builders: every message is re-rendered whole from the job row, never patched, so a late or
+duplicate update cannot leave a message half old, half new. Each builder returns (fallback text, blocks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.models import Job, JobStatus
+
+CANCEL = "handout_cancel"
+RETRY = "handout_retry"
+REDELIVER = "handout_redeliver"
+PROFILE_SELECT = "home_profile_select"
+
+_STATUS = {
+    JobStatus.QUEUED: (":hourglass_flowing_sand:", "Queued"),
+    JobStatus.RUNNING: (":gear:", "Working"),
+    JobStatus.COMPLETED: (":white_check_mark:", "Done"),
+    JobStatus.COMPLETED_WITH_WARNINGS: (":warning:", "Done, with warnings"),
+    JobStatus.FAILED: (":x:", "Failed"),
+    JobStatus.CANCELLED: (":no_entry_sign:", "Cancelled"),
+}
+
+
+def _esc(text: str) -> str:
+    """Slack's mrkdwn escapes only these three."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _button(text: str, action_id: str, job_id: str, style: str | None = None) -> dict:
+    b: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id,
+                         "value": job_id}
+    if style:
+        b["style"] = style
+    return b
+
+
+def job_label(job: Job) -> str:
+    """The name people know a job by: its title, or the end of its link."""
+    return job.title or job.source.rsplit("/", 1)[-1].split("?", 1)[0][:80] or job.source[:80]
+
+
+def _bar(percent: float, width: int = 20) -> str:
+    filled = int(round(width * max(0.0, min(100.0, percent)) / 100))
+    return "█" * filled + "░" * (width - filled)
+
+
+def progress_message(job: Job, stages: list[str]) -> tuple[str, list[dict]]:
+    """The one message per job in the channel: status, stage, bar, and Cancel / Retry as the state allows."""
+    icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
+    name = job_label(job)
+    if job.status == JobStatus.RUNNING and job.stage in stages:
+        where = f"Stage {stages.index(job.stage) + 1}/{len(stages)}: {job.stage} · {job.progress:.0f}%"
+    else:
+        where = f"{label} · {job.progress:.0f}%"
+    lines = [f"{icon} *{_esc(name)}*", where, f"`{_bar(job.progress)}`"]
+    if job.message and job.status not in (JobStatus.COMPLETED,):
+        lines.append(_esc(job.message[:300]))
+    if job.cancel_requested and not job.is_terminal:
+        lines.append("_Cancelling…_")
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
+    requester = (job.reply_to or {}).get("user_id")
+    context = f"Job `{job.id}`" + (f" · requested by <@{requester}>" if requester else "")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    buttons = []
+    if not job.is_terminal and not job.cancel_requested:
+        buttons.append(_button("Cancel", CANCEL, job.id, "danger"))
+    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        buttons.append(_button("Retry", RETRY, job.id, "primary"))
+    if (job.reply_to or {}).get("delivery_error") and job.status in (JobStatus.COMPLETED,
+                                                                     JobStatus.COMPLETED_WITH_WARNINGS):
+        buttons.append(_button("Retry delivery", REDELIVER, job.id, "primary"))
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"job_{job.id}", "elements": buttons})
+    return f"{label}: {name} ({job.progress:.0f}%)", blocks
+
+
+def _duration(seconds: float | None) -> str:
+    if not seconds:
+        return "unknown length"
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
+
+
+def summary_message(title: str, slides: int | None, duration: float | None, produced: list[str],
+                    missing: list[str]) -> tuple[str, list[dict]]:
+    """The delivery summary posted in the job's thread: title, slide count, length, what is and isn't there."""
+    facts = f"*{_esc(title)}*\n{slides if slides is not None else '?'} slides · {_duration(duration)}"
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": facts}}]
+    if produced:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Produced*\n" + "\n".join(
+            f"• {_esc(p)}" for p in produced[:30])}})
+    if missing:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Missing*\n" + "\n".join(
+            f"• {_esc(m[:280])}" for m in missing[:20])}})
+    text = f"Handout ready: {title} ({len(produced)} files" + (f", {len(missing)} missing)" if missing else ")")
+    return text, blocks
+
+
+def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple[str, list[dict]]:
+    """The direct message to the requester and instructors when a job ends."""
+    icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
+    where = f" in <#{channel_id}>" if channel_id and channel_id[:1] in "CG" else ""
+    lines = [f"{icon} *{_esc(job_label(job))}*: {label.lower()}{where}"]
+    if job.status == JobStatus.FAILED and job.error:
+        lines.append(_esc(job.error.get("message", "")[:500]))
+    if job.warnings:
+        lines.append("Notes: " + _esc("; ".join(job.warnings)[:500]))
+    if links:
+        lines.append("\n".join(f"• <{url}|{_esc(name)}>" for name, url in list(links.items())[:20]))
+    text = f"{label}: {job_label(job)}"
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
+
+
+def home_view(jobs: list[Job], profiles: list[str], current: str | None) -> dict:
+    """App Home: a default profile picker and the user's recent jobs with status and links."""
+    options = [{"text": {"type": "plain_text", "text": p[:75]}, "value": p[:75]} for p in profiles[:100]]
+    picker: dict[str, Any] = {"type": "static_select", "action_id": PROFILE_SELECT, "options": options,
+                              "placeholder": {"type": "plain_text", "text": "Choose a profile"}}
+    if current and current in profiles:
+        picker["initial_option"] = next(o for o in options if o["value"] == current[:75])
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Handouts"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Default setting profile* for your `/handout` "
+                                     "requests (a `--profile` in the command wins)."}, "accessory": picker},
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Your recent handouts*" if jobs else
+                                     "No handouts yet. Try `/handout <video link>` in a channel."}},
+    ]
+    for job in jobs[:20]:  # 2 blocks a job keeps the view far under Slack's 100-block limit
+        icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
+        files = (job.reply_to or {}).get("files") or {}
+        links = " · ".join(f"<{f['permalink']}|{_esc(name)}>" for name, f in files.items() if f.get("permalink"))
+        text = f"{icon} *{_esc(job_label(job))}*: {label} ({job.progress:.0f}%)"
+        if links:
+            text += "\n" + links
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                                                        f"{job.created_at:%Y-%m-%d %H:%M} UTC · `{job.id}`"}]})
+    return {"type": "home", "blocks": blocks}

@@ -1,0 +1,32 @@
+"""What every listener gets: the process's Runtime and a notifier to draw job messages with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.models import Job
+from pipeline.notify_slack import SlackNotifier
+from pipeline.runtime import Runtime
+
+
+def tenant_of(team_id: str | None, enterprise_id: str | None = None) -> str:
+    """The job tenant for a workspace (an org-wide install without a team is its enterprise)."""
+    return f"slack-{team_id or enterprise_id or 'unknown'}"
+
+
+@dataclass
+class Deps:
+    """Ports the listeners share; built once per app."""
+
+    rt: Runtime
+    notifier: SlackNotifier
+    oauth: bool = False
+
+    @property
+    def stages(self) -> list[str]:
+        return [s.name for s in self.rt.stages]
+
+    def may_act(self, job: Job, user_id: str) -> bool:
+        """The requester and the configured instructors of the job's channel may cancel or retry it."""
+        channel = (job.reply_to or {}).get("channel_id") or ""
+        return job.owner == user_id or user_id in self.rt.settings.slack_instructors.get(channel, [])

@@ -1,0 +1,42 @@
+"""`/handout`: parse, ack at once, then start the job on the listener's thread (never before the ack)."""
+
+from __future__ import annotations
+
+import structlog
+
+from pipeline.errors import HandoutsError, InputError
+
+from ..command import HELP, parse_command
+from ..deps import Deps
+from ..start import Duplicate, start_handout, started_text
+
+log = structlog.get_logger("handouts.slack.commands")
+
+
+def register(app, deps: Deps) -> None:
+    """Add the /handout command."""
+
+    @app.command("/handout")
+    def handout(ack, command, respond, client):
+        try:
+            cmd = parse_command(command.get("text", ""))
+        except InputError as e:
+            ack(response_type="ephemeral", text=f":warning: {e.message}")
+            return
+        if cmd.help:
+            ack(response_type="ephemeral", text=HELP)
+            return
+        ack(response_type="ephemeral", text=started_text(cmd))
+        try:
+            job_id = start_handout(deps, cmd, command, client)
+            log.info("slack_job_started", job_id=job_id, team_id=command.get("team_id"))
+        except Duplicate as d:
+            respond(response_type="ephemeral", replace_original=False,
+                    text=f":repeat: That request is already running as job `{d.job_id}`; follow its message in "
+                         "the channel.")
+        except InputError as e:
+            respond(response_type="ephemeral", replace_original=False, text=f":warning: {e.message}")
+        except HandoutsError as e:
+            log.warning("slack_job_not_started", error=e.message)
+            respond(response_type="ephemeral", replace_original=False,
+                    text=f":x: The handout could not be started: {e.message}")

@@ -1,0 +1,370 @@
+"""The Slack notifier, run by workers: one progress message per job, the files in its thread, DMs at the end.
+
+slack_sdk's WebClient only (no Bolt). Every side effect is recorded in `job.reply_to` before the next one, so
+running the same event again never posts twice:
+
+    progress_channel, progress_ts    the one progress message (edited, never re-posted)
+    summary_ts                       the delivery summary in the thread
+    files: {name: {id, sha256, permalink}}   what was uploaded (a re-rendered file with new content goes again)
+    dms: {key: ts}                   direct messages sent, one per user per ending
+    delivery_error                   why the last delivery failed (shows a "Retry delivery" button)
+
+Progress edits are throttled by HANDOUTS_SLACK_UPDATE_INTERVAL (a stage change always goes through) and a 429
+pauses progress edits for its Retry-After; end-of-job messages wait Retry-After and try again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import HandoutsError, InputError, SourceUnavailable
+from .logs import get_logger
+from .models import Job, JobStatus, StageRun
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+log = get_logger("handouts.notify.slack")
+
+# What goes to the channel, in this order; slide images, the source and intermediate files stay in storage.
+DELIVER_KINDS = ("handout_notes", "handout_grid", "study_table", "questions", "key_points", "mindmap_png",
+                 "mindmap_html")
+LABELS = {"handout_notes": "handout with notes", "handout_grid": "16-up handout", "study_table": "study table",
+          "questions": "practice questions", "key_points": "key points", "mindmap_png": "mindmap",
+          "mindmap_html": "interactive mindmap"}
+TERMINAL_TRIES = 3
+MAX_WAIT = 30.0
+
+TokenLookup = Callable[[dict], "str | None"]
+
+
+class _RateLimited(Exception):
+    def __init__(self, method: str, retry_after: float) -> None:
+        super().__init__(method)
+        self.method = method
+        self.retry_after = retry_after
+
+
+def slack_error(method: str, e: SlackClientError) -> SourceUnavailable:
+    """A Slack failure as the domain's error: which call, what Slack said, whether trying again may help."""
+    if isinstance(e, SlackApiError):
+        status = e.response.status_code
+        code = e.response.get("error") if isinstance(e.response.data, dict) else None
+        hint = {"not_in_channel": "invite the app to the channel with /invite @Handouts",
+                "channel_not_found": "the channel is gone or private; invite the app with /invite @Handouts",
+                "invalid_auth": "the workspace's token is no longer valid; reinstall the app",
+                "token_revoked": "the app was removed from the workspace; reinstall it",
+                "missing_scope": "the app lacks a permission; reinstall it from the manifest"}.get(code or "", "")
+        return SourceUnavailable(f"slack:{method}", f"Slack's {method} answered {code or status}"
+                                 + (f": {hint}" if hint else ""), status=status,
+                                 retryable=status >= 500 or status == 429)
+    return SourceUnavailable(f"slack:{method}", f"Slack's {method} could not be reached: {e}", retryable=True)
+
+
+@dataclass
+class _Snapshot:
+    """What a Slack message needs from a job, read in one short session."""
+
+    job: Job
+    reply_to: dict
+    slides: int | None
+    duration: float | None
+    artifacts: list[dict]
+
+
+class SlackNotifier:
+    """Keeps each Slack job's progress message current and delivers its files; see the module docstring."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], tokens: TokenLookup,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.tokens = tokens
+        self.sleep = sleep
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[float, str | None]] = {}
+        self._paused_until: dict[str, float] = {}
+
+    # ---- plumbing -------------------------------------------------------------------------------------------
+    def client(self, reply_to: dict) -> WebClient | None:
+        """A WebClient with the bot token of the job's workspace; None when the workspace is not installed."""
+        token = self.tokens(reply_to)
+        if not token:
+            return None
+        return WebClient(token=token, base_url=self.settings.slack_api_url, timeout=30)
+
+    def _call(self, client: WebClient, method: str, **kwargs):
+        with self._lock:
+            self.calls += 1
+        try:
+            return getattr(client, method)(**kwargs)
+        except SlackApiError as e:
+            if e.response.status_code == 429:
+                raise _RateLimited(method, float(e.response.headers.get("Retry-After", 1) or 1)) from None
+            raise slack_error(method, e) from None
+        except SlackClientError as e:
+            raise slack_error(method, e) from None
+
+    def _call_patiently(self, client: WebClient, method: str, **kwargs):
+        """A call that must land (end-of-job messages): wait out 429s a few times."""
+        for attempt in range(TERMINAL_TRIES):
+            try:
+                return self._call(client, method, **kwargs)
+            except _RateLimited as e:
+                if attempt == TERMINAL_TRIES - 1:
+                    raise SourceUnavailable(f"slack:{method}", f"Slack kept rate-limiting {method}; "
+                                            "the message will catch up on the next update", status=429) from None
+                self.sleep(min(e.retry_after, MAX_WAIT))
+        raise AssertionError("unreachable")
+
+    def _snapshot(self, job_id: str) -> _Snapshot | None:
+        with self.sessions() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.origin != "slack":
+                return None
+            runs = {r.stage: (r.output or {}) for r in s.query(StageRun).filter_by(job_id=job_id, status="succeeded")}
+            slides = runs.get("align", runs.get("slides", {})).get("showings")
+            duration = ((runs.get("fetch") or {}).get("media") or {}).get("duration")
+            arts = [{"kind": a.kind, "name": a.name, "size": a.size, "key": a.storage_key, "sha256": a.sha256}
+                    for a in job.artifacts]
+            s.expunge(job)
+            return _Snapshot(job, dict(job.reply_to or {}), len(slides) if slides is not None else None,
+                             duration, arts)
+
+    def _record(self, job_id: str, **changes) -> dict:
+        """Merge `changes` into job.reply_to in its own transaction (re-read, so parallel writers don't clash)."""
+        with self.sessions() as s, s.begin():
+            job = s.get(Job, job_id)
+            reply = dict(job.reply_to or {})
+            for key, value in changes.items():
+                if isinstance(value, dict) and isinstance(reply.get(key), dict):
+                    reply[key] = {**reply[key], **value}
+                elif value is None:
+                    reply.pop(key, None)
+                else:
+                    reply[key] = value
+            job.reply_to = reply
+            return reply
+
+    # ---- the Notifier protocol ------------------------------------------------------------------------------
+    def job_event(self, rt: "Runtime", job_id: str, event: str) -> None:
+        """Edit the progress message; at the end deliver files (finished) and DM people (finished, failed)."""
+        snap = self._snapshot(job_id)
+        if snap is None:
+            return
+        client = self.client(snap.reply_to)
+        if client is None:
+            log.warning("slack_workspace_not_installed", job_id=job_id, team_id=snap.reply_to.get("team_id"))
+            return
+        stages = [st.name for st in rt.stages]
+        if event == "progress":
+            self._progress(client, snap, stages)
+            return
+        self.refresh(client, snap, stages, must_land=True)
+        self._forget(job_id)
+        if event == "finished":
+            self.deliver(rt, job_id, client=client)
+        if event in ("finished", "failed"):
+            self._tell_people(client, job_id, stages)
+
+    def _forget(self, job_id: str) -> None:
+        with self._lock:
+            self._last.pop(job_id, None)
+            self._paused_until.pop(job_id, None)
+
+    def _progress(self, client: WebClient, snap: _Snapshot, stages: list[str]) -> None:
+        job_id, now = snap.job.id, time.monotonic()
+        with self._lock:
+            if now < self._paused_until.get(job_id, 0.0):
+                return
+            last_at, last_stage = self._last.get(job_id, (None, None))
+            if (last_at is not None and last_stage == snap.job.stage
+                    and now - last_at < self.settings.slack_update_interval):
+                return
+            self._last[job_id] = (now, snap.job.stage)
+        try:
+            self.refresh(client, snap, stages, must_land=False)
+        except _RateLimited as e:
+            with self._lock:
+                self._paused_until[job_id] = time.monotonic() + e.retry_after
+            log.info("slack_progress_paused", job_id=job_id, retry_after=e.retry_after)
+
+    def show(self, client: WebClient, job_id: str, stages: list[str]) -> str | None:
+        """Post or edit a job's progress message now (adapters call this after a button or a new job)."""
+        snap = self._snapshot(job_id)
+        if snap is None:
+            return None
+        try:
+            return self.refresh(client, snap, stages, must_land=True)
+        finally:
+            self._forget(job_id)
+
+    def refresh(self, client: WebClient, snap: _Snapshot, stages: list[str], *, must_land: bool) -> str:
+        """Render the progress message from the job row: edit it, or post it once if it does not exist yet."""
+        from bot.blocks import progress_message
+
+        text, blocks = progress_message(snap.job, stages)
+        call = self._call_patiently if must_land else self._call
+        channel, ts = snap.reply_to.get("progress_channel"), snap.reply_to.get("progress_ts")
+        if channel and ts:
+            try:
+                call(client, "chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+                return ts
+            except SourceUnavailable as e:
+                if "message_not_found" not in e.message:
+                    raise
+        channel = channel or snap.reply_to.get("channel_id")
+        if not channel:
+            raise InputError(f"job {snap.job.id} has no Slack channel to answer in", job_id=snap.job.id)
+        resp = call(client, "chat_postMessage", channel=channel, text=text, blocks=blocks)
+        self._record(snap.job.id, progress_channel=resp["channel"], progress_ts=resp["ts"])
+        snap.reply_to.update(progress_channel=resp["channel"], progress_ts=resp["ts"])
+        return resp["ts"]
+
+    # ---- delivery ---------------------------------------------------------------------------------------------
+    def deliver(self, rt: "Runtime", job_id: str, *, client: WebClient | None = None) -> None:
+        """Post the summary and upload what is not uploaded yet into the job's thread (files_upload_v2)."""
+        snap = self._snapshot(job_id)
+        if snap is None or snap.job.status not in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS):
+            return
+        client = client or self.client(snap.reply_to)
+        if client is None:
+            return
+        stages = [st.name for st in rt.stages]
+        channel = snap.reply_to.get("progress_channel")
+        thread = snap.reply_to.get("progress_ts")
+        if not (channel and thread):
+            thread = self.refresh(client, snap, stages, must_land=True)
+            channel = snap.reply_to["progress_channel"]
+        send, produced, missing = self._plan(snap)
+        text, blocks = _summary(snap, produced, missing)
+        if snap.reply_to.get("summary_ts"):
+            self._call_patiently(client, "chat_update", channel=channel, ts=snap.reply_to["summary_ts"],
+                                 text=text, blocks=blocks)
+        else:
+            resp = self._call_patiently(client, "chat_postMessage", channel=channel, thread_ts=thread, text=text,
+                                        blocks=blocks)
+            self._record(job_id, summary_ts=resp["ts"])
+        if not send:
+            self._record(job_id, delivery_error=None)
+            return
+        try:
+            uploaded = self._upload(rt, client, channel, thread, send)
+        except (SourceUnavailable, _RateLimited) as e:
+            reason = e.message if isinstance(e, SourceUnavailable) else "Slack rate-limited the upload"
+            reply = self._record(job_id, delivery_error=reason)
+            snap.reply_to = reply
+            snap.job.reply_to = reply
+            self.refresh(client, snap, stages, must_land=True)
+            raise SourceUnavailable("slack:files_upload_v2", f"uploading the files to Slack failed ({reason}); "
+                                    "press Retry delivery on the job's message") from None
+        reply = self._record(job_id, files=uploaded, delivery_error=None)
+        if snap.reply_to.get("delivery_error"):
+            snap.reply_to = reply
+            snap.job.reply_to = reply
+            self.refresh(client, snap, stages, must_land=True)
+
+    def _plan(self, snap: _Snapshot) -> tuple[list[dict], list[str], list[str]]:
+        """(files to upload now, names of everything delivered, what is missing and why)."""
+        done = snap.reply_to.get("files") or {}
+        limit = self.settings.slack_max_upload_bytes
+        no_quiz = bool((snap.job.options or {}).get("no_quiz"))
+        send, produced, missing = [], [], []
+        by_kind: dict[str, list[dict]] = {}
+        for a in snap.artifacts:
+            by_kind.setdefault(a["kind"], []).append(a)
+        for kind in DELIVER_KINDS:
+            for a in by_kind.get(kind, []):
+                if kind == "questions" and no_quiz:
+                    missing.append(f"{a['name']}: left out as asked (--no-quiz)")
+                elif a["size"] > limit:
+                    missing.append(f"{a['name']}: {a['size'] / 1e6:.0f} MB is over the Slack upload limit "
+                                   f"({limit / 1e6:.0f} MB); get it from the Handouts web app, job {snap.job.id}")
+                else:
+                    produced.append(f"{a['name']} ({LABELS[kind]})")
+                    if done.get(a["name"], {}).get("sha256") != a["sha256"]:
+                        send.append(a)
+        if (snap.job.options or {}).get("no_ai"):
+            missing.append("study materials: not made, as asked (--no-ai)")
+        missing += list(snap.job.warnings or [])
+        return send, produced, missing
+
+    def _upload(self, rt: "Runtime", client: WebClient, channel: str, thread: str, send: list[dict]) -> dict:
+        local = getattr(rt.storage, "path", None)
+        with tempfile.TemporaryDirectory(prefix="handouts-slack-") as tmp:
+            uploads = []
+            for a in send:
+                path = Path(local(a["key"])) if local else rt.storage.get_file(a["key"], Path(tmp) / a["name"])
+                uploads.append({"file": str(path), "filename": a["name"], "title": a["name"]})
+            resp = self._call(client, "files_upload_v2", file_uploads=uploads, channel=channel, thread_ts=thread)
+        files = resp.get("files") or []
+        out = {}
+        for a, f in zip(send, files):
+            out[a["name"]] = {"id": f.get("id"), "sha256": a["sha256"], "permalink": f.get("permalink")}
+        return out
+
+    # ---- direct messages --------------------------------------------------------------------------------------
+    def _tell_people(self, client: WebClient, job_id: str, stages: list[str]) -> None:
+        from bot.blocks import dm_message
+
+        snap = self._snapshot(job_id)
+        reply = snap.reply_to
+        channel_id = reply.get("channel_id")
+        people = [reply.get("user_id"), *self.settings.slack_instructors.get(channel_id or "", [])]
+        links = {name: f["permalink"] for name, f in (reply.get("files") or {}).items() if f.get("permalink")}
+        text, blocks = dm_message(snap.job, links, channel_id)
+        ending = f"{snap.job.status}@{snap.job.finished_at.isoformat() if snap.job.finished_at else ''}"
+        sent = reply.get("dms") or {}
+        for user in dict.fromkeys(p for p in people if p):
+            key = f"{user}:{ending}"
+            if key in sent:
+                continue
+            try:
+                im = self._call_patiently(client, "conversations_open", users=user)
+                resp = self._call_patiently(client, "chat_postMessage", channel=im["channel"]["id"], text=text,
+                                            blocks=blocks)
+            except HandoutsError as e:  # one unreachable person must not keep the others from hearing
+                log.warning("slack_dm_failed", job_id=job_id, user=user, error=e.message)
+                continue
+            self._record(job_id, dms={key: resp["ts"]})
+
+
+def _summary(snap: _Snapshot, produced: list[str], missing: list[str]):
+    from bot.blocks import summary_message
+
+    return summary_message(snap.job.title or "Lecture handout", snap.slides, snap.duration, produced, missing)
+
+
+def make_token_lookup(settings: Settings, engine) -> TokenLookup:
+    """Single-workspace: the configured bot token. OAuth: the job's workspace bot from the installation store."""
+    if not settings.slack_client_id:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        return lambda _reply: token
+    from bot.store import make_installation_store
+
+    store = make_installation_store(settings, engine)
+
+    def lookup(reply: dict) -> str | None:
+        bot = store.find_bot(enterprise_id=reply.get("enterprise_id"), team_id=reply.get("team_id"),
+                             is_enterprise_install=bool(reply.get("is_enterprise_install")))
+        return bot.bot_token if bot else None
+
+    return lookup
+
+
+def make_slack_notifier(settings: Settings, sessions: sessionmaker[Session]) -> SlackNotifier | None:
+    """The notifier workers register, or None when Slack is off."""
+    if not settings.slack_enabled:
+        return None
+    return SlackNotifier(settings, sessions, make_token_lookup(settings, sessions.kw["bind"]))

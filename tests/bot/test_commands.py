@@ -1,0 +1,144 @@
+"""/handout: ack first, a job with one progress message, files in its thread, clear refusals."""
+
+from __future__ import annotations
+
+import time
+
+from pipeline.models import JobStatus
+
+from .conftest import quick_stages
+
+URL = "https://media.example.edu/lectures/week3.mp4"
+
+
+def test_command_acks_at_once_then_delivers_into_the_thread(world):
+    w = world()
+    r = w.command(f"{URL} --title 'Week 3: Cells'")
+    assert r.status_code == 200 and "Starting a handout" in r.get_json()["text"]
+    assert w.fake.wait_for(lambda: w.fake.called("files.completeUploadExternal"))
+    assert w.fake.wait_for(lambda: len(w.fake.called("chat.postMessage")) >= 3)  # progress, summary, DM
+    [job] = w.jobs()
+    assert job.status == JobStatus.COMPLETED_WITH_WARNINGS and job.origin == "slack" and job.owner == "U1"
+    assert job.options["title"] == "Week 3: Cells" and job.idempotency_key.startswith("slack:T1:")
+    posts = w.fake.called("chat.postMessage")
+    progress = posts[0]
+    assert progress.params["channel"] == "C1" and "thread_ts" not in progress.params
+    assert all(c.token == "xoxb-T1-test" for c in w.fake.calls if c.method not in ("upload",))
+    summary = next(p for p in posts if p.params.get("thread_ts"))
+    ts = job.reply_to["progress_ts"]
+    assert summary.params["thread_ts"] == ts
+    text = str(summary.params["blocks"])
+    assert "7 slides" in text and "12 min 34 s" in text and "mindmap" in text  # the warning is listed as missing
+    files = w.fake.channel_files("C1")
+    assert sorted(f["name"] for f in files) == ["week3-handout-16up.pdf", "week3-handout-notes.pdf",
+                                                "week3-questions.pdf"]
+    assert all(f["thread_ts"] == ts for f in files)
+    assert set(job.reply_to["files"]) == {f["name"] for f in files}
+    # the progress message was edited in place to its final state, without a Cancel button
+    final = w.fake.messages[("C1", ts)]
+    assert final["edits"] >= 1 and "handout_cancel" not in str(final["blocks"])
+    dm = [p for p in posts if p.params["channel"] == "DU1"]
+    assert len(dm) == 1 and "fake.slack.com/files" in str(dm[0].params["blocks"])
+
+
+def test_ack_does_not_wait_for_a_busy_job(world):
+    w = world(stages=quick_stages(delay=2.0))
+    started = time.monotonic()
+    r = w.command(URL)
+    took = time.monotonic() - started
+    assert r.status_code == 200 and took < 1.0, f"ack took {took:.2f} s"
+    assert not w.fake.called("files.completeUploadExternal")
+    assert w.fake.wait_for(lambda: w.fake.called("files.completeUploadExternal"), timeout=10)
+
+
+def test_no_quiz_leaves_questions_out_and_says_so(world):
+    w = world()
+    w.command(f"{URL} --no-quiz")
+    assert w.fake.wait_for(lambda: w.fake.called("files.completeUploadExternal"))
+    assert "week3-questions.pdf" not in {f["name"] for f in w.fake.channel_files("C1")}
+    summary = next(p for p in w.fake.called("chat.postMessage") if p.params.get("thread_ts"))
+    assert "left out as asked (--no-quiz)" in str(summary.params["blocks"])
+
+
+def test_same_command_retried_or_sent_twice_makes_one_job(world):
+    w = world(immediate=False)
+    assert w.command(URL, trigger="T-1").status_code == 200
+    assert w.fake.wait_for(lambda: len(w.jobs()) == 1 and w.fake.called("chat.postMessage"))
+    assert w.command(URL, trigger="T-1", retry=1).status_code == 200      # Slack's retry of the same request
+    assert w.command(URL, trigger="T-2").status_code == 200               # the user pressed enter twice
+    assert w.fake.wait_for(lambda: len(w.ephemeral_texts()) == 2)
+    assert len(w.jobs()) == 1 and len(w.fake.called("chat.postMessage")) == 1
+    assert all("already running as job" in t for t in w.ephemeral_texts())
+
+
+def test_help_and_malformed_commands_answer_in_the_ack(world):
+    w = world(immediate=False)
+    assert "--no-quiz" in w.command("help").get_json()["text"]
+    cases = {"": "empty", "--no-quiz": "No link given", "ftp://x.edu/a.mp4": "not a web link",
+             f"{URL} --colour red": "`--colour` is not an option", f"{URL} --profile": "needs a value",
+             "https://x.edu/notes.pdf": "a PDF document", "https://www.youtube.com/watch?v=abc": "video page",
+             "https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx": "without a session id",
+             "https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx?id=0f6b4a62-1d2c-4e57-9a3b-aa12bb34cc56":
+                 "not supported yet"}
+    for text, expected in cases.items():
+        answer = w.command(text).get_json()
+        assert answer["response_type"] == "ephemeral"
+        assert expected in answer["text"] and "Example" in answer["text"], (text, answer["text"])
+    assert w.jobs() == [] and not w.fake.called("chat.postMessage")
+
+
+def test_panopto_direct_video_link_is_accepted(world):
+    w = world(immediate=False)
+    url = ("https://uni.hosted.panopto.com/Panopto/Podcast/Social/0f6b4a62-1d2c-4e57-9a3b-aa12bb34cc56.mp4"
+           "?mediaTargetType=videoPodcast")
+    assert "Starting" in w.command(url).get_json()["text"]
+    assert w.fake.wait_for(lambda: len(w.jobs()) == 1)
+
+
+def test_private_address_is_refused_after_the_ack(world):
+    w = world(immediate=False, HANDOUTS_ALLOW_PRIVATE_URLS=False)
+    assert w.command("http://127.0.0.1:9/lecture.mp4").status_code == 200
+    assert w.fake.wait_for(lambda: w.ephemeral_texts())
+    assert "private or local network" in w.ephemeral_texts()[0]
+    assert w.jobs() == [] and not w.fake.called("chat.postMessage")
+
+
+def test_bot_not_in_channel_says_how_to_invite_and_stores_nothing(world):
+    w = world(immediate=False)
+    w.fake.add_channel("C9", member=False)
+    w.command(URL, channel="C9")
+    w.command(URL, channel="G404")  # a private channel the bot cannot even see
+    assert w.fake.wait_for(lambda: len(w.ephemeral_texts()) == 2)
+    assert all("/invite @Handouts" in t for t in w.ephemeral_texts())
+    assert w.jobs() == []
+
+
+def test_rate_limits_per_user_and_per_workspace(world):
+    w = world(immediate=False, HANDOUTS_SLACK_USER_RATE=2, HANDOUTS_SLACK_TEAM_RATE=3)
+    for i in range(3):
+        w.command(f"https://media.example.edu/{i}.mp4", user="U1")
+    assert w.fake.wait_for(lambda: len(w.ephemeral_texts()) == 1)
+    assert "2 handouts in the last hour" in w.ephemeral_texts()[0] and "HANDOUTS_SLACK_USER_RATE" in \
+        w.ephemeral_texts()[0]
+    w.command("https://media.example.edu/a.mp4", user="U2")
+    w.command("https://media.example.edu/b.mp4", user="U3")
+    assert w.fake.wait_for(lambda: len(w.ephemeral_texts()) == 2)
+    assert "This workspace has asked for 3" in w.ephemeral_texts()[1]
+    assert len(w.jobs()) == 3
+
+
+def test_unknown_profile_is_refused_with_the_known_ones(world):
+    w = world(immediate=False)
+    w.command(f"{URL} --profile nosuch")
+    assert w.fake.wait_for(lambda: w.ephemeral_texts())
+    assert "unknown setting profile 'nosuch'" in w.ephemeral_texts()[0] and "default" in w.ephemeral_texts()[0]
+    assert w.jobs() == []
+
+
+def test_unsigned_or_stale_requests_are_rejected(world):
+    w = world(immediate=False)
+    r = w.http.post("/slack/events", data="command=%2Fhandout&text=x", headers={
+        "X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=bad",
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 401
+    assert w.jobs() == []
