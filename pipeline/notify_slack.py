@@ -115,6 +115,8 @@ class SlackNotifier:
             raise slack_error(method, e) from None
         except SlackClientError as e:
             raise slack_error(method, e) from None
+        except OSError as e:  # the raw upload step of files_upload_v2 uses urllib and lets its errors through
+            raise SourceUnavailable(f"slack:{method}", f"Slack's file upload failed: {e}", retryable=True) from None
 
     def _call_patiently(self, client: WebClient, method: str, **kwargs):
         """A call that must land (end-of-job messages): wait out 429s a few times."""

@@ -13,7 +13,7 @@ from pipeline.models import JobStatus
 
 from ..blocks import CANCEL, PROFILE_SELECT, REDELIVER, RETRY
 from ..deps import Deps, tenant_of
-from ..prefs import set_default_profile
+from ..prefs import profile_names, set_default_profile
 from .events import publish_home
 
 log = structlog.get_logger("handouts.slack.actions")
@@ -82,5 +82,6 @@ def register(app, deps: Deps) -> None:
         profile = body["actions"][0]["selected_option"]["value"]
         user = body["user"]["id"]
         with deps.rt.transaction() as s:
-            set_default_profile(s, context.team_id or "", user, profile)
+            if profile in profile_names(s, tenant_of(context.team_id, context.enterprise_id)):
+                set_default_profile(s, context.team_id or "", user, profile)
         publish_home(deps, client, context.team_id, context.enterprise_id, user)
