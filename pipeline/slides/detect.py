@@ -1,17 +1,19 @@
 """Find every distinct slide of a lecture video: keyframe scan, packet-size spikes, targeted decode.
 
-1. scan: demux all packets (time, size, keyframe flag) and decode spaced keyframes into gray thumbnails;
-2. spikes: runs of packets far larger than their neighbours mark where the picture changed;
-3. for each pair of consecutive keyframes whose thumbnails show a new slide (or with two strong spikes
-   between them), decode a short window around each spike, compare before and after, and put the change
-   at the first frame nearer the new slide than the old one (the middle of a fade);
-4. a showing ends at each change; its last picture is its slide's image, matched against earlier slides
-   to recognise returns.
+1. scan (scan.py): demux all packets (time, size, keyframe flag), decode spaced keyframes into thumbnails;
+2. spikes (spikes.py): runs of packets far larger than their neighbours mark where the picture changed;
+3. walk consecutive keyframes; where their thumbnails show a different slide (compare.py):
+   - one whole-screen spike in between: the change is on that spike (a cut on its first large packet, a
+     fade at its byte-weighted middle) and only the old slide's last picture is decoded;
+   - otherwise (several spikes, or none): decode the frames around the spikes, or the GOP that holds the
+     change, and put each change at the first frame nearer the new slide than the old (seek.py);
+   two strong spikes between keyframes that look alike (a quick visit to another slide) are decoded too;
+4. each change closes a showing; its last picture becomes its slide's image (album.py), matched against
+   earlier slides to recognise returns.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import av
 import numpy as np
 
 from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
+from .album import Album
 from .compare import Change, compare, distance, volatile_mask
 from .options import SlideOptions
 from .scan import Scan, scan_video, thumbnail
@@ -39,13 +42,6 @@ class _Found:
     frame: av.VideoFrame
 
 
-@dataclass
-class _Slide:
-    thumb: np.ndarray
-    image: str
-    first_showing: int
-
-
 def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progress,
                   cancel_check: CancelCheck = no_cancel, options: SlideOptions | None = None) -> list[Showing]:
     """Write one PNG per distinct slide into out_dir and return the showings covering the whole video."""
@@ -60,8 +56,8 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
         showings = finder.run()
     finally:
         finder.seeker.close()
-        finder.wait_for_images()
-    progress(1.0, f"{len(finder.slides)} slides found")
+        finder.album.wait()
+    progress(1.0, f"{len(finder.album.slides)} slides found")
     return showings
 
 
@@ -74,12 +70,9 @@ class _Finder:
         self.out_dir, self.scan, self.mask, self.spikes, self.opts = out_dir, scan, mask, spikes, opts
         self.progress, self.cancel_check = progress, cancel_check
         self.seeker = Seeker(video, scan)
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slide-png")
-        self.writes: list[Future] = []
+        self.album = Album(out_dir, mask, opts)
         keys = np.flatnonzero(scan.key)
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
-        self.showings: list[Showing] = []
-        self.slides: list[_Slide] = []
         self.start = 0.0
 
     # -- the walk over keyframe intervals ------------------------------------------------------------
@@ -126,7 +119,7 @@ class _Finder:
             if b > state_idx:
                 state_idx, state = b, thumbs[b]
         self._finish()
-        return self.showings
+        return self.album.showings
 
     def _check_spikes(self, state_idx: int, state: np.ndarray, spikes: list[Spike]) -> tuple[int, np.ndarray]:
         """Decode a short window around each spike and record the changes of slide in it."""
@@ -229,70 +222,17 @@ class _Finder:
     # -- showings and slide images ---------------------------------------------------------------
     def _change(self, found: _Found) -> None:
         t = float(self.scan.times[found.idx])
-        if t <= self.start + (_MIN_SHOWING if self.showings else 0.0):
+        if t <= self.start + (_MIN_SHOWING if self.album.showings else 0.0):
             return      # a blend frame caught between two changes is no slide: the earlier change stands
-        self._close(t, found.before, found.frame)
+        self.album.close(self.start, t, found.before, found.frame)
         self.start = t
 
     def _finish(self) -> None:
         last = self.scan.count - 1
         for _, frame in self.seeker.frames(last, last):
-            self._close(self.scan.duration, thumbnail(frame, self.opts), frame)
+            self.album.close(self.start, self.scan.duration, thumbnail(frame, self.opts), frame)
             return
         # the tail would not decode: end the last showing with the last keyframe's picture
         k = max(self.scan.thumbs)
         for _, frame in self.seeker.frames(k, k):
-            self._close(self.scan.duration, self.scan.thumbs[k], frame)
-
-    def _close(self, end: float, thumb: np.ndarray, frame: av.VideoFrame) -> None:
-        """End the showing that began at self.start with this final picture."""
-        if self.showings and self.slides:
-            prev = self.showings[-1]
-            prev_slide = next(s for s in self.slides if s.image == prev.image)
-            if compare(prev_slide.thumb, thumb, self.mask, self.opts).kind is not Change.NEW:
-                # a spurious split: the same slide goes on
-                prev.end = end
-                self._keep_fuller(prev_slide, thumb, frame)
-                return
-        match = self._match(thumb)
-        if match is None:
-            image = f"slide-{len(self.slides) + 1:03d}.png"
-            self._save(frame, image)
-            self.slides.append(_Slide(thumb, image, len(self.showings)))
-            self.showings.append(Showing(self.start, end, image))
-        else:
-            self._keep_fuller(match, thumb, frame)
-            self.showings.append(Showing(self.start, end, match.image, repeat_of=match.first_showing))
-
-    def _match(self, thumb: np.ndarray) -> _Slide | None:
-        best, best_share = None, 1.0
-        for s in self.slides:
-            d = compare(s.thumb, thumb, self.mask, self.opts)
-            if d.kind is Change.NEW:
-                d2 = compare(thumb, s.thumb, self.mask, self.opts)
-                if d2.kind is Change.NEW:
-                    continue
-                d = d2
-            if d.changed < best_share:
-                best, best_share = s, d.changed
-        return best
-
-    def _keep_fuller(self, slide: _Slide, thumb: np.ndarray, frame: av.VideoFrame) -> None:
-        """A later showing with more bullets than the saved image replaces it."""
-        if compare(slide.thumb, thumb, self.mask, self.opts).kind is Change.ADDED:
-            slide.thumb = thumb
-            self._save(frame, slide.image)
-
-    def _save(self, frame: av.VideoFrame, name: str) -> None:
-        # PNG encoding releases the GIL: one writer thread overlaps it with the decoding that follows
-        self.writes.append(self.writer.submit(_write_png, frame, self.out_dir / name, self.opts.image_compress_level))
-
-    def wait_for_images(self) -> None:
-        """Block until every slide image is written; re-raise a failed write."""
-        self.writer.shutdown(wait=True)
-        for w in self.writes:
-            w.result()
-
-
-def _write_png(frame: av.VideoFrame, path: Path, level: int) -> None:
-    frame.to_image().save(path, compress_level=level)
+            self.album.close(self.start, self.scan.duration, self.scan.thumbs[k], frame)
