@@ -40,6 +40,8 @@ class Duplicate(Exception):
 
 def check_membership(client: WebClient, channel_id: str) -> None:
     """InputError with the invite instructions when the bot cannot post and upload in this channel."""
+    if channel_id.startswith("D"):
+        return  # a direct message: posting there answers for itself (conversations.info would need im:read)
     try:
         info = client.conversations_info(channel=channel_id)
     except SlackApiError as e:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import structlog
 
 from pipeline.errors import HandoutsError, InputError
@@ -11,6 +13,11 @@ from ..deps import Deps
 from ..start import Duplicate, start_handout, started_text
 
 log = structlog.get_logger("handouts.slack.commands")
+
+# Starting a job (DNS, a Slack call, an insert, a post) after the ack is bounded, so that in a burst the threads
+# still waiting to ack are not starved of the interpreter by those already past it.
+STARTS_AT_ONCE = 4
+_starting = threading.BoundedSemaphore(STARTS_AT_ONCE)
 
 
 def register(app, deps: Deps) -> None:
@@ -28,7 +35,8 @@ def register(app, deps: Deps) -> None:
             return
         ack(response_type="ephemeral", text=started_text(cmd))
         try:
-            job_id = start_handout(deps, cmd, command, client)
+            with _starting:
+                job_id = start_handout(deps, cmd, command, client)
             log.info("slack_job_started", job_id=job_id, team_id=command.get("team_id"))
         except Duplicate as d:
             respond(response_type="ephemeral", replace_original=False,

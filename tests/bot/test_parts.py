@@ -1,0 +1,78 @@
+"""Pieces without Slack: the command parser, token encryption, the manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import BOT_SCOPES
+from bot.command import panopto_session_id, parse_command
+from bot.crypto import TokenCipher
+from pipeline.errors import ConfigError, InputError
+
+SID = "0f6b4a62-1d2c-4e57-9a3b-aa12bb34cc56"
+
+
+def test_options_and_escaped_links():
+    cmd = parse_command('<https://x.edu/a.mp4|a.mp4> --no-quiz --profile medical-step1 --title "Week 3" --paper A4')
+    assert cmd.url == "https://x.edu/a.mp4"
+    assert cmd.options == {"no_quiz": True, "profile": "medical-step1", "title": "Week 3", "paper": "a4"}
+    assert parse_command("https://x.edu/a.m3u8?token=1&amp;b=2").url == "https://x.edu/a.m3u8?token=1&b=2"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x.edu/a.mp4", "no https://"), ("https://x.edu/a.mp4 https://x.edu/b.mp4", "One video per command"),
+    ('https://x.edu/a.mp4 --title "open', "quote is not closed"), ("https://x.edu/a.mp4 --paper a3", "paper size"),
+    ("https://x.edu/a.mp4 --profile ../etc", "not a profile name"), ("https://x.edu/talk.mp3", "audio file"),
+])
+def test_malformed_commands_name_the_problem_and_show_an_example(text, expected):
+    with pytest.raises(InputError) as e:
+        parse_command(text)
+    assert expected in e.value.message and "Example" in e.value.message
+
+
+def test_panopto_shapes():
+    base = "https://uni.hosted.panopto.com/Panopto"
+    assert panopto_session_id(f"{base}/Pages/Viewer.aspx?id={SID}") == (True, SID)
+    assert panopto_session_id(f"{base}/Pages/Embed.aspx?ID={SID.upper()}&autoplay=true") == (True, SID)
+    assert panopto_session_id(f"{base}/Pages/Viewer.aspx?tid={SID}") == (True, SID)
+    assert panopto_session_id(f"{base}/Podcast/Download/{SID}.mp4") == (True, SID)
+    assert panopto_session_id(f"{base}/Pages/Sessions/List.aspx") == (True, None)
+    assert panopto_session_id("https://x.edu/a.mp4") == (False, None)
+
+
+def test_tokens_round_trip_and_rotate():
+    old = TokenCipher(["old-key"])
+    sealed = old.encrypt("xoxb-1")
+    assert sealed.startswith("enc1:") and "xoxb" not in sealed and old.encrypt(sealed) == sealed
+    rotated = TokenCipher(["new-key", "old-key"])
+    assert rotated.decrypt(sealed) == "xoxb-1"
+    assert rotated.decrypt("xoxb-plain") == "xoxb-plain"  # stored before encryption was on
+    with pytest.raises(ConfigError) as e:
+        TokenCipher(["other"]).decrypt(sealed)
+    assert "HANDOUTS_SLACK_TOKEN_KEY" in e.value.message
+
+
+def test_manifest_asks_for_what_the_app_uses():
+    text = (Path(__file__).parents[2] / "slack-manifest.yml").read_text()
+    for scope in BOT_SCOPES:
+        assert f"- {scope} " in text or f"- {scope}\n" in text
+    assert text.count("/slack/events") == 3 and "/slack/oauth_redirect" in text
+    for event in ("app_home_opened", "app_uninstalled", "tokens_revoked"):
+        assert f"- {event}" in text
+
+
+def test_slack_off_registers_nothing(make_settings):
+    import bot
+    from pipeline.runtime import Runtime
+    from pipeline.web import create_app
+
+    rt = Runtime.create(make_settings(), immediate=True, stages=())
+    app = create_app(rt)
+    bot.init_app(app, rt)
+    assert "/slack/events" not in {r.rule for r in app.url_map.iter_rules()}
+    from pipeline.notify_slack import make_slack_notifier
+
+    assert make_slack_notifier(rt.settings, rt.sessions) is None
+    rt.close()
