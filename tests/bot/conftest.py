@@ -12,7 +12,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from pipeline.context import StageDef
 from pipeline.models import Job
-from pipeline.notify_slack import make_slack_notifier
+from pipeline.notify_slack import SlackNotifier, make_slack_notifier
 from pipeline.runtime import Runtime
 from pipeline.web import create_app
 from tests.fakes.slack_api import slack_api  # noqa: F401 - a fixture
@@ -61,8 +61,11 @@ class SlackWorld:
 
         bot.init_app(self.app, rt)
         self.http = self.app.test_client()
-        self.notifier = make_slack_notifier(rt.settings, rt.sessions)
-        rt.notifiers.append(self.notifier)
+        # Runtime.create may already register the Slack notifier; two would race each other for every message.
+        self.notifier = next((n for n in rt.notifiers if isinstance(n, SlackNotifier)), None)
+        if self.notifier is None:
+            self.notifier = make_slack_notifier(rt.settings, rt.sessions)
+            rt.notifiers.append(self.notifier)
 
     def signed(self, body: str, content_type: str, retry: int | None = None):
         ts = str(int(time.time()))
