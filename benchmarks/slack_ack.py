@@ -103,8 +103,7 @@ def measure_acks(pool: int, commands: int, rounds: int, bounded: bool = True) ->
         commands_listener._starting = threading.BoundedSemaphore(10**6)
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as tmp:
         rt = Runtime.create(_settings(Path(tmp), fake.api_url), immediate=False, stages=quick_stages())
-        app = create_app(rt)
-        bot.init_app(app, rt)
+        app = create_app(rt)  # mounts /slack/events
         server = create_server(app, host="127.0.0.1", port=0, threads=8)
         threading.Thread(target=server.run, daemon=True).start()
         url = f"http://127.0.0.1:{server.effective_port}/slack/events"
@@ -136,8 +135,7 @@ def count_calls() -> Counter:
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as tmp:
         rt = Runtime.create(_settings(Path(tmp), fake.api_url, HANDOUTS_SLACK_INSTRUCTORS={"C1": ["U9"]}),
                             immediate=True, stages=quick_stages())
-        app = create_app(rt)
-        bot.init_app(app, rt)
+        app = create_app(rt)  # mounts /slack/events
         if not any(isinstance(n, SlackNotifier) for n in rt.notifiers):  # unless Runtime.create wired it
             rt.notifiers.append(make_slack_notifier(rt.settings, rt.sessions))
         client = app.test_client()

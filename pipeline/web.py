@@ -113,4 +113,7 @@ def create_app(rt: Runtime) -> Flask:
         rt.storage.get_file(key, tmp)
         return send_file(tmp, mimetype=ctype, download_name=name)
 
+    from bot import init_app as init_slack
+
+    init_slack(app, rt)  # /slack/events (and OAuth install) when Slack is configured
     return app

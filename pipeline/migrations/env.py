@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import bot.tables  # noqa: F401  (the Slack tables live on the same metadata)
 from pipeline.models import Base
 
 config = context.config

@@ -56,10 +56,7 @@ class SlackWorld:
     def __init__(self, rt, fake):
         self.rt = rt
         self.fake = fake
-        self.app = create_app(rt)
-        import bot
-
-        bot.init_app(self.app, rt)
+        self.app = create_app(rt)  # create_app mounts the Slack adapter when Slack is configured
         self.http = self.app.test_client()
         # Runtime.create may already register the Slack notifier; two would race each other for every message.
         self.notifier = next((n for n in rt.notifiers if isinstance(n, SlackNotifier)), None)

@@ -46,7 +46,7 @@ def test_postgres_migrations_and_a_job(postgres_url, make_settings):
 
     calls = []
     rt = Runtime.create(make_settings(DATABASE_URL=postgres_url), immediate=True, stages=_stages(calls))
-    assert db.schema_revision(rt.engine) == "0002"
+    assert db.schema_revision(rt.engine) == "0003"
     db.upgrade(rt.engine)  # a second upgrade is a no-op
     with rt.transaction() as s:
         job_id = submit_job(s, rt.enqueue, source="x.mp4", tenant="uni", owner="u1",
