@@ -15,8 +15,11 @@ import av
 import numpy as np
 
 from ..types import Showing
-from .compare import Change, compare
+from .compare import Change, changed_blocks, compare
 from .options import SlideOptions
+
+
+_FAR = 0.5   # share of blocks changed beyond which two pictures cannot be one slide, built or not
 
 
 @dataclass
@@ -59,6 +62,9 @@ class Album:
     def _match(self, thumb: np.ndarray) -> _Slide | None:
         best, best_share = None, 1.0
         for s in self.slides:
+            # most earlier slides differ almost everywhere: skip them before the full comparison
+            if (changed_blocks(s.thumb, thumb, self.opts) & ~self.mask).mean() > _FAR:
+                continue
             d = compare(s.thumb, thumb, self.mask, self.opts)
             if d.kind is Change.NEW:
                 d2 = compare(thumb, s.thumb, self.mask, self.opts)

@@ -59,7 +59,7 @@ def compare(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions) 
         return Diff(0.0, 0.0, 0.0, Change.SAME)
     hb, wb = blocks.shape
     keep = np.zeros_like(px)
-    keep[:hb * opts.block, :wb * opts.block] = np.kron(blocks, np.ones((opts.block, opts.block), bool))
+    keep[:hb * opts.block, :wb * opts.block] = blocks.repeat(opts.block, 0).repeat(opts.block, 1)
     sel = px & keep
     n = max(1, int(sel.sum()))
     bg = background(a)
@@ -85,23 +85,26 @@ def distance(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions)
     d = np.abs(a.astype(np.int16) - b.astype(np.int16))
     hb, wb = mask.shape
     live = np.ones(d.shape, bool)
-    live[:hb * opts.block, :wb * opts.block] = ~np.kron(mask, np.ones((opts.block, opts.block), bool))
+    live[:hb * opts.block, :wb * opts.block] = ~mask.repeat(opts.block, 0).repeat(opts.block, 1)
     return float(d[live].mean()) if live.any() else 0.0
 
 
 def volatile_mask(thumbs: Iterable[np.ndarray], opts: SlideOptions) -> np.ndarray:
-    """Blocks that change between most consecutive keyframes (a speaker box, a clock): left out of comparisons."""
-    counts, pairs, prev = None, 0, None
+    """Blocks that keep changing while the slide stays (a speaker box, a clock): left out of comparisons."""
+    w, h = opts.thumb_size
+    shape = (h // opts.block, w // opts.block)
+    counts, quiet, prev = np.zeros(shape, np.int32), 0, None
     for t in thumbs:
         if prev is not None:
             c = changed_blocks(prev, t, opts)
-            counts = c.astype(np.int32) if counts is None else counts + c
-            pairs += 1
+            # only pairs showing the same slide teach what moves by itself; a slide change moves everything
+            if c.mean() <= _QUIET_PAIR:
+                counts += c
+                quiet += 1
         prev = t
-    w, h = opts.thumb_size
-    shape = (h // opts.block, w // opts.block)
-    if counts is None or pairs < 4:
+    if quiet < 4:
         return np.zeros(shape, bool)
-    mask = counts >= opts.volatile_share * pairs
-    # a mask over most of the frame means the whole picture moves (a camera): masking would hide every change
-    return mask if mask.mean() < 0.35 else np.zeros(shape, bool)
+    return counts >= opts.volatile_share * quiet
+
+
+_QUIET_PAIR = 0.3   # share of blocks: above it a keyframe pair straddles a slide change

@@ -125,8 +125,16 @@ class _Finder:
         """Decode a short window around each spike and record the changes of slide in it."""
         for s in spikes:
             lo = max(state_idx + 1, s.first - self.PRE)
-            if lo <= s.last + self.POST:
-                state_idx, state = self._walk(lo, state, s.last + self.POST)
+            if lo > s.last + self.POST:
+                continue
+            # a keyframe the scan skipped may hold a change (an encoder scene cut) before this window
+            for k in np.flatnonzero(self.scan.key[state_idx + 1:lo + 1]) + state_idx + 1:
+                t = self._thumb_at(int(k))
+                if t is not None and compare(state, t, self.mask, self.opts).kind is not Change.SAME:
+                    if compare(state, t, self.mask, self.opts).kind is Change.NEW:
+                        self._fallback(state_idx, state, int(k), t)
+                    state_idx, state = int(k), t
+            state_idx, state = self._walk(max(lo, state_idx), state, s.last + self.POST)
         return state_idx, state
 
     def _spike_change(self, lo: int, spike: Spike) -> None:
@@ -180,7 +188,9 @@ class _Finder:
         prev = None                 # (frame, thumb) of the last picture of the current slide
         moving: list = []           # (idx, thumb) since the picture left the current slide
         last = (lo, ref)
-        for i, frame in self.seeker.frames(lo, hi):
+        for n, (i, frame) in enumerate(self.seeker.frames(lo, hi)):
+            if n % 64 == 63:
+                self.cancel_check()     # a file with one keyframe can make this walk the whole video
             t = thumbnail(frame, self.opts)
             last = (i, t)
             if not moving:

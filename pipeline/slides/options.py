@@ -15,11 +15,11 @@ class SlideOptions:
     block_pixels: int = 4                     # a block changed when at least this many of its pixels changed
     new_fraction: float = 0.06                # share of (unmasked) blocks that must change for a new slide
     addition_share: float = 0.8               # share of changed pixels going background -> ink that makes a build
-    volatile_share: float = 0.4               # blocks changing between this share of keyframe pairs are masked
+    volatile_share: float = 0.5               # blocks changing in this share of same-slide keyframe pairs are masked
     spike_ratio: float = 6.0                  # packet size / rolling median that marks a content change
     min_share: float = 0.03                   # packet size / median keyframe size below which nothing changed
     strong_share: float = 0.2                 # packet size / median keyframe size of a whole-slide change
     refine: bool = False                      # decode around every change to place it on the exact frame
-    min_scan_gap: float = 1.0                 # decode at most one keyframe per this many seconds in the scan
+    min_scan_gap: float = 4.0                 # decode at most one keyframe per this many seconds in the scan
                                               # (more on very long videos: see scan.MAX_THUMBS)
     image_compress_level: int = 1             # PNG zlib level: 1 is ~5x faster than the default for screenshots
