@@ -233,7 +233,7 @@ def write_srt(path: Path, cues: list[Cue]) -> Path:
 
 
 class _Frames:
-    """Yields the yuv420p picture for each frame index, converting each slide state only once."""
+    """Draws the yuv420p picture for each frame, converting each slide state to YUV only once."""
 
     def __init__(self, spec: LectureSpec, deck: list[_Slide], showings: list[TruthShowing], theme: tuple,
                  rng: random.Random) -> None:
