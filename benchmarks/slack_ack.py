@@ -36,7 +36,7 @@ from waitress import create_server
 import bot
 import bot.app
 from bot.listeners import commands as commands_listener
-from pipeline.notify_slack import SlackNotifier, make_slack_notifier
+from bot.notifier import SlackNotifier, make_slack_notifier
 from pipeline.runtime import Runtime
 from pipeline.settings import load_settings
 from pipeline.web import create_app

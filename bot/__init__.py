@@ -8,7 +8,7 @@
     store, crypto, tables   installation/OAuth-state stores on migrated tables, tokens encrypted at rest
     ratelimit, prefs        per-user/per-workspace limits; a user's default profile
 
-The worker-side notifier is pipeline.notify_slack (slack_sdk only). Bolt is imported only by init_app.
+The worker-side notifier is bot.notifier (slack_sdk only). Bolt is imported only by init_app.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
-from pipeline.notify_slack import SlackNotifier, make_token_lookup
+from bot.notifier import SlackNotifier, make_token_lookup
 from pipeline.runtime import Runtime
 
 from .deps import Deps

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.models import Job
-from pipeline.notify_slack import SlackNotifier
+from bot.notifier import SlackNotifier
 from pipeline.runtime import Runtime
 
 

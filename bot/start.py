@@ -17,7 +17,7 @@ from pipeline.ai.profiles import get_profile
 from pipeline.errors import HandoutsError, InputError
 from pipeline.jobs import submit_job
 from pipeline.models import Job, JobStatus, utcnow
-from pipeline.notify_slack import slack_error
+from bot.notifier import slack_error
 from pipeline.sources.netguard import display_url
 
 from .command import HandoutCommand, check_reachable

@@ -1,6 +1,6 @@
 """Where Slack tokens live: slack_sdk's SQLAlchemy stores on our tables, tokens encrypted at rest.
 
-Used by the Bolt app (OAuth installs, uninstall) and by workers (pipeline.notify_slack) to find the bot token
+Used by the Bolt app (OAuth installs, uninstall) and by workers (bot.notifier) to find the bot token
 of a job's workspace; it imports slack_sdk and SQLAlchemy only, never Bolt.
 """
 

@@ -50,7 +50,7 @@ class Runtime:
                  storage=storage or make_storage(settings), huey=build_huey(settings, immediate=immediate),
                  stages=tuple(stages))
         rt.task = register_tasks(rt.huey, rt)
-        from .notify_slack import make_slack_notifier
+        from bot.notifier import make_slack_notifier
 
         slack = make_slack_notifier(settings, rt.sessions)
         if slack is not None:

@@ -12,7 +12,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from pipeline.context import StageDef
 from pipeline.models import Job
-from pipeline.notify_slack import SlackNotifier, make_slack_notifier
+from bot.notifier import SlackNotifier, make_slack_notifier
 from pipeline.runtime import Runtime
 from pipeline.web import create_app
 from tests.fakes.slack_api import slack_api  # noqa: F401 - a fixture

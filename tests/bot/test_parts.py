@@ -72,7 +72,7 @@ def test_slack_off_registers_nothing(make_settings):
     app = create_app(rt)
     bot.init_app(app, rt)  # a second call is as harmless as the first when Slack is off
     assert "/slack/events" not in {r.rule for r in app.url_map.iter_rules()}
-    from pipeline.notify_slack import make_slack_notifier
+    from bot.notifier import make_slack_notifier
 
     assert make_slack_notifier(rt.settings, rt.sessions) is None
     rt.close()

@@ -26,13 +26,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import HandoutsError, InputError, SourceUnavailable
-from .logs import get_logger
-from .models import Job, JobStatus, StageRun
-from .settings import Settings
+from pipeline.errors import HandoutsError, InputError, SourceUnavailable
+from pipeline.logs import get_logger
+from pipeline.models import Job, JobStatus, StageRun
+from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
+    from pipeline.runtime import Runtime
 
 log = get_logger("handouts.notify.slack")
 
@@ -214,7 +214,7 @@ class SlackNotifier:
 
     def refresh(self, client: WebClient, snap: _Snapshot, stages: list[str], *, must_land: bool) -> str:
         """Render the progress message from the job row: edit it, or post it once if it does not exist yet."""
-        from bot.blocks import progress_message
+        from .blocks import progress_message
 
         text, blocks = progress_message(snap.job, stages)
         call = self._call_patiently if must_land else self._call
@@ -318,7 +318,7 @@ class SlackNotifier:
 
     # ---- direct messages --------------------------------------------------------------------------------------
     def _tell_people(self, client: WebClient, job_id: str, stages: list[str]) -> None:
-        from bot.blocks import dm_message
+        from .blocks import dm_message
 
         snap = self._snapshot(job_id)
         reply = snap.reply_to
@@ -343,7 +343,7 @@ class SlackNotifier:
 
 
 def _summary(snap: _Snapshot, produced: list[str], missing: list[str]):
-    from bot.blocks import summary_message
+    from .blocks import summary_message
 
     return summary_message(snap.job.title or "Lecture handout", snap.slides, snap.duration, produced, missing)
 
@@ -353,7 +353,7 @@ def make_token_lookup(settings: Settings, engine) -> TokenLookup:
     if not settings.slack_client_id:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         return lambda _reply: token
-    from bot.store import make_installation_store
+    from .store import make_installation_store
 
     store = make_installation_store(settings, engine)
 
