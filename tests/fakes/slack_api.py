@@ -85,7 +85,7 @@ class FakeSlack:
         with self.lock:
             return [c.method for c in self.calls]
 
-    def wait_for(self, predicate, timeout: float = 5.0) -> bool:
+    def wait_for(self, predicate, timeout: float = 20.0) -> bool:
         """Poll until `predicate()` holds (listeners finish on their own threads after the ack)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
