@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
 
-STAGE_NAMES = ("fetch", "captions", "slides", "align", "render")
+DEV_SECRET_KEY = "dev-only-change-me"
 
 
 class Settings(BaseSettings):
@@ -118,7 +118,9 @@ class Settings(BaseSettings):
     # web
     host: str = Field("127.0.0.1", alias="HANDOUTS_HOST")
     port: int = Field(8000, alias="PORT", ge=1, le=65535)
-    secret_key: SecretStr = Field(SecretStr("dev-only-change-me"), alias="HANDOUTS_SECRET_KEY")
+    secret_key: SecretStr = Field(SecretStr(DEV_SECRET_KEY), alias="HANDOUTS_SECRET_KEY")
+    admin_token: SecretStr | None = Field(None, alias="HANDOUTS_ADMIN_TOKEN",
+                                          description="lets operators reach the status pages from other machines")
 
     # logs
     log_format: Literal["auto", "json", "console"] = Field("auto", alias="HANDOUTS_LOG_FORMAT")
@@ -180,6 +182,14 @@ class Settings(BaseSettings):
         if (self.slack_bot_token or self.slack_client_id) and self.slack_signing_secret is None:
             raise ConfigError("SLACK_SIGNING_SECRET", "required with SLACK_BOT_TOKEN or SLACK_CLIENT_ID: every "
                               "request from Slack is verified with it (Basic Information page of the app)")
+        dev_key = self.secret_key.get_secret_value() == DEV_SECRET_KEY
+        if dev_key and self.admin_token is not None:
+            raise ConfigError("HANDOUTS_SECRET_KEY", "set it to a long random value when HANDOUTS_ADMIN_TOKEN is set "
+                              "(it signs the operator's session; e.g. python -c 'import secrets; "
+                              "print(secrets.token_urlsafe(32))')")
+        if dev_key and self.slack_client_id and self.slack_token_key is None:
+            raise ConfigError("HANDOUTS_SLACK_TOKEN_KEY", "set it (or HANDOUTS_SECRET_KEY) to a random value: it "
+                              "encrypts the stored Slack tokens of every workspace")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("REDIS_URL", f"'{self.redis_url}' is not a Redis URL; expected redis://host:6379/0")
 

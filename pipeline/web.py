@@ -9,7 +9,10 @@ import html
 import tempfile
 from pathlib import Path
 
-from flask import Flask, Response, abort, jsonify, send_file
+import hmac
+import ipaddress
+
+from flask import Flask, Response, abort, jsonify, request, send_file, session
 from sqlalchemy import func, select, text
 
 from .errors import HandoutsError, InputError
@@ -35,6 +38,31 @@ def create_app(rt: Runtime) -> Flask:
     app = Flask("handouts")
     app.config["SECRET_KEY"] = rt.settings.secret_key.get_secret_value()
     app.extensions["handouts"] = rt
+
+    @app.before_request
+    def _operators_only():
+        # The status pages list every job and serve its files: loopback may see them (the embedded default);
+        # anyone else needs HANDOUTS_ADMIN_TOKEN. Health and Slack's own signed endpoint stay open.
+        if request.path == "/healthz" or request.path.startswith("/slack/"):
+            return None
+        token = rt.settings.admin_token.get_secret_value() if rt.settings.admin_token else None
+        offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or \
+            request.args.get("token", "")
+        if token and offered and hmac.compare_digest(offered, token):
+            session["operator"] = True
+            return None
+        if token and session.get("operator"):
+            return None
+        try:
+            local = ipaddress.ip_address(request.remote_addr or "").is_loopback
+        except ValueError:
+            local = False
+        if local and not token:
+            return None
+        message = ("sign in with ?token=<HANDOUTS_ADMIN_TOKEN> or an Authorization: Bearer header" if token else
+                   "the status pages answer only on this machine; set HANDOUTS_ADMIN_TOKEN to reach them from "
+                   "elsewhere")
+        return jsonify(error="forbidden", message=message), 403
 
     @app.errorhandler(HandoutsError)
     def _domain_error(e: HandoutsError):

@@ -47,3 +47,9 @@ def test_cli_stops_with_one_line_naming_the_variable(tmp_path):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "HANDOUTS_STAGE_TIMEOUT" in lines[0]
+
+
+def test_an_admin_token_needs_a_real_secret_key(make_settings):
+    with pytest.raises(ConfigError, match="HANDOUTS_SECRET_KEY"):
+        make_settings(HANDOUTS_ADMIN_TOKEN="t")
+    assert make_settings(HANDOUTS_ADMIN_TOKEN="t", HANDOUTS_SECRET_KEY="x" * 40).admin_token is not None

@@ -94,3 +94,24 @@ def test_doctor_reports_a_dead_service(make_settings):
 def test_doctor_masks_url_passwords(make_settings):
     rows = dict(effective_config(make_settings(DATABASE_URL="postgresql://bob:hunter2@db/x")))
     assert "hunter2" not in rows["DATABASE_URL"] and "bob:***@db" in rows["DATABASE_URL"]
+
+
+def test_status_pages_are_for_operators_only(make_settings):
+    rt = Runtime.create(make_settings(), immediate=True, stages=_stages())
+    client = create_app(rt).test_client()
+    remote = {"REMOTE_ADDR": "203.0.113.9"}
+    r = client.get("/", environ_base=remote)
+    assert r.status_code == 403 and "HANDOUTS_ADMIN_TOKEN" in r.get_json()["message"]
+    assert client.get("/healthz", environ_base=remote).status_code == 200
+    assert client.get("/").status_code == 200, "loopback sees the embedded default's pages"
+    rt.close()
+
+    rt = Runtime.create(make_settings(HANDOUTS_ADMIN_TOKEN="s3cret-token", HANDOUTS_SECRET_KEY="k" * 40),
+                        immediate=True, stages=_stages())
+    client = create_app(rt).test_client()
+    assert client.get("/").status_code == 403, "with a token set, loopback signs in too"
+    assert client.get("/?token=wrong", environ_base=remote).status_code == 403
+    assert client.get("/", headers={"Authorization": "Bearer s3cret-token"}, environ_base=remote).status_code == 200
+    assert client.get("/?token=s3cret-token", environ_base=remote).status_code == 200
+    assert client.get("/", environ_base=remote).status_code == 200, "the session remembers the operator"
+    rt.close()
