@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
-from ..errors import InputError, SourceNotFound, StageFailed
+from ..errors import InputError, SourceNotFound
 from ..types import Showing
+from .files import atomic_output
 
 VERSION = 1
 RESERVED = ("slides", "version")
@@ -40,19 +39,9 @@ def write_manifest(showings: list[Showing], out: Path, *, extra: dict | None = N
     except (TypeError, ValueError) as e:
         raise InputError(f"manifest cannot be written as JSON: {e}; extras must be plain JSON values "
                          "and times finite numbers") from None
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(body + "\n")
-        os.replace(tmp, out)
-    except OSError as e:
-        raise StageFailed("render", f"could not write {out}: {e}", retryable=True) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+    with atomic_output(out) as tmp:
+        tmp.write_text(body + "\n", encoding="utf-8")
+    return Path(out)
 
 
 def _bad(path: Path, index: int, field: str, problem: str) -> InputError:

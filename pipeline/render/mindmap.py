@@ -12,17 +12,15 @@ from __future__ import annotations
 import html
 import io
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..errors import StageFailed
 from .document import FONTS_DIR
+from .files import atomic_output
 from .mermaid import MindmapNode
 
 FONT_FAMILY = "'DejaVu Sans', Verdana, Arial, sans-serif"
@@ -349,22 +347,9 @@ def svg_markup(root: MindmapNode, *, standalone: bool = True, title: str | None 
 # ---- writing files --------------------------------------------------------------------------------------------
 
 def _publish(out: Path, data: bytes) -> Path:
-    """Write next to the destination and rename, so a reader never finds half a file."""
-    out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; the artifact is meant to be read
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as e:
-        raise StageFailed("render", f"could not write {out}: {e}", retryable=True) from None
-    return out
+    with atomic_output(out) as tmp:
+        tmp.write_bytes(data)
+    return Path(out)
 
 
 def render_svg(node: MindmapNode, out: Path) -> Path:

@@ -9,13 +9,12 @@ they print at.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
-from ..errors import InputError, StageFailed
+from ..errors import InputError
 from ..types import Showing
 from .document import FAMILY, GREY, RULE, HandoutMeta, HandoutPDF
+from .files import atomic_output
 from .images import SlideImages
 from .text import alt_text, bookmark, label, label_parts, slide_numbers, spoken_text
 
@@ -33,20 +32,9 @@ def _aspect(images: SlideImages, showings: list[Showing]) -> float:
 
 
 def _save(pdf: HandoutPDF, out: Path) -> Path:
-    """Write the PDF next to its destination first, so a reader never finds half a file."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(fd)
-    try:
-        pdf.output(tmp)
-        os.replace(tmp, out)
-    except OSError as e:
-        raise StageFailed("render", f"could not write {out}: {e}", retryable=True) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+    with atomic_output(out) as tmp:
+        pdf.output(str(tmp))
+    return Path(out)
 
 
 def render_grid(showings: list[Showing], images_dir: Path, out: Path, meta: HandoutMeta) -> Path:

@@ -8,13 +8,11 @@ header, footer, metadata) is the handouts' own, so every document of a lecture l
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ..ai.schemas import Vignette, VignetteSet
-from ..errors import StageFailed
 from .document import FAMILY, GREY, RULE, HandoutMeta, HandoutPDF
+from .files import atomic_output
 
 # The few words of the page itself, per language; the questions arrive already in the lecture's language.
 WORDS: dict[str, dict[str, str]] = {
@@ -157,22 +155,9 @@ def _key_entry(pdf: QuizPDF, number: int, q: Vignette, w: dict[str, str]) -> Non
 
 
 def _save(pdf: QuizPDF, out: Path) -> Path:
-    """Write next to the destination and rename, so a reader never finds half a file."""
-    out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        os.close(fd)
-        try:
-            pdf.output(tmp)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; the artifact is meant to be read
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as e:
-        raise StageFailed("render", f"could not write {out}: {e}", retryable=True) from None
-    return out
+    with atomic_output(out) as tmp:
+        pdf.output(str(tmp))
+    return Path(out)
 
 
 def render_quiz(vignettes: VignetteSet, out: Path, *, title: str, language: str = "en") -> Path:

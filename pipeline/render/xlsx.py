@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -33,8 +31,9 @@ from PIL import Image, UnidentifiedImageError
 from ..ai.schemas import StudyTable
 from ..errors import InputError, StageFailed
 from ..types import Showing
+from .files import atomic_output
 from .images import SlideImages
-from .text import span, spoken_text, slide_numbers
+from .text import slide_numbers, span, spoken_text
 
 FONT_NAME = "Calibri"
 FONT_SIZE = 11
@@ -188,22 +187,9 @@ def _slides_sheet(ws: Worksheet, showings: list[Showing]) -> None:
 
 
 def _save(wb: Workbook, out: Path) -> Path:
-    """Write next to the destination and rename, so a reader never finds half a workbook."""
-    out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        os.close(fd)
-        try:
-            wb.save(tmp)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; the artifact is meant to be read
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as e:
-        raise StageFailed("render", f"could not write {out}: {e}", retryable=True) from None
-    return out
+    with atomic_output(out) as tmp:
+        wb.save(str(tmp))
+    return Path(out)
 
 
 def render_study_table(table: StudyTable, out: Path, *, title: str, images_dir: Path | None = None,
