@@ -47,15 +47,12 @@ def _progress_bar(rt):
     return bar
 
 
-def _export(rt, job, out: Path) -> list[Path]:
+def _export(rt, job, out: Path) -> None:
     """Copy a finished job's artifacts (not its inputs) into `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    written = []
     for a in job.artifacts:
-        if a.kind == "captions_input":
-            continue
-        written.append(rt.storage.get_file(a.storage_key, out / a.name))
-    return written
+        if a.kind != "captions_input":
+            rt.storage.get_file(a.storage_key, out / a.name)
 
 
 def cmd_make(args) -> int:
@@ -105,7 +102,7 @@ def cmd_make(args) -> int:
         if job.status not in JobStatus.TERMINAL:
             return _fail(f"job {job_id} stopped in state {job.status}: {job.message}")
         out = Path(args.output).expanduser()
-        files = _export(rt, job, out)
+        _export(rt, job, out)
         slides = [a for a in job.artifacts if a.kind == "slide"]
         print(f"{job.title or 'Handout'}: {len(slides)} slides → {out}/")
         for a in job.artifacts:

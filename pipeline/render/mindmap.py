@@ -316,7 +316,7 @@ def svg_markup(root: MindmapNode, *, standalone: bool = True, title: str | None 
            f'font-family="{esc(FONT_FAMILY)}">',
            f'<title id="mm-title">Mindmap: {esc(label)}</title>',
            f'<desc id="mm-desc">{esc(chr(10).join(outline_text(root)))}</desc>',
-           f'<rect width="100%" height="100%" fill="#ffffff"/>', '<g fill="none" stroke-linecap="round">']
+           '<rect width="100%" height="100%" fill="#ffffff"/>', '<g fill="none" stroke-linecap="round">']
     for parent, child in _edges(lay):
         (sx, sy), (c1x, c1y), (c2x, c2y), (ex, ey) = _edge_points(parent, child)
         out.append(f'<path d="M{_n(sx)} {_n(sy)} C{_n(c1x)} {_n(c1y)} {_n(c2x)} {_n(c2y)} {_n(ex)} {_n(ey)}" '
