@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .errors import HandoutsError
+from .errors import HandoutsError, InputError
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_CANCELLED = 1, 2, 130
 
@@ -225,6 +225,39 @@ def cmd_ai(args) -> int:
     return 0
 
 
+def cmd_profiles(args) -> int:
+    """List, set or remove a tenant's setting profiles."""
+    from . import db
+    from .ai.profile_admin import delete_profile, list_profiles, set_profile
+    from .settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    engine = db.make_engine(settings.db_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    with db.transaction(db.make_sessionmaker(engine)) as s:
+        if args.profiles_command == "list":
+            for name, origin, p in list_profiles(s, args.tenant):
+                overrides = f"; prompts: {', '.join(sorted(p.prompts))}" if p.prompts else ""
+                print(f"{name:<16} {origin:<27} {p.vignette_style:<9} {' | '.join(p.study_columns)}{overrides}")
+        elif args.profiles_command == "set":
+            prompts = {}
+            for item in args.prompt or []:
+                task, sep, path = item.partition("=")
+                if not sep:
+                    raise InputError(f"--prompt '{item}': expected TASK=FILE, e.g. study_table=my-table.txt")
+                prompts[task] = Path(path)
+            columns = [c.strip() for c in args.columns.split("|")] if args.columns else None
+            p = set_profile(s, args.tenant, args.name, base=args.base, columns=columns,
+                            vignette_style=args.vignette_style, prompt_files=prompts)
+            print(f"profile '{p.name}' of tenant '{args.tenant}': {' | '.join(p.study_columns)} "
+                  f"({p.vignette_style} vignettes)")
+        else:
+            delete_profile(s, args.tenant, args.name)
+            print(f"removed profile '{args.name}' of tenant '{args.tenant}'")
+    return 0
+
+
 def cmd_status(args) -> int:
     """Show one job, or the newest jobs."""
     from .jobs import get_job, list_jobs
@@ -297,6 +330,22 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("clear",))
     cache.add_argument("--prompt", help="only answers of this prompt (e.g. study_table)")
     ai.set_defaults(fn=cmd_ai)
+
+    pr = sub.add_parser("profiles", help="setting profiles of a tenant (study table columns, vignettes, prompts)")
+    pr_sub = pr.add_subparsers(dest="profiles_command", required=True)
+    for verb, text in (("list", "bundled and tenant profiles"), ("set", "create or change a profile"),
+                       ("delete", "remove a tenant's profile")):
+        v = pr_sub.add_parser(verb, help=text)
+        v.add_argument("--tenant", default="local", help="tenant (Slack: slack-<team id>; default local)")
+        if verb != "list":
+            v.add_argument("name")
+        if verb == "set":
+            v.add_argument("--base", help="start from a bundled profile (default, medical-step1)")
+            v.add_argument("--columns", help='study table columns separated by "|"')
+            v.add_argument("--vignette-style", choices=("applied", "clinical"))
+            v.add_argument("--prompt", action="append", metavar="TASK=FILE",
+                           help="override a prompt (clean_captions, title, key_points, study_table, vignettes, mindmap)")
+    pr.set_defaults(fn=cmd_profiles)
 
     st = sub.add_parser("status", help="show a job, or the newest jobs")
     st.add_argument("job", nargs="?")
