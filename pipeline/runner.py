@@ -178,7 +178,7 @@ def _close_run(s, run_id: int, status: str, started: float) -> StageRun:
 
 def _failed(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, started: float,
             err: HandoutsError) -> None:
-    retry = err.retryable and attempt <= rt.settings.stage_retries
+    retry = err.retryable and attempt <= rt.settings.stage_retry_limit(stage)
     delay = rt.settings.stage_retry_delay * (2 ** (attempt - 1))
     with rt.transaction() as s:
         run = _close_run(s, run_id, "failed", started)

@@ -92,7 +92,14 @@ class Settings(BaseSettings):
     stage_timeout_captions: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_CAPTIONS", gt=0)
     stage_timeout_slides: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_SLIDES", gt=0)
     stage_timeout_align: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_ALIGN", gt=0)
+    stage_timeout_study: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_STUDY", gt=0)
     stage_timeout_render: float | None = Field(None, alias="HANDOUTS_STAGE_TIMEOUT_RENDER", gt=0)
+    stage_retries_fetch: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_FETCH", ge=0, le=10)
+    stage_retries_captions: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_CAPTIONS", ge=0, le=10)
+    stage_retries_slides: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_SLIDES", ge=0, le=10)
+    stage_retries_align: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_ALIGN", ge=0, le=10)
+    stage_retries_study: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_STUDY", ge=0, le=10)
+    stage_retries_render: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_RENDER", ge=0, le=10)
     worker_threads: int = Field(2, alias="HANDOUTS_WORKERS", ge=1, le=64)
 
     # Slack
@@ -166,6 +173,11 @@ class Settings(BaseSettings):
     def stage_timeout(self, stage: str) -> float:
         """Seconds a stage may run before it is stopped."""
         return getattr(self, f"stage_timeout_{stage}", None) or self.stage_timeout_default
+
+    def stage_retry_limit(self, stage: str) -> int:
+        """How many times a stage is retried after a transient failure."""
+        own = getattr(self, f"stage_retries_{stage}", None)
+        return self.stage_retries if own is None else own
 
     def check(self) -> None:
         """Cross-field rules that a single field cannot state."""

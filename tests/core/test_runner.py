@@ -218,3 +218,15 @@ def test_a_failing_notifier_does_not_fail_the_job(rt, script):
 
     rt.notifiers.append(Broken())
     assert load(rt, submit(rt)).status == JobStatus.COMPLETED
+
+
+def test_retry_policy_per_stage(make_settings, script):
+    script.fail["fetch"] = [SourceUnavailable("http://x", "503")] * 3
+    script.fail["slides"] = [SourceUnavailable("http://x", "503")] * 2
+    rt = Runtime.create(make_settings(HANDOUTS_STAGE_RETRIES=5, HANDOUTS_STAGE_RETRIES_FETCH=0), immediate=True,
+                        stages=(StageDef("slides", script.stage("slides"), 1), StageDef("fetch", script.stage("fetch"), 1)))
+    job = load(rt, submit(rt))
+    rt.close()
+    attempts = [(r.stage, r.status) for r in job.stage_runs]
+    assert attempts == [("slides", "failed"), ("slides", "failed"), ("slides", "succeeded"), ("fetch", "failed")]
+    assert job.status == JobStatus.FAILED, "fetch may not be retried"
