@@ -89,22 +89,25 @@ def distance(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions)
     return float(d[live].mean()) if live.any() else 0.0
 
 
-def volatile_mask(thumbs: Iterable[np.ndarray], opts: SlideOptions) -> np.ndarray:
-    """Blocks that keep changing while the slide stays (a speaker box, a clock): left out of comparisons."""
+def volatile_mask(pairs: Iterable[tuple[np.ndarray, np.ndarray]], opts: SlideOptions) -> np.ndarray:
+    """Blocks that keep changing while the slide stays (a speaker box, a clock): left out of comparisons.
+
+    `pairs` are pictures a fraction of a second apart with no packet spike between them, so the slide
+    itself did not change; keyframes seconds apart would not do: in a fast lecture nearly every pair of
+    them straddles a change, and a change between slides of one template moves only the text blocks.
+    """
     w, h = opts.thumb_size
     shape = (h // opts.block, w // opts.block)
-    counts, quiet, prev = np.zeros(shape, np.int32), 0, None
-    for t in thumbs:
-        if prev is not None:
-            c = changed_blocks(prev, t, opts)
-            # only pairs showing the same slide teach what moves by itself; a slide change moves everything
-            if c.mean() <= _QUIET_PAIR:
-                counts += c
-                quiet += 1
-        prev = t
+    counts, quiet = np.zeros(shape, np.int32), 0
+    for a, b in pairs:
+        c = changed_blocks(a, b, opts)
+        # a pair that moved much of the screen is a change the byte counts missed (a slow fade): skip it
+        if c.mean() <= _QUIET_PAIR:
+            counts += c
+            quiet += 1
     if quiet < 4:
         return np.zeros(shape, bool)
     return counts >= opts.volatile_share * quiet
 
 
-_QUIET_PAIR = 0.3   # share of blocks: above it a keyframe pair straddles a slide change
+_QUIET_PAIR = 0.3   # share of blocks: above it a pair straddles a slide change

@@ -1,15 +1,22 @@
 """Find every distinct slide of a lecture video: keyframe scan, packet-size spikes, targeted decode.
 
-1. scan (scan.py): demux all packets (time, size, keyframe flag), decode spaced keyframes into thumbnails;
+1. scan (scan.py): demux all packets (time, size, keyframe flag), decode spaced keyframes and every early
+   keyframe (an encoder scene cut) into thumbnails, plus short runs of frames that teach the volatile mask;
 2. spikes (spikes.py): runs of packets far larger than their neighbours mark where the picture changed;
-3. walk consecutive keyframes; where their thumbnails show a different slide (compare.py):
-   - one whole-screen spike in between: the change is on that spike (a cut on its first large packet, a
-     fade at its byte-weighted middle) and only the old slide's last picture is decoded;
-   - otherwise (several spikes, or none): decode the frames around the spikes, or the GOP that holds the
-     change, and put each change at the first frame nearer the new slide than the old (seek.py);
-   two strong spikes between keyframes that look alike (a quick visit to another slide) are decoded too;
+3. walk consecutive decoded keyframes a..b. Between them the picture can only have changed at an *event*:
+   a spike, or b itself when b is a scene cut (a cut coded as a keyframe has no spike). So:
+   - no event: a different slide at b is a change without a telling spike (a slow fade, a tiny change):
+     decode the GOP that holds it and put it at the first frame nearer the new slide (seek.py);
+   - one event: the pictures at a and b are the pictures either side of it; if they show different
+     slides (compare.py) the change is on the event (a cut on a spike's first large packet, a fade at its
+     byte-weighted middle, a scene cut on its keyframe) and only the old slide's last picture is decoded;
+   - several events (a change and build steps, two quick changes, a quick visit to another slide): decode
+     a short window around each spike and follow the picture from one to the next;
 4. each change closes a showing; its last picture becomes its slide's image (album.py), matched against
    earlier slides to recognise returns.
+
+Showings shorter than _MIN_SHOWING are not reported: their change merges into the neighbour's (a blend
+frame of a fade, a slide flipped past on the way to another).
 """
 
 from __future__ import annotations
@@ -49,8 +56,8 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     scan = scan_video(Path(video), opts, progress, cancel_check)
-    mask = volatile_mask((scan.thumbs[k] for k in sorted(scan.thumbs)), opts)
     spikes = find_spikes(scan, opts)
+    mask = volatile_mask(_still_pairs(scan, spikes), opts)
     finder = _Finder(Path(video), out_dir, scan, mask, spikes, opts, progress, cancel_check)
     try:
         showings = finder.run()
@@ -59,6 +66,21 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
         finder.album.wait()
     progress(1.0, f"{len(finder.album.slides)} slides found")
     return showings
+
+
+def _still_pairs(scan: Scan, spikes: list[Spike]):
+    """Each sampled keyframe with the last frame decoded after it, when no spike lies between the two."""
+    starts = np.array([s.first for s in spikes], dtype=np.int64)
+    runs: dict[int, int] = {}
+    keys = np.flatnonzero(scan.key)
+    for j in scan.near:
+        at = int(np.searchsorted(keys, j, side="right")) - 1
+        if at >= 0 and int(keys[at]) in scan.thumbs:
+            k = int(keys[at])
+            runs[k] = max(runs.get(k, j), j)
+    for k, j in sorted(runs.items()):
+        if not np.any((starts > k) & (starts <= j)):
+            yield scan.thumbs[k], scan.near[j]
 
 
 class _Finder:
@@ -74,6 +96,10 @@ class _Finder:
         keys = np.flatnonzero(scan.key)
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
         self.start = 0.0
+        self.last_frame: tuple[int, av.VideoFrame] | None = None    # the last frame _walk decoded
+        self.busy = np.zeros(scan.count, bool)                         # frames inside a spike
+        for s in spikes:
+            self.busy[s.first:s.last + 1] = True
 
     # -- the walk over keyframe intervals ------------------------------------------------------------
     def run(self) -> list[Showing]:
@@ -85,6 +111,7 @@ class _Finder:
                 for i, frame in self.seeker.frames(idx, idx):
                     thumbs[idx] = thumbnail(frame, self.opts)
         keys = sorted(thumbs)
+        cuts = scan.scene_cuts()
         state_idx, state = keys[0], thumbs[keys[0]]
         si = 0
         for n, b in enumerate(keys[1:], 1):
@@ -99,32 +126,43 @@ class _Finder:
             while si < len(self.spikes) and self.spikes[si].first <= b:
                 inside.append(self.spikes[si])
                 si += 1
+            cut = bool(cuts[b]) and not any(s.first == b for s in inside)
+            events = len(inside) + cut
             kind = compare(state, thumbs[b], self.mask, self.opts).kind
-            strong = [s for s in inside if s.strong]
-            if kind is Change.NEW and len(strong) == 1 and not self.opts.refine:
-                # one whole-screen spike between a keyframe and a different slide: the change is there
-                spike = strong[0]
-                self._spike_change(state_idx, spike)
-                state_idx, state = b, thumbs[b]
-                if spike.last + self.POST > b:
-                    # a fade running past keyframe b: b shows a blend, so compare onwards from after the fade
-                    after = self._thumb_at(spike.last + self.POST)
-                    if after is not None:
-                        state_idx, state = spike.last + self.POST, after
-                continue
-            if kind is Change.NEW or len(strong) >= 2:
+            if events == 0:
+                if kind is Change.NEW:
+                    self._fallback(state_idx, state, b, thumbs[b])
+            elif events == 1 and kind is not Change.NEW:
+                pass        # one build step, or a pointer coming and going
+            elif events == 1 and cut:
+                self._cut_change(state_idx, state, b)
+            elif kind is Change.NEW or cut or any(s.strong for s in inside):
+                # a change among build steps, or a quick visit to another slide and back
                 state_idx, state = self._check_spikes(state_idx, state, inside)
                 if b > state_idx and compare(state, thumbs[b], self.mask, self.opts).kind is Change.NEW:
-                    self._fallback(state_idx, state, b, thumbs[b])
+                    if cut:
+                        self._cut_change(state_idx, state, b)
+                    else:
+                        self._fallback(state_idx, state, b, thumbs[b])
             if b > state_idx:
                 state_idx, state = b, thumbs[b]
         self._finish()
         return self.album.showings
 
+    def _cut_change(self, lo: int, before: np.ndarray, b: int) -> None:
+        """The encoder coded the new slide as keyframe b: the change is exactly there; lo is the old slide's last picture."""
+        if self.last_frame is not None and self.last_frame[0] == lo:
+            self._change(_Found(b, before, self.last_frame[1]))
+            return
+        for _, frame in self.seeker.frames(lo, lo):
+            self._change(_Found(b, before, frame))
+            return
+
     def _check_spikes(self, state_idx: int, state: np.ndarray, spikes: list[Spike]) -> tuple[int, np.ndarray]:
         """Decode a short window around each spike and record the changes of slide in it."""
         for s in spikes:
-            lo = max(state_idx + 1, s.first - self.PRE)
+            # from the last known picture when it is near: a change on the window's first frame needs a frame before it
+            lo = max(state_idx, s.first - self.PRE)
             if lo > s.last + self.POST:
                 continue
             # a keyframe the scan skipped may hold a change (an encoder scene cut) before this window
@@ -136,23 +174,6 @@ class _Finder:
                     state_idx, state = int(k), t
             state_idx, state = self._walk(max(lo, state_idx), state, s.last + self.POST)
         return state_idx, state
-
-    def _spike_change(self, lo: int, spike: Spike) -> None:
-        """Place a change on a spike without decoding it; decode only the old slide's last picture."""
-        sizes = self.scan.sizes[spike.first:spike.last + 1].astype(float)
-        if sizes[0] >= 0.5 * sizes.max():
-            # a cut: the first large packet carries the new slide (the encoder refines it over the next few);
-            # with B-frames the visible change can sit a frame or two before that packet
-            at = spike.first - 1 if self.scan.reordered else spike.first
-        else:
-            # a fade: the bytes are spread over the blend, centred on its middle
-            at = spike.first + int(round(float((np.arange(len(sizes)) * sizes).sum() / sizes.sum())))
-        at = max(lo + 1, at)
-        builds = any(lo < s.first < spike.first for s in self.spikes)
-        pick = max(lo, spike.first - self.PRE) if builds else lo
-        for _, frame in self.seeker.frames(pick, pick):
-            self._change(_Found(at, thumbnail(frame, self.opts), frame))
-            return
 
     def _fallback(self, a: int, before: np.ndarray, b: int, after: np.ndarray) -> None:
         """New slide(s) by b with no telling spike: narrow by keyframes, then walk the frames left."""
@@ -193,6 +214,7 @@ class _Finder:
                 self.cancel_check()     # a file with one keyframe can make this walk the whole video
             t = thumbnail(frame, self.opts)
             last = (i, t)
+            self.last_frame = (i, frame)
             if not moving:
                 kind = compare(ref, t, self.mask, self.opts).kind
                 if kind is Change.NEW and prev is not None:
@@ -205,26 +227,36 @@ class _Finder:
             moving.append((i, t))
             if len(moving) > _MAX_MOVING:
                 del moving[_MAX_MOVING // 2:-1]     # a clip playing on screen: keep its start and its end
-            settled = len(moving) >= 3 and all(
+            # inside a spike the encoder is still spending bytes: a fade is under way however still it looks
+            settled = len(moving) >= 3 and not self.busy[i] and all(
                 compare(moving[-k - 1][1], moving[-k][1], self.mask, self.opts).kind is Change.SAME for k in (1, 2))
             if settled:
-                self._settle(prev, moving)
-                ref, prev, moving = t, (frame, t), []
+                if self._settle(prev, moving) or self._grew(prev[1], t):
+                    ref, prev = t, (frame, t)
+                # otherwise keep the last clean picture: a slow fade looks still from one frame to the next,
+                # and taking each resting point as the new reference would let it creep to another slide unseen
+                moving = []
         if moving:
             self._settle(prev, moving)
         return last
 
-    def _settle(self, prev: tuple, moving: list) -> None:
-        """A picture left one slide and came to rest on another: put the change at the crossing."""
+    def _settle(self, prev: tuple, moving: list) -> bool:
+        """If the picture left one slide and came to rest on another, record the change at the crossing."""
         old, new = prev[1], moving[-1][1]
         if compare(old, new, self.mask, self.opts).kind is not Change.NEW:
-            return
+            return False
         at = len(moving) - 1
         for k, (_, t) in enumerate(moving):
             if distance(t, old, self.mask, self.opts) >= distance(t, new, self.mask, self.opts):
                 at = k
                 break
         self._change(_Found(moving[at][0], old, prev[0]))
+        return True
+
+    def _grew(self, old: np.ndarray, new: np.ndarray) -> bool:
+        """The picture came to rest with ink added to the old one: a build step, the new reference."""
+        d = compare(old, new, self.mask, self.opts)
+        return d.kind is Change.ADDED and d.added >= self.opts.addition_share
 
     def _spiky(self, lo: int, hi: int) -> bool:
         return any(lo < s.first <= hi for s in self.spikes)

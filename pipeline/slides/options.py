@@ -19,7 +19,7 @@ class SlideOptions:
     spike_ratio: float = 6.0                  # packet size / rolling median that marks a content change
     min_share: float = 0.03                   # packet size / median keyframe size below which nothing changed
     strong_share: float = 0.2                 # packet size / median keyframe size of a whole-slide change
-    refine: bool = False                      # decode around every change to place it on the exact frame
+                                              # (a hint only: big build steps reach it too)
     min_scan_gap: float = 4.0                 # decode at most one keyframe per this many seconds in the scan
                                               # (more on very long videos: see scan.MAX_THUMBS)
     image_compress_level: int = 1             # PNG zlib level: 1 is ~5x faster than the default for screenshots

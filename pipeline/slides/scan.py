@@ -2,7 +2,14 @@
 
 Decoding every frame of a 720p H.264 file runs at only ~100x real time on two cores, while demuxing runs at
 thousands and a keyframe alone decodes in a few milliseconds; so one pass records each frame's time, packet
-size and keyframe flag, and sends just the (spaced-out) keyframe packets to the decoder.
+size and keyframe flag, and sends just some keyframe packets to the decoder:
+
+- every keyframe that comes early (an encoder's scene cut: in a slide video that is nearly always a slide
+  change, coded as a picture of its own with no packet spike to give it away);
+- the regular ones at most one per `min_scan_gap` (a file with a keyframe every half second would otherwise
+  decode a picture every half second);
+- after a few dozen of them, spread over the file, also the next ~0.6 s of frames: pairs of pictures that
+  close in time show what moves by itself (a speaker box), which the volatile mask learns from.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from ..types import CancelCheck, Progress
 from .options import SlideOptions
 
 MAX_THUMBS = 4000   # x 14.4 KB per 160x90 thumbnail = under 60 MB
+NEAR_SAMPLES = 48   # keyframes followed by a short run of decoded frames, for the volatile mask
+NEAR_SECONDS = 0.6  # length of that run
+_MIN_EARLY_GAP = 0.5  # seconds: two slide changes closer than this are one change (detect._MIN_SHOWING)
 
 
 @dataclass
@@ -34,10 +44,20 @@ class Scan:
     height: int
     reordered: bool = False      # packets arrive out of presentation order: the stream has B-frames
     thumbs: dict[int, np.ndarray] = field(default_factory=dict)   # frame index -> gray thumbnail
+    near: dict[int, np.ndarray] = field(default_factory=dict)     # frames just after sampled keyframes
 
     @property
     def count(self) -> int:
         return len(self.pts)
+
+    def scene_cuts(self) -> np.ndarray:
+        """Bool per frame: a keyframe that came before the regular interval (the encoder saw a new picture)."""
+        keys = np.flatnonzero(self.key)
+        cuts = np.zeros(self.count, bool)
+        if len(keys) > 2:
+            gaps = np.diff(keys)
+            cuts[keys[1:][gaps < 0.9 * gaps.max()]] = True
+        return cuts
 
     def index_of(self, pts: int) -> int:
         """Frame index of a presentation timestamp (the nearest one at or before it)."""
@@ -98,11 +118,29 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
     # compact arrays, not lists of Python ints: a 10-hour 30 fps recording has a million packets
     pts_l, size_l, key_l = array("q"), array("q"), array("b")
     thumbs_by_pts: dict[int, np.ndarray] = {}
-    last_scanned = None
+    near_by_pts: dict[int, np.ndarray] = {}
+    key_pts: set[int] = set()
+    last_scanned = last_key = last_sampled = None
+    longest_gop = 0
     decode_errors = 0
+    follow = 0          # packets still to decode after a sampled keyframe
     cc = stream.codec_context
+    fps = float(stream.average_rate or 25)
     # never more than MAX_THUMBS keyframe thumbnails, so memory stays flat however long the lecture
     gap = int(max(opts.min_scan_gap, total / MAX_THUMBS) / tb) if tb else 0
+    early_gap = int(max(_MIN_EARLY_GAP, total / MAX_THUMBS) / tb) if tb else 0
+    sample_gap = int(total / NEAR_SAMPLES / tb) if tb else 0
+    run = max(3, int(round(NEAR_SECONDS * fps)))
+
+    def decode(packet, into):
+        nonlocal decode_errors
+        try:
+            for frame in cc.decode(packet):
+                # with frame threads a frame can come out a few packets late: its pts says which it is
+                (thumbs_by_pts if frame.pts in key_pts else into)[frame.pts] = thumbnail(frame, opts)
+        except av.error.FFmpegError:
+            decode_errors += 1
+
     try:
         for n, packet in enumerate(container.demux(stream)):
             ts = packet.pts if packet.pts is not None else packet.dts
@@ -111,26 +149,34 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
             pts_l.append(ts)
             size_l.append(packet.size)
             key_l.append(1 if packet.is_keyframe else 0)
-            if packet.is_keyframe and (last_scanned is None or ts - last_scanned >= gap):
-                last_scanned = ts
-                try:
-                    for frame in cc.decode(packet):
-                        thumbs_by_pts[frame.pts] = thumbnail(frame, opts)
-                except av.error.FFmpegError:
-                    decode_errors += 1
+            if packet.is_keyframe:
+                follow = 0
+                early = last_key is None or ts - last_key < 0.9 * longest_gop or longest_gop == 0
+                if last_key is not None:
+                    longest_gop = max(longest_gop, ts - last_key)
+                last_key = ts
+                since = None if last_scanned is None else ts - last_scanned
+                if since is None or since >= gap or (early and since >= early_gap):
+                    last_scanned = ts
+                    key_pts.add(ts)
+                    decode(packet, near_by_pts)
+                    if last_sampled is None or ts - last_sampled >= sample_gap:
+                        last_sampled, follow = ts, run
+            elif follow:
+                follow -= 1
+                decode(packet, near_by_pts)
             if n % 2000 == 0:
                 cancel_check()
                 if total > 0:
                     progress(min(0.6, 0.6 * ts * tb / total), "scanning keyframes")
-        for frame in cc.decode(None):
-            thumbs_by_pts[frame.pts] = thumbnail(frame, opts)
+        decode(None, near_by_pts)
     except av.error.FFmpegError as e:
         if not pts_l:
             raise CorruptMedia(str(video), f"{video}: the video stream cannot be read ({e.strerror}); "
                                "the file is damaged or truncated: download or export it again") from None
-    if not pts_l or not thumbs_by_pts:
-        raise CorruptMedia(str(video), f"{video}: no picture in the video stream could be decoded "
-                           f"({decode_errors} bad keyframes); the file is damaged: export it again")
+    if not pts_l:
+        raise CorruptMedia(str(video), f"{video}: the video stream holds no pictures; the file is damaged: "
+                           "export it again")
     pts = np.frombuffer(pts_l, dtype=np.int64)
     order = np.argsort(pts, kind="stable")
     pts = pts[order]
@@ -143,5 +189,11 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
     for p, thumb in thumbs_by_pts.items():
         if p is not None:
             scan.thumbs[scan.index_of(p)] = thumb
+    if not scan.thumbs:
+        raise CorruptMedia(str(video), f"{video}: no picture in the video stream could be decoded "
+                           f"({decode_errors} bad keyframes); the file is damaged: export it again")
+    for p, thumb in near_by_pts.items():
+        if p is not None and scan.index_of(p) not in scan.thumbs:
+            scan.near[scan.index_of(p)] = thumb
     progress(0.6, "keyframes scanned")
     return scan

@@ -11,6 +11,9 @@ import numpy as np
 from .scan import Scan, open_video
 
 
+_SKIP_MARGIN = 16    # frames
+
+
 class Seeker:
     """Decodes requested frame ranges in time order, continuing from the last position when it can."""
 
@@ -20,6 +23,7 @@ class Seeker:
         self.keys = np.flatnonzero(scan.key)
         self.pos = -1
         self.decoded = 0
+        self.want = 0           # first frame index the current request needs
         self._frames: Iterator[av.VideoFrame] | None = None
 
     def close(self) -> None:
@@ -32,7 +36,14 @@ class Seeker:
         return int(self.keys[at]) if at >= 0 else 0
 
     def _decode(self) -> Iterator[av.VideoFrame]:
+        cc = self.stream.codec_context
         for packet in self.container.demux(self.stream):
+            if packet.pts is not None:
+                # frames well before the wanted range are only passed through: skip the ones nothing refers to
+                # (B-frames), about half of the decoding; packets come in decode order, at most a few frames
+                # behind display order, so the margin keeps every wanted frame
+                skip = self.scan.index_of(packet.pts) < self.want - _SKIP_MARGIN
+                cc.skip_frame = "NONREF" if skip else "DEFAULT"
             try:
                 yield from packet.decode()
             except av.error.FFmpegError:
@@ -41,6 +52,7 @@ class Seeker:
     def frames(self, first: int, last: int) -> Iterator[tuple[int, av.VideoFrame]]:
         """Yield (frame index, frame) for every decodable frame with index in [first, last]."""
         first, last = max(0, first), min(self.scan.count - 1, last)
+        self.want = first
         key = self.keyframe_before(first)
         if self._frames is None or first <= self.pos or key > self.pos:
             # jumping forward to a keyframe (or back) beats decoding everything in between

@@ -54,7 +54,7 @@ def test_a_speaker_box_that_always_moves_is_masked():
         f = slide([(22, 80), (34, 60)])
         f[60:90, 110:160] = rng.integers(0, 255, (30, 50))
         frames.append(f)
-    mask = volatile_mask(frames, OPTS)
+    mask = volatile_mask(zip(frames, frames[1:]), OPTS)
     assert mask[6:9, 11:16].all() and mask.sum() <= 20
     # a build step next to the moving box is still a build once the box is masked
     b = frames[-1].copy()

@@ -160,8 +160,8 @@ def plain(tmp_path_factory):
     return lecture(tmp_path_factory, "plain", preset="ultrafast", keyint=150, builds=True, seed=8)
 
 
-@pytest.mark.parametrize("opts", [SlideOptions(), SlideOptions(refine=True), SlideOptions(spike_ratio=1e9)],
-                         ids=["spikes", "refined", "no-spikes-gop-decode"])
+@pytest.mark.parametrize("opts", [SlideOptions(), SlideOptions(spike_ratio=1e9)],
+                         ids=["spikes", "no-spikes-gop-decode"])
 def test_changes_inside_long_gops(plain, tmp_path, opts):
     path, truth = plain
     showings = detect_slides(path, tmp_path / "s", options=opts)
