@@ -51,6 +51,11 @@ class LectureSpec:
     pointer: bool = False            # a laser-pointer dot wandering over the slide part of the time
     revisits: bool = False           # return to earlier slides now and then
     noise: bool = False              # temporal sensor noise on every frame
+    clip: bool = False               # a video clip plays inside every fourth slide (motion confined to a box)
+    showing_seconds: tuple[float, float] | None = None   # each showing lasts uniformly this long (a fast
+                                     # lecture) instead of splitting `duration` evenly among the slides
+    build_seconds: tuple[float, float] | None = None     # build steps this far apart, from the showing's
+                                     # start, instead of spread over the first two thirds of it
     seed: int = 0
     audio: bool = False              # add a quiet AAC track
     srt: bool = False                # write the cues next to the video as <name>.srt
@@ -117,14 +122,26 @@ def _schedule(spec: LectureSpec, rng: random.Random) -> list[TruthShowing]:
             choices = sorted({s for s in order[:pos - 1]} - {order[pos - 1], nxt})
             if choices:
                 order.insert(pos, rng.choice(choices))
-    weights = [rng.uniform(0.6, 1.4) for _ in order]
-    total = sum(weights)
+    if spec.showing_seconds:
+        lo, hi = spec.showing_seconds
+        lengths = [rng.uniform(lo, hi) for _ in order]
+    else:
+        weights = [rng.uniform(0.6, 1.4) for _ in order]
+        lengths = [spec.duration * w / sum(weights) for w in weights]
     showings, t, first = [], 0.0, {}
-    for k, (slide, w) in enumerate(zip(order, weights)):
-        end = spec.duration if k == len(order) - 1 else round(t + spec.duration * w / total, 2)
+    for k, (slide, length) in enumerate(zip(order, lengths)):
+        end = round(t + length, 2)
+        last = k == len(order) - 1 or end >= spec.duration - (spec.showing_seconds or (0, 0))[0]
+        if last:
+            end = spec.duration      # the deck ran out or the time did: the last showing fills the rest
+        if showings and slide == showings[-1].slide:
+            continue                 # truncating the order can put a revisit next to its own slide
         showings.append(TruthShowing(t, end, slide, first.get(slide)))
-        first.setdefault(slide, k)
+        first.setdefault(slide, len(showings) - 1)
         t = end
+        if last:
+            break
+    showings[-1].end = spec.duration
     return showings
 
 
@@ -263,8 +280,15 @@ class _Frames:
             slide = self.deck[s.slide]
             if slide.build and s.repeat_of is None:
                 n = len(slide.bullets)
-                span = (s.end - s.start) * 0.66
-                s.builds = [round(s.start + 1.0 + span * k / n, 2) for k in range(1, n)]
+                if self.spec.build_seconds:
+                    lo, hi = self.spec.build_seconds
+                    t = s.start + self.rng.uniform(lo, hi)
+                    while len(s.builds) < n - 1 and t < s.end - 0.3:
+                        s.builds.append(round(t, 2))
+                        t += self.rng.uniform(lo, hi)
+                else:
+                    span = (s.end - s.start) * 0.66
+                    s.builds = [round(s.start + 1.0 + span * k / n, 2) for k in range(1, n)]
 
     def shown_at(self, s: TruthShowing, t: float) -> int:
         slide = self.deck[s.slide]
