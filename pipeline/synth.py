@@ -199,6 +199,24 @@ def _pip_patches(w: int, h: int, rng: random.Random, n: int = 24) -> list[np.nda
     return out
 
 
+def _clip_patches(w: int, h: int, n: int = 30) -> list[np.ndarray]:
+    """A looping video clip for a box of a slide: a ball crossing a moving sky over shifting hills."""
+    pw, ph = (int(w * 0.36)) & ~1, (int(h * 0.5)) & ~1
+    out = []
+    for k in range(n):
+        img = Image.new("RGB", (pw, ph), (60 + 4 * k, 110, 170 - 3 * k))
+        d = ImageDraw.Draw(img)
+        for j in range(6):
+            x = (j * pw // 5 + k * pw // n) % (pw + pw // 5) - pw // 10
+            d.ellipse((x - pw // 8, ph * 0.6, x + pw // 8, ph * 1.2), fill=(40, 120 + 10 * j, 50))
+        bx = pw * (0.1 + 0.8 * k / n)
+        by = ph * (0.5 - 0.35 * math.sin(math.pi * k / n))
+        r = ph // 10
+        d.ellipse((bx - r, by - r, bx + r, by + r), fill=(240, 220, 40))
+        out.append(_yuv(np.asarray(img)))
+    return out
+
+
 def _paste(dst: np.ndarray, patch: np.ndarray, x: int, y: int, w: int, h: int) -> None:
     """Copy a yuv420p patch (planar, as PyAV lays it out) into a yuv420p frame at even (x, y)."""
     ph = patch.shape[0] * 2 // 3
@@ -259,6 +277,7 @@ class _Frames:
         self.cache: dict[tuple[int, int], np.ndarray] = {}
         self.fade_len = [rng.uniform(0.5, 1.0) if spec.fades else 0.0 for _ in showings]
         self.pip = _pip_patches(self.w, self.h, rng) if spec.pip else []
+        self.clip = _clip_patches(self.w, self.h) if spec.clip else []
         nrng = np.random.default_rng(spec.seed)
         # luma is limited-range (16..235), so +-10 of noise never wraps: add it as uint8 in place, no clipping
         self.noise = [np.clip(nrng.normal(0, 2.5, (self.h, self.w)), -10, 10).astype(np.int8).view(np.uint8)
@@ -322,6 +341,9 @@ class _Frames:
         """Add the moving parts (PiP, pointer, noise) to a copy of the base picture."""
         w, h = self.w, self.h
         img = base.copy()
+        if self.clip and self.showings[k].slide % 4 == 2:
+            patch = self.clip[i % len(self.clip)]
+            _paste(img, patch, int(w * 0.58) & ~1, int(h * 0.3) & ~1, w, h)
         if self.pip:
             patch = self.pip[(i // 2) % len(self.pip)]
             ph, pw = patch.shape[0] * 2 // 3, patch.shape[1]
@@ -362,7 +384,7 @@ def make_lecture(path: Path, spec: LectureSpec) -> GroundTruth:
 
     n_frames = max(1, int(round(spec.duration * spec.fps)))
     keyint = spec.keyint or spec.fps * 10
-    moving = spec.pip or spec.pointer or spec.noise
+    moving = spec.pip or spec.pointer or spec.noise or spec.clip
     with av.open(str(path), "w", format="mp4") as out:
         vs = out.add_stream("libx264", rate=spec.fps)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"

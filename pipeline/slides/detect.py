@@ -29,7 +29,7 @@ import numpy as np
 
 from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
 from .album import Album
-from .compare import Change, compare, distance, volatile_mask
+from .compare import Change, changed_blocks, compare, distance, volatile_mask
 from .options import SlideOptions
 from .scan import Scan, scan_video, thumbnail
 from .seek import Seeker
@@ -38,6 +38,9 @@ from .spikes import Spike, find_spikes
 
 _MIN_SHOWING = 0.5  # seconds: no real slide is shown for less
 _MAX_MOVING = 240   # thumbnails kept while the picture is in motion (about 3.5 MB)
+_MOTION_PAIRS = 8   # consecutive-frame pairs seen in a showing before its moving blocks are masked
+_MOTION_HITS = 3    # a block changing in this many of them moves by itself in this showing
+_MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 
 
 @dataclass
@@ -89,7 +92,11 @@ class _Finder:
 
     def __init__(self, video, out_dir, scan: Scan, mask, spikes: list[Spike], opts: SlideOptions,
                  progress: Progress, cancel_check: CancelCheck) -> None:
-        self.out_dir, self.scan, self.mask, self.spikes, self.opts = out_dir, scan, mask, spikes, opts
+        self.out_dir, self.scan, self.base_mask, self.spikes, self.opts = out_dir, scan, mask, spikes, opts
+        # motion inside the current showing (a video clip playing in a slide): per block, how many pairs of
+        # consecutive decoded frames changed it, out of how many pairs were seen
+        self.motion = np.zeros(mask.shape, np.int32)
+        self.motion_pairs = 0
         self.progress, self.cancel_check = progress, cancel_check
         self.seeker = Seeker(video, scan)
         self.album = Album(out_dir, mask, opts)
@@ -100,6 +107,25 @@ class _Finder:
         self.busy = np.zeros(scan.count, bool)                         # frames inside a spike
         for s in spikes:
             self.busy[s.first:s.last + 1] = True
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Blocks left out of comparisons: the volatile mask plus what keeps moving in the current showing."""
+        if self.motion_pairs < _MOTION_PAIRS:
+            return self.base_mask
+        live = self.motion >= _MOTION_HITS
+        rows, cols = np.flatnonzero(live.any(axis=1)), np.flatnonzero(live.any(axis=0))
+        if len(rows) and live.sum() >= _MOTION_FILL * (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1):
+            # a clip fills a box (its still parts change too, at the clip's own cuts); a pointer's path does not
+            live[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = True
+        return self.base_mask | live
+
+    def _learn_motion(self, a: np.ndarray, b: np.ndarray) -> None:
+        c = changed_blocks(a, b, self.opts) & ~self.base_mask
+        # a pair that moved much of the screen is a cut or a fade, not motion inside the slide
+        if c.mean() <= 0.3:
+            self.motion += c
+            self.motion_pairs += 1
 
     # -- the walk over keyframe intervals ------------------------------------------------------------
     def run(self) -> list[Showing]:
@@ -213,6 +239,8 @@ class _Finder:
             if n % 64 == 63:
                 self.cancel_check()     # a file with one keyframe can make this walk the whole video
             t = thumbnail(frame, self.opts)
+            if n and i == last[0] + 1:
+                self._learn_motion(last[1], t)
             last = (i, t)
             self.last_frame = (i, frame)
             if not moving:
@@ -268,6 +296,8 @@ class _Finder:
             return      # a blend frame caught between two changes is no slide: the earlier change stands
         self.album.close(self.start, t, found.before, found.frame)
         self.start = t
+        self.motion[:] = 0      # a clip belongs to its slide: the next one starts still
+        self.motion_pairs = 0
 
     def _finish(self) -> None:
         last = self.scan.count - 1
