@@ -38,8 +38,12 @@ from .spikes import Spike, find_spikes
 
 _MIN_SHOWING = 0.5  # seconds: no real slide is shown for less
 _MAX_MOVING = 240   # thumbnails kept while the picture is in motion (about 3.5 MB)
+_PRE_SECONDS = 1.0
+_QUIET_CHANGE = 0.15  # share of blocks a change with neither spike nor keyframe must move to count
+_FADE_LEAD = 0.7    # seconds before a spike whose pictures may already be blending into the next slide
 _MOTION_PAIRS = 8   # consecutive-frame pairs seen in a showing before its moving blocks are masked
-_MOTION_HITS = 3    # a block changing in this many of them moves by itself in this showing
+_MOTION_HITS = 3    # a block changing in this many of them, over at least _MOTION_SECONDS, moves by itself
+_MOTION_SECONDS = 1.5
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 
 
@@ -87,8 +91,7 @@ def _still_pairs(scan: Scan, spikes: list[Spike]):
 
 
 class _Finder:
-    PRE = 6      # frames before a spike's first packet: B-frames put the visible change up to 3-4 frames earlier
-    POST = 4
+    POST = 4     # frames after a spike's last packet
 
     def __init__(self, video, out_dir, scan: Scan, mask, spikes: list[Spike], opts: SlideOptions,
                  progress: Progress, cancel_check: CancelCheck) -> None:
@@ -96,36 +99,58 @@ class _Finder:
         # motion inside the current showing (a video clip playing in a slide): per block, how many pairs of
         # consecutive decoded frames changed it, out of how many pairs were seen
         self.motion = np.zeros(mask.shape, np.int32)
+        self.motion_first = np.full(mask.shape, -1, np.int64)    # frame of each block's first and last change
+        self.motion_last = np.full(mask.shape, -1, np.int64)
         self.motion_pairs = 0
+        fps = (scan.count - 1) / max(scan.duration, 1e-6)
+        self.motion_span = int(round(_MOTION_SECONDS * fps))
         self.progress, self.cancel_check = progress, cancel_check
         self.seeker = Seeker(video, scan)
         self.album = Album(out_dir, mask, opts)
         keys = np.flatnonzero(scan.key)
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
+        # frames decoded before a spike's first packet: B-frames put a cut up to 3-4 frames earlier, and a fade
+        # starts quietly before its bytes rise; the window must open on a clean picture of the old slide
+        self.PRE = max(6, int(round(_PRE_SECONDS * fps)))
         self.start = 0.0
         self.last_frame: tuple[int, av.VideoFrame] | None = None    # the last frame _walk decoded
         self.busy = np.zeros(scan.count, bool)                         # frames inside a spike
+        self.unsettled = np.zeros(scan.count, bool)                    # ... or shortly before one
+        lead = int(round(_FADE_LEAD * (scan.count - 1) / max(scan.duration, 1e-6)))
         for s in spikes:
             self.busy[s.first:s.last + 1] = True
+            self.unsettled[max(0, s.first - lead):s.last + 1] = True
 
     @property
     def mask(self) -> np.ndarray:
         """Blocks left out of comparisons: the volatile mask plus what keeps moving in the current showing."""
         if self.motion_pairs < _MOTION_PAIRS:
             return self.base_mask
-        live = self.motion >= _MOTION_HITS
+        # moving for a while, not once: a fade or a build is over in a second, a clip goes on
+        live = (self.motion >= _MOTION_HITS) & (self.motion_last - self.motion_first >= self.motion_span)
         rows, cols = np.flatnonzero(live.any(axis=1)), np.flatnonzero(live.any(axis=0))
         if len(rows) and live.sum() >= _MOTION_FILL * (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1):
             # a clip fills a box (its still parts change too, at the clip's own cuts); a pointer's path does not
             live[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = True
         return self.base_mask | live
 
-    def _learn_motion(self, a: np.ndarray, b: np.ndarray) -> None:
+    def _learn_motion(self, i: int, a: np.ndarray, b: np.ndarray) -> None:
+        """Count the blocks that changed from frame i-1 (thumbnail a) to frame i (b)."""
+        if self.busy[i] or self.busy[i - 1]:
+            return      # the encoder is coding a change: a cut, a fade or a build step
         c = changed_blocks(a, b, self.opts) & ~self.base_mask
         # a pair that moved much of the screen is a cut or a fade, not motion inside the slide
         if c.mean() <= 0.3:
             self.motion += c
             self.motion_pairs += 1
+            self.motion_first[c & (self.motion_first < 0)] = i
+            self.motion_last[c] = i
+
+    def _reset_motion(self) -> None:
+        self.motion[:] = 0
+        self.motion_first[:] = -1
+        self.motion_last[:] = -1
+        self.motion_pairs = 0
 
     # -- the walk over keyframe intervals ------------------------------------------------------------
     def run(self) -> list[Showing]:
@@ -240,17 +265,19 @@ class _Finder:
                 self.cancel_check()     # a file with one keyframe can make this walk the whole video
             t = thumbnail(frame, self.opts)
             if n and i == last[0] + 1:
-                self._learn_motion(last[1], t)
+                self._learn_motion(i, last[1], t)
             last = (i, t)
             self.last_frame = (i, frame)
             if not moving:
                 kind = compare(ref, t, self.mask, self.opts).kind
                 if kind is Change.NEW and prev is not None:
                     moving = [(i, t)]
-                else:
-                    if kind is not Change.SAME:
-                        ref = t     # a build step (the slide grows), or a window opening after the change
-                    prev = (frame, t)
+                    continue
+                grew = prev is not None and self._grew(ref, t)
+                if prev is None or grew or (kind is Change.SAME and not self.unsettled[i]):
+                    # the slide's picture to keep: the reference itself or a build step of it, never one just
+                    # before a spike (a fade starts quietly: a faint blend passes for the same slide)
+                    ref, prev = (t if prev is None or grew else ref), (frame, t)
                 continue
             moving.append((i, t))
             if len(moving) > _MAX_MOVING:
@@ -271,7 +298,14 @@ class _Finder:
     def _settle(self, prev: tuple, moving: list) -> bool:
         """If the picture left one slide and came to rest on another, record the change at the crossing."""
         old, new = prev[1], moving[-1][1]
-        if compare(old, new, self.mask, self.opts).kind is not Change.NEW:
+        d = compare(old, new, self.mask, self.opts)
+        if d.kind is not Change.NEW:
+            return False
+        first, last = moving[0][0], moving[-1][0]
+        if not (self.unsettled[first:last + 1].any() or self.scan.key[first:last + 1].any()) \
+                and d.changed < _QUIET_CHANGE:
+            # no packet spike and no keyframe: the encoder saw no new picture, so a small change is motion
+            # inside the slide (a clip cutting to its next scene), not another slide
             return False
         at = len(moving) - 1
         for k, (_, t) in enumerate(moving):
@@ -296,8 +330,7 @@ class _Finder:
             return      # a blend frame caught between two changes is no slide: the earlier change stands
         self.album.close(self.start, t, found.before, found.frame)
         self.start = t
-        self.motion[:] = 0      # a clip belongs to its slide: the next one starts still
-        self.motion_pairs = 0
+        self._reset_motion()    # a clip belongs to its slide: the next one starts still
 
     def _finish(self) -> None:
         last = self.scan.count - 1
