@@ -6,12 +6,13 @@
 3. walk consecutive decoded keyframes a..b. Between them the picture can only have changed at an *event*:
    a spike, or b itself when b is a scene cut (a cut coded as a keyframe has no spike). So:
    - no event: a different slide at b is a change without a telling spike (a slow fade, a tiny change):
-     decode the GOP that holds it and put it at the first frame nearer the new slide (seek.py);
-   - one event: the pictures at a and b are the pictures either side of it; if they show different
-     slides (compare.py) the change is on the event (a cut on a spike's first large packet, a fade at its
-     byte-weighted middle, a scene cut on its keyframe) and only the old slide's last picture is decoded;
-   - several events (a change and build steps, two quick changes, a quick visit to another slide): decode
-     a short window around each spike and follow the picture from one to the next;
+     decode the GOP that holds it and put it at the first frame nearer the new slide than the old (seek.py);
+   - only a scene cut, pictures a and b different: the change is exactly on keyframe b, and only the old
+     slide's last picture is decoded;
+   - spikes: decode a short window around each one and follow the picture from one to the next (a spike
+     may be a build step while the change is on keyframe b, or a change among build steps, or two quick
+     changes, or a visit to another slide and back); when a and b show one slide and no spike covers the
+     whole screen, the spikes are build steps and nothing is decoded;
 4. each change closes a showing; its last picture becomes its slide's image (album.py), matched against
    earlier slides to recognise returns.
 
@@ -34,7 +35,6 @@ from .options import SlideOptions
 from .scan import Scan, scan_video, thumbnail
 from .seek import Seeker
 from .spikes import Spike, find_spikes
-
 
 _MIN_SHOWING = 0.5  # seconds: no real slide is shown for less
 _MAX_MOVING = 240   # thumbnails kept while the picture is in motion (about 3.5 MB)
@@ -103,7 +103,7 @@ class _Finder:
         self.motion_last = np.full(mask.shape, -1, np.int64)
         self.motion_pairs = 0
         fps = (scan.count - 1) / max(scan.duration, 1e-6)
-        self.motion_span = int(round(_MOTION_SECONDS * fps))
+        self.motion_span = round(_MOTION_SECONDS * fps)
         self.progress, self.cancel_check = progress, cancel_check
         self.seeker = Seeker(video, scan)
         self.album = Album(out_dir, mask, opts)
@@ -111,12 +111,12 @@ class _Finder:
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
         # frames decoded before a spike's first packet: B-frames put a cut up to 3-4 frames earlier, and a fade
         # starts quietly before its bytes rise; the window must open on a clean picture of the old slide
-        self.PRE = max(6, int(round(_PRE_SECONDS * fps)))
+        self.PRE = max(6, round(_PRE_SECONDS * fps))
         self.start = 0.0
         self.last_frame: tuple[int, av.VideoFrame] | None = None    # the last frame _walk decoded
         self.busy = np.zeros(scan.count, bool)                         # frames inside a spike
         self.unsettled = np.zeros(scan.count, bool)                    # ... or shortly before one
-        lead = int(round(_FADE_LEAD * (scan.count - 1) / max(scan.duration, 1e-6)))
+        lead = round(_FADE_LEAD * fps)
         for s in spikes:
             self.busy[s.first:s.last + 1] = True
             self.unsettled[max(0, s.first - lead):s.last + 1] = True
@@ -201,7 +201,7 @@ class _Finder:
         return self.album.showings
 
     def _cut_change(self, lo: int, before: np.ndarray, b: int) -> None:
-        """The encoder coded the new slide as keyframe b: the change is exactly there; lo is the old slide's last picture."""
+        """The encoder coded the new slide as keyframe b: the change is there; lo shows the old slide's last picture."""
         if self.last_frame is not None and self.last_frame[0] == lo:
             self._change(_Found(b, before, self.last_frame[1]))
             return

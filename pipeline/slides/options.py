@@ -20,6 +20,6 @@ class SlideOptions:
     min_share: float = 0.03                   # packet size / median keyframe size below which nothing changed
     strong_share: float = 0.2                 # packet size / median keyframe size of a whole-slide change
                                               # (a hint only: big build steps reach it too)
-    min_scan_gap: float = 4.0                 # decode at most one keyframe per this many seconds in the scan
-                                              # (more on very long videos: see scan.MAX_THUMBS)
+    min_scan_gap: float = 4.0                 # decode at most one regular keyframe per this many seconds in the
+                                              # scan; early ones (scene cuts) are all decoded (scan.py)
     image_compress_level: int = 1             # PNG zlib level: 1 is ~5x faster than the default for screenshots

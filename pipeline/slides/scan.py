@@ -130,7 +130,7 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
     gap = int(max(opts.min_scan_gap, total / MAX_THUMBS) / tb) if tb else 0
     early_gap = int(max(_MIN_EARLY_GAP, total / MAX_THUMBS) / tb) if tb else 0
     sample_gap = int(total / NEAR_SAMPLES / tb) if tb else 0
-    run = max(3, int(round(NEAR_SECONDS * fps)))
+    run = max(3, round(NEAR_SECONDS * fps))
 
     def decode(packet, into):
         nonlocal decode_errors

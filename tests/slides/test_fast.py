@@ -37,7 +37,7 @@ def found_vs_truth(name: str, tmp_path: Path) -> tuple[list, GroundTruth]:
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_change_is_found_once(name, tmp_path):
     showings, truth = found_vs_truth(name, tmp_path)
-    p, r, f1, err = score([s.start for s in showings[1:]], truth.changes())
+    p, r, _, err = score([s.start for s in showings[1:]], truth.changes())
     assert (p, r) == (1.0, 1.0), ([(round(s.start, 2), s.image) for s in showings], truth.changes())
     assert err < 0.3
     # returns to a slide point at its first showing and share its picture
