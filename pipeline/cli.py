@@ -119,12 +119,11 @@ def cmd_demo(args) -> int:
 
     work = Path(args.output).expanduser()
     work.mkdir(parents=True, exist_ok=True)
-    video = work / "demo-lecture.mp4"
-    print(f"making a demo lecture: {video}", file=sys.stderr)
+    video = work / "biology-101_week-3.mp4"
+    print(f"making a two-minute demo lecture on enzymes: {video}", file=sys.stderr)
     make_lecture(video, demo_spec())
     args.source = str(video)
     args.captions = None
-    args.title = args.title or "Demo lecture: how handouts are made"
     return cmd_make(args)
 
 

@@ -60,6 +60,8 @@ class LectureSpec:
     audio: bool = False              # add a quiet AAC track
     srt: bool = False                # write the cues next to the video as <name>.srt
     embed_captions: bool = False     # mux the cues as a mov_text subtitle track
+    deck: tuple | None = None        # scripted slides (pipeline.demo_lecture.DeckSlide) instead of random words;
+                                     # then `slides` is the deck's length and the cues are its speech
 
 
 @dataclass
@@ -95,15 +97,22 @@ class _Slide:
     bullets: list[str]
     chart: bool
     build: bool
+    speech: tuple[str, ...] = ()
 
 
 def demo_spec() -> LectureSpec:
-    """A 90-second, 8-slide lecture with builds and a revisit, a sidecar SRT and quiet audio: for `handouts demo`."""
-    return LectureSpec(duration=90.0, slides=8, size=(1280, 720), fps=15, builds=True, revisits=True,
-                       audio=True, srt=True, seed=7)
+    """A two-minute lecture on enzymes (seven slides, builds, a revisit), a sidecar SRT and quiet audio: for
+    `handouts demo`."""
+    from .demo_lecture import ENZYMES
+
+    return LectureSpec(duration=120.0, slides=len(ENZYMES), size=(1280, 720), fps=15, builds=True, revisits=True,
+                       audio=True, srt=True, seed=7, deck=ENZYMES)
 
 
 def _deck(spec: LectureSpec, rng: random.Random) -> list[_Slide]:
+    if spec.deck:
+        return [_Slide(d.title, list(d.bullets), chart=d.chart, build=spec.builds and d.build, speech=d.speech)
+                for d in spec.deck]
     deck = []
     for i in range(spec.slides):
         title = f"{i + 1}. " + " ".join(rng.choice(_WORDS).capitalize() for _ in range(rng.randint(2, 4)))
@@ -145,7 +154,10 @@ def _schedule(spec: LectureSpec, rng: random.Random) -> list[TruthShowing]:
     return showings
 
 
-def _font(px: int) -> ImageFont.FreeTypeFont:
+def _font(px: int, unicode: bool = False) -> ImageFont.FreeTypeFont:
+    if unicode:
+        # Pillow's built-in face has no Greek or maths signs; scripted decks (the demo) use the project's font
+        return ImageFont.truetype(str(Path(__file__).with_name("fonts") / "DejaVuSans.ttf"), px)
     return ImageFont.load_default(size=px)
 
 
@@ -156,8 +168,9 @@ def _draw(slide: _Slide, shown: int, size: tuple[int, int], theme: tuple) -> np.
     img = Image.new("RGB", size, bg)
     d = ImageDraw.Draw(img)
     d.rectangle((0, 0, w, int(h * 0.16)), fill=bar)
-    d.text((int(w * 0.05), int(h * 0.04)), slide.title, font=_font(max(10, h // 14)), fill=title_ink)
-    body = _font(max(8, h // 24))
+    scripted = bool(slide.speech)
+    d.text((int(w * 0.05), int(h * 0.04)), slide.title, font=_font(max(10, h // 14), scripted), fill=title_ink)
+    body = _font(max(8, h // 24), scripted)
     text_w = w * (0.55 if slide.chart else 0.9)
     for j, line in enumerate(slide.bullets[:shown]):
         y = int(h * (0.24 + 0.13 * j))
@@ -245,7 +258,15 @@ def _cues(showings: list[TruthShowing], deck: list[_Slide], rng: random.Random) 
     cues = []
     for s in showings:
         slide = deck[s.slide]
-        topic = slide.title.split(". ", 1)[1].lower()
+        topic = slide.title.split(". ", 1)[-1].lower()
+        if slide.speech:
+            lines = ([f"Let's go back to {topic} for a second.", slide.speech[0]] if s.repeat_of is not None
+                     else list(slide.speech))
+            span = (s.end - s.start) / len(lines)
+            for k, text in enumerate(lines):
+                a = s.start + k * span
+                cues.append(Cue(round(a, 3), round(a + span - 0.05, 3), text))
+            continue
         lines = ([f"Going back to {topic} for a moment."] if s.repeat_of is not None
                  else [f"Now let us look at {topic}."])
         lines += [f"The point here is that {b}." for b in slide.bullets[: rng.randint(1, 3)]]
