@@ -6,17 +6,8 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.synth import LectureSpec, make_lecture
-from tests.ai.conftest import responder, task_of
+from tests.ai.conftest import _fresh_breakers, responder, task_of  # noqa: F401 - the autouse fixture
 from tests.fakes.openai_server import FakeOpenAI, FakeResponse
-
-
-@pytest.fixture(autouse=True)
-def _fresh_breakers():
-    from pipeline.ai.breaker import reset_breakers
-
-    reset_breakers()
-    yield
-    reset_breakers()
 
 
 @pytest.fixture
