@@ -53,6 +53,9 @@ class Settings(BaseSettings):
                                                           description="auto: OpenAI when a key is set, else offline")
     ai_model: str = Field("gpt-4o-mini", alias="HANDOUTS_AI_MODEL")
     ai_profile: str = Field("default", alias="HANDOUTS_AI_PROFILE", description="default setting profile")
+    ai_reasoning_effort: Literal["auto", "none", "minimal", "low", "medium", "high"] = Field(
+        "auto", alias="HANDOUTS_AI_REASONING_EFFORT",
+        description="auto: minimal for gpt-5 models, low for o-series, not sent to other models")
     ai_prices: dict[str, dict[str, float]] = Field(
         # USD per 1M tokens (input, cached input, output), per audio minute for speech; as of 2026-11
         default_factory=lambda: {

@@ -125,6 +125,19 @@ def _describe(exc: BaseException) -> str:
     return f"{kind} (HTTP {status})" if status else kind
 
 
+def reasoning_effort(model: str, setting: str) -> str | None:
+    """The reasoning effort to send: hidden reasoning tokens are billed as output, so keep them small."""
+    if setting == "none":
+        return None
+    family = model.lower().rsplit("/", 1)[-1]
+    reasoning = family.startswith("gpt-5") or (len(family) > 1 and family[0] == "o" and family[1].isdigit())
+    if not reasoning:
+        return None
+    if setting == "auto":
+        return "minimal" if family.startswith("gpt-5") else "low"
+    return setting
+
+
 class OpenAIEngine:
     """Runs a task as one chat completion; raises AIOutputInvalid, AIUnavailable or AIError."""
 
@@ -164,6 +177,9 @@ class OpenAIEngine:
                    "response_format": response_format(task, schema), "timeout": self.settings.ai_call_timeout}
         if self._takes_cache_key:
             request["prompt_cache_key"] = lecture_cache_key(lecture)
+        effort = reasoning_effort(self.model, self.settings.ai_reasoning_effort)
+        if effort:
+            request["reasoning_effort"] = effort
         response = self._call(task, request)
         return self._read(task, schema, response)
 

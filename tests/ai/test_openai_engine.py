@@ -231,3 +231,21 @@ def test_a_long_retry_after_gives_up_at_once(fake, ai_settings):
     with pytest.raises(AIUnavailable) as info:
         engine(ai_settings()).run("title", make_lecture(2), Prompt("title", "t"))
     assert "asks to wait 600 s" in info.value.message and len(fake.requests_to(CHAT)) == 1
+
+
+@pytest.mark.parametrize("model,setting,sent", [
+    ("gpt-4o-mini", "auto", None), ("gpt-4.1-mini", "high", None), ("gpt-5-mini", "auto", "minimal"),
+    ("gpt-5.4-nano", "low", "low"), ("o4-mini", "auto", "low"), ("gpt-5-mini", "none", None),
+    ("openrouter/gpt-5-mini", "auto", "minimal"), ("omni-local", "auto", None),
+])
+def test_reasoning_effort_is_sent_only_to_reasoning_models(model, setting, sent):
+    from pipeline.ai.openai_engine import reasoning_effort
+
+    assert reasoning_effort(model, setting) == sent
+
+
+def test_reasoning_effort_reaches_the_endpoint(fake, ai_settings):
+    for model, expected in (("gpt-5-mini", "minimal"), ("gpt-4o-mini", None)):
+        settings = ai_settings(HANDOUTS_AI_MODEL=model)
+        engine(settings).run("title", make_lecture(2), load_prompt("title", settings))
+        assert fake.chat_bodies()[-1].get("reasoning_effort") == expected
