@@ -24,6 +24,8 @@ FAMILY = "DejaVuSans"
 PAPERS = {"letter": "letter", "us letter": "letter", "a4": "A4"}
 GREY = (110, 110, 110)
 RULE = (190, 190, 190)
+BOX_FILL = (241, 245, 251)  # a pale blue-grey: reads as a tint on screen and survives a mono printer as light grey
+ACCENT = (46, 84, 150)      # the box's edge bar, title and bullets
 DEFAULT_TITLE = "Lecture handout"
 
 
@@ -75,6 +77,25 @@ def _xmp(meta: HandoutMeta, created: datetime) -> str:
         f"<xmp:CreateDate>{created.isoformat(timespec='seconds')}</xmp:CreateDate>"
         "</rdf:Description></rdf:RDF></x:xmpmeta>"
     )
+
+
+@dataclass(frozen=True)
+class BoxStyle:
+    """Sizes of a key points box: a tinted panel with an accent bar, an optional title and bullets."""
+
+    text_size: float           # pt
+    line_h: float              # mm per wrapped line
+    title_size: float = 8.5
+    title_h: float = 4.6
+    pad: float = 3.0           # inside the panel, all round
+    bar: float = 1.2           # the accent bar on the left edge
+    indent: float = 4.2        # from the bullet to its text
+    gap: float = 1.2           # between two bullets
+    max_lines: int = 4         # a point longer than this is cut with an ellipsis, so a box always fits a page
+
+    def text_width(self, width: float) -> float:
+        """Room for a point's text in a box `width` wide."""
+        return width - self.bar - 2 * self.pad - self.indent
 
 
 class HandoutPDF(FPDF):
@@ -200,3 +221,48 @@ class HandoutPDF(FPDF):
         self.set_line_width(0.15)
         self.rect(ix, y, w, h)
         return ix, y, w, h
+
+    def wrap_points(self, points: list[str], width: float, style: BoxStyle) -> list[list[str]]:
+        """Each point wrapped as it prints in a box `width` wide, cut after `style.max_lines` lines."""
+        self.set_font(FAMILY, "", style.text_size)
+        return [self.fit_lines(p, style.text_width(width), style.max_lines) for p in points]
+
+    @staticmethod
+    def box_height(items: list[list[str]], style: BoxStyle, title: bool = True) -> float:
+        """Height of a whole box holding the wrapped points `items`."""
+        body = sum(len(lines) for lines in items) * style.line_h + max(0, len(items) - 1) * style.gap
+        return 2 * style.pad + (style.title_h if title else 0) + body
+
+    def box_panel(self, x: float, y: float, w: float, h: float, style: BoxStyle) -> None:
+        """The tinted panel with its accent bar; drawn before the text that sits on it."""
+        self.set_fill_color(*BOX_FILL)
+        self.rect(x, y, w, h, style="F")
+        self.set_fill_color(*ACCENT)
+        self.rect(x, y, style.bar, h, style="F")
+        self.set_fill_color(255)
+
+    def box_bullet(self, x: float, y: float, w: float, lines: list[str], style: BoxStyle) -> float:
+        """One bullet and its wrapped lines in a panel at x, `w` wide; returns the y below it."""
+        left = x + style.bar + style.pad
+        self.set_font(FAMILY, "B", style.text_size)
+        self.set_text_color(*ACCENT)
+        self.set_xy(left, y)
+        self.cell(style.indent, style.line_h, "\u2022")
+        self.set_font(FAMILY, "", style.text_size)
+        self.set_text_color(0)
+        return self.text_lines(left + style.indent, y, style.text_width(w), style.line_h, lines)
+
+    def points_box(self, x: float, y: float, w: float, title: str, items: list[list[str]],
+                   style: BoxStyle) -> float:
+        """A whole box: panel, title and bullets from (x, y), `w` wide; returns the y below it."""
+        h = self.box_height(items, style)
+        self.box_panel(x, y, w, h, style)
+        self.set_font(FAMILY, "B", style.title_size)
+        self.set_text_color(*ACCENT)
+        self.set_xy(x + style.bar + style.pad, y + style.pad)
+        self.cell(style.text_width(w), style.title_h - 1.0, title)
+        line_y = y + style.pad + style.title_h
+        for k, lines in enumerate(items):
+            line_y = self.box_bullet(x, line_y, w, lines, style) + (style.gap if k < len(items) - 1 else 0)
+        self.set_text_color(0)
+        return y + h

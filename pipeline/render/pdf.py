@@ -1,5 +1,8 @@
 """The PDF handouts: a 16-up overview (4x4 slides a page) and a notes layout (one or two slides a page).
 
+With the AI's key points, the notes handout opens with a page of the lecture's points and a table of
+contents, and each slide that has points gets a small box of them between its picture and its caption.
+
 Both hold real, searchable text in an embedded DejaVu Sans subset, one bookmark per showing, document
 metadata, alt text on every slide image (fpdf2 tags each image as a /Figure in a structure tree; the
 running text itself is not tagged, which fpdf2 does not offer), and slide images scaled to the size
@@ -9,20 +12,27 @@ they print at.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..ai.schemas import KeyPoints
 from ..errors import InputError
 from ..types import Showing
-from .document import FAMILY, GREY, RULE, HandoutMeta, HandoutPDF
+from .document import ACCENT, FAMILY, GREY, RULE, BoxStyle, HandoutMeta, HandoutPDF
 from .files import atomic_output
 from .images import SlideImages
-from .text import alt_text, bookmark, label, label_parts, slide_numbers, spoken_text
+from .text import (alt_text, bookmark, clock, contents_label, first_words, label, label_parts, lecture_points,
+                   slide_numbers, slide_points, spoken_text)
 
 __all__ = ["HandoutMeta", "render_grid", "render_notes"]
 
 GRID_DPI = 200    # a 16-up cell prints under 5 cm wide; 200 dpi keeps slide text sharp at that size
 NOTES_DPI = 150   # full-width slides; 150 dpi is what office printers resolve in practice
 NO_SPEECH = "(no speech)"
+SLIDE_BOX = BoxStyle(text_size=9.5, line_h=4.7, title_h=5.0)
+LECTURE_BOX = BoxStyle(text_size=11.0, line_h=5.5, title_size=13.0, title_h=9.0, pad=5.0, indent=5.0, gap=2.2,
+                       max_lines=3)
+KEY_POINTS_TITLE = "Key points of this lecture"
 
 
 def _aspect(images: SlideImages, showings: list[Showing]) -> float:
@@ -79,12 +89,160 @@ def render_grid(showings: list[Showing], images_dir: Path, out: Path, meta: Hand
     return _save(pdf, out)
 
 
+@dataclass
+class _Block:
+    """One piece of the key points page, measured before it is placed."""
+
+    kind: str          # "title", "facts", "box_head", "point", "box_end", "contents_head" or "row"
+    height: float
+    payload: object = None
+    page: int = 0      # filled in by _paginate: which page of the front matter, from 0
+    y: float = 0.0
+
+
+@dataclass
+class _FrontMatter:
+    """The key points page(s), planned in full before the slides are drawn, so their number is known."""
+
+    blocks: list[_Block]
+    panels: list[tuple[int, float, float]] = field(default_factory=list)  # (page, top, bottom) of tinted panels
+    pages: int = 1
+
+
+CONTENTS_ROW_H = 5.6
+CONTENTS_PAGE_W = 12.0  # the page number column, wide enough for "999"
+
+
+def _plan_front(pdf: HandoutPDF, showings: list[Showing], numbers: list[int], points: list[str]) -> _FrontMatter:
+    """Measure every block of the key points page; the slides' page numbers are filled in when drawing."""
+    meta = pdf.meta
+    blocks: list[_Block] = []
+    pdf.set_font(FAMILY, "B", 18)
+    blocks.append(_Block("title", 8.2 * len(lines := pdf.fit_lines(meta.title, pdf.epw, 3)) + 1.5, lines))
+    slides = numbers and max(numbers)
+    again = sum(s.repeat_of is not None for s in showings)
+    facts = [meta.author or "", f"Recording {clock(meta.duration)}" if meta.duration else "",
+             f"{slides} slide{'s' if slides != 1 else ''}" + (f", {again} shown again" if again else "")]
+    blocks.append(_Block("facts", 5.0 + 7.0, " \u00b7 ".join(f for f in facts if f)))
+    if points:
+        blocks.append(_Block("box_head", LECTURE_BOX.pad + LECTURE_BOX.title_h))
+        for lines in pdf.wrap_points(points, pdf.epw, LECTURE_BOX):
+            blocks.append(_Block("point", len(lines) * LECTURE_BOX.line_h, lines))
+        blocks.append(_Block("box_end", LECTURE_BOX.pad + 9.0))
+    blocks.append(_Block("contents_head", 10.0, "Contents"))
+    blocks += [_Block("row", CONTENTS_ROW_H, i) for i in range(len(showings))]
+    return _paginate(pdf, blocks)
+
+
+def _paginate(pdf: HandoutPDF, blocks: list[_Block]) -> _FrontMatter:
+    """Place blocks down the pages; a heading keeps its first line, a panel split by a page is closed and reopened."""
+    plan = _FrontMatter(blocks)
+    page, y = 0, pdf.body_top
+    panel_top: float | None = None
+    pad, gap = LECTURE_BOX.pad, LECTURE_BOX.gap
+    for k, b in enumerate(blocks):
+        after = blocks[k + 1] if k + 1 < len(blocks) else None
+        lead = gap if k and b.kind == "point" and blocks[k - 1].kind == "point" else 0.0
+        room = lead + b.height + (pad if b.kind == "point" else 0.0)
+        if b.kind in ("box_head", "contents_head") and after is not None:
+            room += after.height + (pad if after.kind == "point" else 0.0)
+        if y + room > pdf.body_bottom + 1e-6 and y > pdf.body_top:
+            if panel_top is not None:
+                plan.panels.append((page, panel_top, y + pad))
+                panel_top = pdf.body_top
+            page, y, lead = page + 1, pdf.body_top + (pad if panel_top is not None else 0.0), 0.0
+        if b.kind == "box_head":
+            panel_top = y
+        y += lead
+        b.page, b.y = page, y
+        y += b.height
+        if b.kind == "box_end" and panel_top is not None:
+            plan.panels.append((page, panel_top, b.y + pad))
+            panel_top = None
+    plan.pages = page + 1
+    return plan
+
+
+def _draw_front(pdf: HandoutPDF, plan: _FrontMatter, showings: list[Showing], numbers: list[int],
+                started_on: list[int]) -> None:
+    """Draw the planned key points page(s) into the pages reserved for them; called once the slides are placed."""
+    x, w = pdf.margin, pdf.epw
+    pdf.set_font(FAMILY, "B", 9.5)
+    label_w = max(pdf.get_string_width(contents_label(n, s)) for n, s in zip(numbers, showings)) + 5.0
+    words_w = w - label_w - CONTENTS_PAGE_W - 4.0
+    for page in range(plan.pages):
+        if page:
+            pdf.add_page()  # inside the reserved run this moves on to the next reserved page
+        for p, top, bottom in plan.panels:
+            if p == page:
+                pdf.box_panel(x, top, w, bottom - top, LECTURE_BOX)
+        for b in (b for b in plan.blocks if b.page == page):
+            if b.kind == "title":
+                pdf.set_font(FAMILY, "B", 18)
+                pdf.text_lines(x, b.y, w, 8.2, b.payload)
+            elif b.kind == "facts":
+                pdf.set_font(FAMILY, "", 9.5)
+                pdf.set_text_color(*GREY)
+                pdf.text_lines(x, b.y, w, 5.0, [b.payload])
+                pdf.set_text_color(0)
+            elif b.kind == "box_head":
+                pdf.set_font(FAMILY, "B", LECTURE_BOX.title_size)
+                pdf.set_text_color(*ACCENT)
+                pdf.text_lines(x + LECTURE_BOX.bar + LECTURE_BOX.pad, b.y + LECTURE_BOX.pad, w, 6.0,
+                               [KEY_POINTS_TITLE])
+                pdf.set_text_color(0)
+            elif b.kind == "point":
+                pdf.box_bullet(x, b.y, w, b.payload, LECTURE_BOX)
+            elif b.kind == "contents_head":
+                pdf.set_font(FAMILY, "B", 12)
+                pdf.text_lines(x, b.y, w, 6.0, [b.payload])
+                pdf.set_draw_color(*RULE)
+                pdf.set_line_width(0.2)
+                pdf.line(x, b.y + 7.2, x + w, b.y + 7.2)
+            elif b.kind == "row":
+                _contents_row(pdf, b.y, numbers[b.payload], showings[b.payload], started_on[b.payload],
+                              label_w, words_w)
+
+
+def _contents_row(pdf: HandoutPDF, y: float, number: int, showing: Showing, page: int, label_w: float,
+                  words_w: float) -> None:
+    """One line of the contents: slide name, the first words said on it, a dotted leader, and its page as a link."""
+    x = pdf.margin
+    pdf.set_font(FAMILY, "B", 9.5)
+    pdf.text_lines(x, y, label_w, CONTENTS_ROW_H, [contents_label(number, showing)])
+    pdf.set_font(FAMILY, "", 9.5)
+    said = pdf.fit_lines(first_words(spoken_text(showing), 14), words_w, 1)[0] if spoken_text(showing) else ""
+    if not said:
+        pdf.set_text_color(*GREY)
+    pdf.text_lines(x + label_w, y, words_w, CONTENTS_ROW_H, [said or NO_SPEECH])
+    pdf.set_text_color(0)
+    leader_from = x + label_w + pdf.get_string_width(said or NO_SPEECH) + 2.0
+    leader_to = x + pdf.epw - CONTENTS_PAGE_W
+    if leader_to - leader_from > 3.0:
+        pdf.set_draw_color(*RULE)
+        pdf.set_line_width(0.25)
+        with pdf.local_context():
+            pdf.set_dash_pattern(dash=0.25, gap=1.2)
+            pdf.line(leader_from, y + CONTENTS_ROW_H * 0.72, leader_to, y + CONTENTS_ROW_H * 0.72)
+    pdf.text_lines(leader_to, y, CONTENTS_PAGE_W, CONTENTS_ROW_H, [str(page)], align="R")
+    pdf.link(x, y, pdf.epw, CONTENTS_ROW_H, pdf.add_link(page=page))
+
+
 def render_notes(showings: list[Showing], images_dir: Path, out: Path, meta: HandoutMeta,
-                 per_page: int = 1) -> Path:
-    """Render the notes handout: one or two large slides a page, each followed by everything said."""
+                 per_page: int = 1, *, key_points: KeyPoints | None = None) -> Path:
+    """Render the notes handout: one or two large slides a page, each followed by everything said.
+
+    With `key_points`, a key points page with a table of contents comes first, and each showing that has
+    points gets a box of them (1 to 3) between its picture and its caption.
+    """
     if per_page not in (1, 2):
         raise InputError(f"per_page={per_page!r}: the notes layout puts 1 or 2 slides on a page", field="per_page")
+    if key_points is not None and not isinstance(key_points, KeyPoints):
+        raise InputError(f"key_points must be a KeyPoints (pipeline.ai.schemas), not {type(key_points).__name__}; "
+                         "validate the study results with KeyPoints.model_validate first", field="key_points")
     numbers = slide_numbers(showings)
+    overall = lecture_points(key_points) if key_points else []
+    per_slide = slide_points(key_points, len(showings)) if key_points else [[] for _ in showings]
     pdf = HandoutPDF(meta)
     usable_h = pdf.body_bottom - pdf.body_top
     probe = SlideImages(images_dir, (1, 1), NOTES_DPI)
@@ -101,15 +259,24 @@ def render_notes(showings: list[Showing], images_dir: Path, out: Path, meta: Han
     text_size, text_lh = 10.5, 5.4
 
     pdf.add_page()  # measuring text needs a page to measure on
+    if overall or any(per_slide):
+        pdf.start_section("Key points")
+        front = _plan_front(pdf, showings, numbers, overall)
+        # The contents need each slide's page, known only once the slides are placed: fpdf2 keeps the
+        # pages free now and calls back at output time, after every page number is settled.
+        pdf.insert_toc_placeholder(lambda doc, _outline: _draw_front(doc, front, showings, numbers, started_on),
+                                   pages=front.pages, reset_page_indices=False)
     for i, (number, s) in enumerate(zip(numbers, showings)):
         pdf.set_font(FAMILY, "B", label_size)
         heading = pdf.heading_lines(label(number, s), label_parts(number, s), pdf.epw)
         said = spoken_text(s)
         pdf.set_font(FAMILY, "", text_size)
         text_h = pdf.multi_cell(pdf.epw, text_lh, said or NO_SPEECH, align="L", dry_run=True, output="HEIGHT")
-        # A slide follows on the same page only with its heading and the start of its text (all of it
-        # when short), so an image never sits alone at the foot of a page.
-        needs = img_h + 3.5 + len(heading) * label_lh + 1.0 + min(text_h, 3 * text_lh)
+        items = pdf.wrap_points(per_slide[i], pdf.epw, SLIDE_BOX) if per_slide[i] else []
+        box_h = pdf.box_height(items, SLIDE_BOX) + 4.3 if items else 0.0
+        # A slide follows on the same page only with its heading, its key points and the start of its text
+        # (all of it when short), so an image never sits alone at the foot of a page.
+        needs = img_h + 3.5 + len(heading) * label_lh + 1.0 + box_h + min(text_h, 3 * text_lh)
         if i == 0:
             y = pdf.body_top
         elif (per_page == 2 and started_on.count(pdf.page) < 2
@@ -130,6 +297,8 @@ def render_notes(showings: list[Showing], images_dir: Path, out: Path, meta: Han
 
         pdf.set_font(FAMILY, "B", label_size)
         y = pdf.text_lines(pdf.margin, y, pdf.epw, label_lh, heading) + 1.0
+        if items:
+            y = pdf.points_box(pdf.margin, y + 0.8, pdf.epw, "Key points", items, SLIDE_BOX) + 3.5
 
         pdf.set_font(FAMILY, "", text_size)
         if not said:

@@ -1,11 +1,16 @@
-"""Words shown on a handout: clock times, slide numbers, alt text, and the checks they rely on."""
+"""Words shown on a handout: clock times, slide numbers, alt text, key points, and the checks they rely on."""
 
 from __future__ import annotations
 
 import math
+import re
 
+from ..ai.schemas import KeyPoints
 from ..errors import InputError
 from ..types import Showing
+
+SLIDE_POINTS_SHOWN = 3     # a box under a slide is a reminder, not a second transcript
+LECTURE_POINTS_SHOWN = 12  # what the key_points prompt asks for at most; bounds the first page
 
 
 def clock(seconds: float) -> str:
@@ -90,3 +95,32 @@ def alt_text(number: int, showing: Showing) -> str:
     if showing.repeat_of is not None:
         base += " (shown again)"
     return f"{base}: {first_words(said)}" if said else f"{base}; nothing was said."
+
+
+def _plain(point: str) -> str:
+    """A point as one line of plain text: no list marker, no Markdown emphasis, single spaces."""
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", point)
+    return " ".join(text.split()).lstrip("-\u2022* ").strip()
+
+
+def lecture_points(key_points: KeyPoints) -> list[str]:
+    """The lecture's key points as printed: plain, non-empty, at most LECTURE_POINTS_SHOWN."""
+    return [p for p in map(_plain, key_points.lecture) if p][:LECTURE_POINTS_SHOWN]
+
+
+def slide_points(key_points: KeyPoints, count: int) -> list[list[str]]:
+    """Each showing's key points by 0-based index, plain, at most SLIDE_POINTS_SHOWN each.
+
+    An index outside the lecture is dropped rather than refused: the points come from a model, and a stray
+    index must not cost the student the whole handout.
+    """
+    found: list[list[str]] = [[] for _ in range(count)]
+    for sp in key_points.slides:
+        if isinstance(sp.index, int) and 0 <= sp.index < count:
+            found[sp.index].extend(p for p in map(_plain, sp.points) if p)
+    return [points[:SLIDE_POINTS_SHOWN] for points in found]
+
+
+def contents_label(number: int, showing: Showing) -> str:
+    """A showing's name in the table of contents: "Slide 3", or "Slide 3 (again)" for a revisit."""
+    return f"Slide {number}" + (" (again)" if showing.repeat_of is not None else "")

@@ -118,8 +118,11 @@ def run(ctx: StageContext) -> dict:
     files = [(render_grid(showings, images_dir, out / f"{stem}-handout-16up.pdf", meta), "handout_grid")]
     ctx.progress(0.35, "16-up handout")
     ctx.check_cancel()
+    results = study.get("results", {})
+    key_points = KeyPoints.model_validate(results["key_points"]) if "key_points" in results else None
     files.append((render_notes(showings, images_dir, out / f"{stem}-handout-notes.pdf", meta,
-                               per_page=int(ctx.options.get("per_page", 1))), "handout_notes"))
+                               per_page=int(ctx.options.get("per_page", 1)), key_points=key_points),
+                  "handout_notes"))
     ctx.progress(0.7, "notes handout")
     ctx.check_cancel()
     files += _study_files(ctx, out, stem, title, showings, images_dir)
