@@ -170,6 +170,9 @@ def _draw_front(pdf: HandoutPDF, plan: _FrontMatter, showings: list[Showing], nu
     pdf.set_font(FAMILY, "B", 9.5)
     label_w = max(pdf.get_string_width(contents_label(n, s)) for n, s in zip(numbers, showings)) + 5.0
     words_w = w - label_w - CONTENTS_PAGE_W - 4.0
+    # Every block was placed inside the body by _paginate; an automatic break here could only miscount pages.
+    auto_break = pdf.auto_page_break
+    pdf.set_auto_page_break(False)
     for page in range(plan.pages):
         if page:
             pdf.add_page()  # inside the reserved run this moves on to the next reserved page
@@ -202,6 +205,7 @@ def _draw_front(pdf: HandoutPDF, plan: _FrontMatter, showings: list[Showing], nu
             elif b.kind == "row":
                 _contents_row(pdf, b.y, numbers[b.payload], showings[b.payload], started_on[b.payload],
                               label_w, words_w)
+    pdf.set_auto_page_break(auto_break, margin=pdf.footer_room)
 
 
 def _contents_row(pdf: HandoutPDF, y: float, number: int, showing: Showing, page: int, label_w: float,

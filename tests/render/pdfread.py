@@ -158,3 +158,19 @@ def xmp(pdf_path: Path) -> str:
     start = data.index(b"<x:xmpmeta")
     end = data.index(b"</x:xmpmeta>") + len(b"</x:xmpmeta>")
     return data[start:end].decode("utf-8")
+
+
+def link_targets(pdf_path: Path, index: int) -> list[int]:
+    """Page indexes that the links on a page jump to, in the order the page stores them."""
+    doc = pdfium.PdfDocument(str(pdf_path))
+    found: list[int] = []
+    try:
+        page = doc[index]
+        pos, link = ctypes.c_int(0), raw.FPDF_LINK()
+        while raw.FPDFLink_Enumerate(page, ctypes.byref(pos), ctypes.byref(link)):
+            dest = raw.FPDFLink_GetDest(doc, link)
+            if dest:
+                found.append(raw.FPDFDest_GetDestPageIndex(doc, dest))
+    finally:
+        doc.close()
+    return found

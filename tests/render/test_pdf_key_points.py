@@ -69,8 +69,9 @@ def test_first_page_lists_the_lecture_points_and_a_contents(make_slides, meta, t
     assert [(name, int(page)) for name, _, page in rows] == [
         ("Slide 1", 2), ("Slide 2", 3), ("Slide 3", 4), ("Slide 1 (again)", 5)]
     assert rows[0][1].startswith("Words said while") and rows[3][1] == "(no speech)"
-    # page numbers in the contents agree with the outline
+    # page numbers in the contents agree with the outline, and each row is a link to its page
     assert [p + 1 for _, p in pdfread.toc(out)[1:]] == [2, 3, 4, 5]
+    assert pdfread.link_targets(out, 0) == [1, 2, 3, 4]
 
 
 def test_outline_gains_a_key_points_entry(make_slides, meta, tmp_path):
