@@ -11,6 +11,7 @@ from ..ai.schemas import CleanedCaptions, KeyPoints, StudyTable, VignetteSet
 from ..context import StageContext
 from ..render.manifest import write_manifest
 from ..render.pdf import HandoutMeta, render_grid, render_notes
+from ..render.text import clock, slide_numbers
 from ..types import Showing
 
 
@@ -33,10 +34,13 @@ def _with_clean_captions(showings: list[Showing], study: dict) -> list[Showing]:
 
 
 def _key_points_markdown(title: str, kp: KeyPoints, showings: list[Showing]) -> str:
+    numbers = slide_numbers(showings)  # a return to a slide keeps that slide's number
     lines = [f"# {title}", "", "## Key points", ""] + [f"- {p}" for p in kp.lecture] + [""]
     for sp in kp.slides:
         if sp.points and 0 <= sp.index < len(showings):
-            lines += [f"## Slide {sp.index + 1}", ""] + [f"- {p}" for p in sp.points] + [""]
+            again = " (again)" if showings[sp.index].repeat_of is not None else ""
+            lines += [f"## Slide {numbers[sp.index]}{again} · {clock(showings[sp.index].start)}", ""]
+            lines += [f"- {p}" for p in sp.points] + [""]
     return "\n".join(lines)
 
 

@@ -29,3 +29,16 @@ def test_demo_makes_a_real_handout(tmp_path, monkeypatch, capsys):
     notes = pdfium.PdfDocument(str(out / f"{stem}-handout-notes.pdf"))
     text = "".join(notes[i].get_textpage().get_text_range() for i in range(len(notes)))
     assert "induced fit" in text and "cyclooxygenase" in text
+
+
+def test_key_points_markdown_numbers_slides_not_showings():
+    from pipeline.ai.schemas import KeyPoints, SlidePoints
+    from pipeline.stages.render import _key_points_markdown
+    from pipeline.types import Showing
+
+    showings = [Showing(0, 10, "slide-001.png"), Showing(10, 20, "slide-002.png"),
+                Showing(20, 30, "slide-001.png", repeat_of=0), Showing(30, 40, "slide-003.png")]
+    kp = KeyPoints(lecture=["Enzymes are catalysts."],
+                   slides=[SlidePoints(index=2, points=["Back to the start."]), SlidePoints(index=3, points=["New."])])
+    md = _key_points_markdown("Enzymes", kp, showings)
+    assert "## Slide 1 (again) · 0:20" in md and "## Slide 3 · 0:30" in md
