@@ -120,6 +120,13 @@ def _attempt(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, 
         _discard(ctx)
         _failed(rt, job_id, stage, run_id, attempt, started, e)
         return
+    except OSError as e:  # the worker's disk or folders, not the input: a retry may find room again
+        _discard(ctx)
+        where = f" ({e.filename})" if e.filename else ""
+        err = StageFailed(stage, f"file system error in stage '{stage}': {e.strerror or e}{where}; check the free "
+                          "space and permissions of HANDOUTS_DATA_DIR", retryable=True)
+        _failed(rt, job_id, stage, run_id, attempt, started, err)
+        return
     except Exception as e:  # a bug, not a user error: record it on the job so nobody waits forever
         _discard(ctx)
         log.error("stage_crashed", error=repr(e), traceback=traceback.format_exc())

@@ -230,3 +230,14 @@ def test_retry_policy_per_stage(make_settings, script):
     attempts = [(r.stage, r.status) for r in job.stage_runs]
     assert attempts == [("slides", "failed"), ("slides", "failed"), ("slides", "succeeded"), ("fetch", "failed")]
     assert job.status == JobStatus.FAILED, "fetch may not be retried"
+
+
+def test_a_full_disk_is_reported_as_such_and_retried(rt, script):
+    import errno
+
+    script.fail["b"] = [OSError(errno.ENOSPC, "No space left on device", "/data/work/x.png")] * 2
+    job = load(rt, submit(rt))
+    assert job.status == JobStatus.FAILED
+    assert [(r.stage, r.status) for r in job.stage_runs][1:] == [("b", "failed"), ("b", "failed")]
+    assert "No space left on device (/data/work/x.png)" in job.error["message"]
+    assert "HANDOUTS_DATA_DIR" in job.error["message"]
