@@ -19,6 +19,7 @@ import av.subtitles.subtitle
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .captions.subtitles import write_srt
 from .types import Cue
 
 _WORDS = ("entropy gradient matrix vector kernel protein enzyme membrane signal voltage current neuron synapse "
@@ -278,16 +279,6 @@ def _cues(showings: list[TruthShowing], deck: list[_Slide], rng: random.Random) 
     return cues
 
 
-def write_srt(path: Path, cues: list[Cue]) -> Path:
-    """Write cues as an SRT file."""
-    def ts(t: float) -> str:
-        ms = int(round(t * 1000))
-        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-    blocks = [f"{i}\n{ts(c.start)} --> {ts(c.end)}\n{c.text}\n" for i, c in enumerate(cues, 1)]
-    path.write_text("\n".join(blocks), encoding="utf-8")
-    return path
-
-
 class _Frames:
     """Draws the yuv420p picture for each frame, converting each slide state to YUV only once."""
 
@@ -401,7 +392,7 @@ def make_lecture(path: Path, spec: LectureSpec) -> GroundTruth:
     cues = _cues(showings, deck, rng)
     truth = GroundTruth(spec.duration, spec.size, spec.fps, showings, cues)
     if spec.srt:
-        truth.srt_path = write_srt(path.with_suffix(".srt"), cues)
+        truth.srt_path = write_srt(cues, path.with_suffix(".srt"))
 
     n_frames = max(1, int(round(spec.duration * spec.fps)))
     keyint = spec.keyint or spec.fps * 10

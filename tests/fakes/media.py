@@ -4,14 +4,44 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import av
 import numpy as np
 
 
-def _frame_colour(i: int, fps: int, colours: Sequence[tuple[int, int, int]], seconds_each: float) -> tuple[int, int, int]:
-    return colours[min(int(i / fps / seconds_each), len(colours) - 1)]
+def _add_video_stream(out, size: tuple[int, int], fps: int):
+    vs = out.add_stream("libx264", rate=fps)
+    vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+    vs.options = {"preset": "ultrafast"}
+    return vs
+
+
+def _encode_frames(out, vs, n_frames: int, fps: int, colour_at: Callable[[int], tuple[int, int, int]]) -> None:
+    """Encode `n_frames` solid frames, frame i filled with `colour_at(i)`, and flush the encoder."""
+    img = np.empty((vs.height, vs.width, 3), np.uint8)
+    for i in range(n_frames):
+        img[:] = colour_at(i)
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts = i
+        frame.time_base = Fraction(1, fps)
+        for p in vs.encode(frame):
+            out.mux(p)
+    for p in vs.encode():
+        out.mux(p)
+
+
+def _encode_mono(out, stream, samples: np.ndarray, rate: int, fmt: str) -> None:
+    """Encode mono samples (s16 or fltp) in 1024-sample frames and flush the encoder."""
+    for start in range(0, len(samples), 1024):
+        frame = av.AudioFrame.from_ndarray(samples[start:start + 1024].reshape(1, -1), format=fmt, layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        frame.time_base = Fraction(1, rate)
+        for p in stream.encode(frame):
+            out.mux(p)
+    for p in stream.encode():
+        out.mux(p)
 
 
 def make_clip(path: Path, *, seconds: float = 3.0, size: tuple[int, int] = (320, 180), fps: int = 10,
@@ -19,57 +49,30 @@ def make_clip(path: Path, *, seconds: float = 3.0, size: tuple[int, int] = (320,
               video: bool = True, sample_rate: int = 16000, container: str | None = None) -> Path:
     """Write a clip: solid colours (changing every seconds/len(colours)), with a 440 Hz tone, silence or no audio."""
     path = Path(path)
-    w, h = size
-    n_frames = int(round(seconds * fps))
+    each = seconds / max(len(colours), 1)
     with av.open(str(path), "w", format=container) as out:
-        vs = None
-        if video:
-            vs = out.add_stream("libx264", rate=fps)
-            vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-            vs.options = {"preset": "ultrafast"}
+        vs = _add_video_stream(out, size, fps) if video else None
         as_ = None
         if audio:
             as_ = out.add_stream("aac", rate=sample_rate)
             as_.layout = "mono"
-        each = seconds / max(len(colours), 1)
         if vs is not None:
-            for i in range(n_frames):
-                img = np.empty((h, w, 3), np.uint8)
-                img[:] = _frame_colour(i, fps, colours, each)
-                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-                frame.pts = i
-                frame.time_base = Fraction(1, fps)
-                for p in vs.encode(frame):
-                    out.mux(p)
-            for p in vs.encode():
-                out.mux(p)
+            _encode_frames(out, vs, int(round(seconds * fps)), fps,
+                           lambda i: colours[min(int(i / fps / each), len(colours) - 1)])
         if as_ is not None:
             total = int(seconds * sample_rate)
             t = np.arange(total) / sample_rate
             wave = (0.3 * np.sin(2 * np.pi * 440 * t)) if audio == "tone" else np.zeros(total)
-            pcm = (wave * 32767).astype(np.int16)
-            step = 1024
-            for start in range(0, total, step):
-                chunk = pcm[start:start + step].reshape(1, -1)
-                frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
-                frame.sample_rate = sample_rate
-                frame.pts = start
-                frame.time_base = Fraction(1, sample_rate)
-                for p in as_.encode(frame):
-                    out.mux(p)
-            for p in as_.encode():
-                out.mux(p)
+            _encode_mono(out, as_, (wave * 32767).astype(np.int16), sample_rate, "s16")
     return path
 
 
 def write_srt(path: Path, cues: Sequence[tuple[float, float, str]]) -> Path:
     """Write (start, end, text) triples as an SRT file."""
-    def ts(t: float) -> str:
-        ms = int(round(t * 1000))
-        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-    blocks = [f"{i}\n{ts(a)} --> {ts(b)}\n{text}\n" for i, (a, b, text) in enumerate(cues, 1)]
-    Path(path).write_text("\n".join(blocks), encoding="utf-8")
-    return Path(path)
+    from pipeline.captions.subtitles import write_srt as write_cues
+    from pipeline.types import Cue
+
+    return write_cues([Cue(a, b, text) for a, b, text in cues], path)
 
 
 # An ASS script header: FFmpeg's text subtitle encoders (mov_text, subrip, webvtt) read their styles from it.
@@ -81,26 +84,6 @@ _ASS_HEADER = (
     "Style: Default,Arial,16,&Hffffff,&Hffffff,&H0,&H0,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0\n\n"
     "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
 ).encode()
-
-
-def _add_video_stream(out, size: tuple[int, int], fps: int):
-    vs = out.add_stream("libx264", rate=fps)
-    vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
-    vs.options = {"preset": "ultrafast"}
-    return vs
-
-
-def _encode_solid_frames(out, vs, n_frames: int, fps: int, colour: tuple[int, int, int]) -> None:
-    img = np.empty((vs.height, vs.width, 3), np.uint8)
-    img[:] = colour
-    for i in range(n_frames):
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts = i
-        frame.time_base = Fraction(1, fps)
-        for p in vs.encode(frame):
-            out.mux(p)
-    for p in vs.encode():
-        out.mux(p)
 
 
 def make_clip_with_subtitles(path: Path, cues: Sequence[tuple[float, float, str]], *, codec: str = "mov_text",
@@ -119,7 +102,7 @@ def make_clip_with_subtitles(path: Path, cues: Sequence[tuple[float, float, str]
         ss.time_base = Fraction(1, 1000)
         ss.codec_context.time_base = Fraction(1, 1000)
         out.start_encoding()
-        _encode_solid_frames(out, vs, int(round(seconds * fps)), fps, (200, 200, 200))
+        _encode_frames(out, vs, int(round(seconds * fps)), fps, lambda _i: (200, 200, 200))
         tb = ss.time_base
         for i, (start, end, text) in enumerate(sorted(cues)):   # a muxer takes packets in time order only
             pts, dur = int(round(start / tb)), int(round((end - start) / tb))
@@ -147,16 +130,6 @@ def make_clip_with_audio(path: Path, audio_source: Path, *, size: tuple[int, int
         vs = _add_video_stream(out, size, fps)
         aus = out.add_stream("aac", rate=16000)
         aus.layout = "mono"
-        _encode_solid_frames(out, vs, int(seconds * fps), fps, colour)
-        step = 1024
-        for start in range(0, len(samples), step):
-            frame = av.AudioFrame.from_ndarray(samples[start:start + step].reshape(1, -1), format="fltp",
-                                               layout="mono")
-            frame.sample_rate = 16000
-            frame.pts = start
-            frame.time_base = Fraction(1, 16000)
-            for p in aus.encode(frame):
-                out.mux(p)
-        for p in aus.encode():
-            out.mux(p)
+        _encode_frames(out, vs, int(seconds * fps), fps, lambda _i: colour)
+        _encode_mono(out, aus, samples, 16000, "fltp")
     return path
