@@ -588,22 +588,21 @@ def run_model(model: str, lecture: LectureInput, fake, answers: OfflineAnswers, 
     db = make_engine(settings.db_url)
     upgrade(db)
     sessions = make_sessionmaker(db)
+    def one_run(label: str):
+        # A new service each time, as a new worker process would have: only the database cache carries over.
+        seen = len(fake.requests_to("/v1/chat/completions"))
+        job = new_job(sessions, f"{model} {label}")
+        seconds = run_tasks(AIService(settings, sessions, engine=OpenAIEngine(settings)), lecture, job)
+        totals = _ledger_totals(sessions, job)
+        totals.seconds = seconds
+        totals.http_requests = len(fake.requests_to("/v1/chat/completions")) - seen
+        return totals
+
     try:
         before = len(answers.usage)
-        seen = len(fake.requests_to("/v1/chat/completions"))
-        job = new_job(sessions, f"{model} first run")
-        seconds = run_tasks(AIService(settings, sessions, engine=OpenAIEngine(settings)), lecture, job)
-        first = _ledger_totals(sessions, job)
-        first.seconds = seconds
-        first.http_requests = len(fake.requests_to("/v1/chat/completions")) - seen
+        first = one_run("first run")
         per_task = answers.usage[before:]
-        # A new service, as a new worker process would have: only the database cache carries over.
-        seen = len(fake.requests_to("/v1/chat/completions"))
-        job = new_job(sessions, f"{model} re-run")
-        seconds = run_tasks(AIService(settings, sessions, engine=OpenAIEngine(settings)), lecture, job)
-        rerun = _ledger_totals(sessions, job)
-        rerun.seconds = seconds
-        rerun.http_requests = len(fake.requests_to("/v1/chat/completions")) - seen
+        rerun = one_run("re-run")
     finally:
         db.dispose()
     if_shared = sum(price_of(settings, model, u.tokens_in, u.cached_if_shared, u.tokens_out) for u in per_task)
