@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .errors import InputError
-from .models import Job, JobStatus, StageRun, utcnow
+from .models import Job, JobStatus, utcnow
 
 Enqueue = Callable[[str], None]
 
@@ -111,8 +111,6 @@ def retry_job(session: Session, enqueue: Enqueue, job_id: str) -> Job:
     return job
 
 
-def finished_stages(session: Session, job_id: str) -> dict[str, dict]:
+def finished_stages(job: Job) -> dict[str, dict]:
     """Checkpoint outputs of every stage that succeeded for this job."""
-    runs = session.scalars(select(StageRun).where(StageRun.job_id == job_id, StageRun.status == "succeeded")
-                           .order_by(StageRun.id))
-    return {r.stage: (r.output or {}) for r in runs}
+    return {r.stage: (r.output or {}) for r in job.stage_runs if r.status == "succeeded"}

@@ -39,7 +39,7 @@ def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
             return
         if job.is_terminal:
             return
-        done = finished_stages(s, job_id)
+        done = finished_stages(job)
         pending = [st.name for st in rt.stages if st.name not in done]
         if job.cancel_requested:
             _finish_cancelled(job, "cancelled")
@@ -47,26 +47,25 @@ def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
         elif not pending:
             _finish(job)
             ended = "finished"
+        else:
+            if stage is None or stage in done:
+                stage = pending[0]
+            attempt = 1 + sum(1 for r in job.stage_runs if r.stage == stage)
+            run = StageRun(job_id=job_id, stage=stage, attempt=attempt, status="running", worker=WORKER)
+            s.add(run)
+            job.status = JobStatus.RUNNING
+            job.stage = stage
+            job.started_at = job.started_at or utcnow()
+            job.message = f"{stage}: starting" + (f" (attempt {attempt})" if attempt > 1 else "")
+            job.progress = _overall(rt.stages, stage, 0.0)
+            s.flush()
+            run_id = run.id
+            facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}))
+            superseded = [r for r in job.stage_runs if r.stage == stage and r.status == "superseded"]
+            facts["previous"] = superseded[-1].output if superseded else None
     if ended:
         rt.emit(job_id, ended)
         return
-    with rt.transaction() as s:
-        job = s.get(Job, job_id)
-        if stage is None or stage in done:
-            stage = pending[0]
-        attempt = 1 + sum(1 for r in job.stage_runs if r.stage == stage)
-        run = StageRun(job_id=job_id, stage=stage, attempt=attempt, status="running", worker=WORKER)
-        s.add(run)
-        job.status = JobStatus.RUNNING
-        job.stage = stage
-        job.started_at = job.started_at or utcnow()
-        job.message = f"{stage}: starting" + (f" (attempt {attempt})" if attempt > 1 else "")
-        job.progress = _overall(rt.stages, stage, 0.0)
-        s.flush()
-        run_id = run.id
-        facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}))
-        superseded = [r for r in job.stage_runs if r.stage == stage and r.status == "superseded"]
-        facts["previous"] = superseded[-1].output if superseded else None
     rt.emit(job_id, "progress")
 
     structlog.contextvars.bind_contextvars(job_id=job_id, stage=stage, tenant=facts["tenant"])
