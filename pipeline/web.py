@@ -6,6 +6,7 @@ The Slack and LTI adapters register their own blueprints on this app.
 from __future__ import annotations
 
 import html
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -137,9 +138,13 @@ def create_app(rt: Runtime) -> Flask:
         local_path = getattr(rt.storage, "path", None)
         if local_path is not None:
             return send_file(local_path(key), mimetype=ctype, download_name=name)
-        tmp = Path(tempfile.mkdtemp(prefix="handouts-dl-")) / name
-        rt.storage.get_file(key, tmp)
-        return send_file(tmp, mimetype=ctype, download_name=name)
+        folder = Path(tempfile.mkdtemp(prefix="handouts-dl-"))
+        try:
+            # the open handle keeps the bytes readable after the file is gone, so nothing piles up on disk
+            handle = open(rt.storage.get_file(key, folder / name), "rb")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return send_file(handle, mimetype=ctype, download_name=name)
 
     from bot import init_app as init_slack
 

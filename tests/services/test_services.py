@@ -119,3 +119,22 @@ def test_s3_missing_bucket_is_a_clear_error(s3_endpoint, make_settings):
                              AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
     with pytest.raises(StorageError, match="no-such-bucket"):
         make_storage(settings).check()
+
+
+def test_web_downloads_from_s3_leave_no_temp_files(s3_endpoint, bucket, make_settings, tmp_path, monkeypatch):
+    import tempfile
+
+    from pipeline.web import create_app
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    settings = make_settings(HANDOUTS_STORAGE="s3", S3_BUCKET=bucket, S3_ENDPOINT_URL=s3_endpoint,
+                             AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    rt = Runtime.create(settings, immediate=True, stages=_stages([]))
+    with rt.transaction() as s:
+        job_id = submit_job(s, rt.enqueue, source="x.mp4").id
+    r = create_app(rt).test_client().get(f"/jobs/{job_id}/files/a.txt")
+    assert r.status_code == 200 and r.data == b"a" * 100
+    r.close()
+    assert list((tmp_path / "tmp").iterdir()) == []
+    rt.close()
