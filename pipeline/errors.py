@@ -7,7 +7,8 @@
     │   ├── NotAVideo             what arrived is not a video (HTML, text, an image, zero bytes)
     │   ├── CorruptMedia          a video that is truncated or cannot be decoded
     │   ├── NoVideoStream         a media file with audio only
-    │   └── BadCaptions           a subtitle file that cannot be parsed
+    │   ├── BadCaptions           a subtitle file that cannot be parsed
+    │   └── JobNotFound           no job has the id asked for
     ├── SourceUnavailable         an outside service failed (5xx, timeout, reset); `retryable`
     ├── StorageError              the file store failed; `retryable`
     ├── StageFailed               a stage failed for a reason of its own; `retryable` says whether a retry may help
@@ -94,6 +95,13 @@ class BadCaptions(InputError):
     def __init__(self, source: str, detail: str) -> None:
         super().__init__(detail, source=source)
         self.source = source
+
+
+class JobNotFound(InputError):
+    code = "job_not_found"
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job with id '{job_id}'", job_id=job_id)
 
 
 class SourceUnavailable(HandoutsError):

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from .errors import InputError
+from .errors import InputError, JobNotFound
 from .models import Job, JobStatus, utcnow
 
 Enqueue = Callable[[str], None]
@@ -40,10 +40,10 @@ def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str =
 
 
 def get_job(session: Session, job_id: str) -> Job:
-    """The job with this id, or InputError."""
+    """The job with this id, or JobNotFound."""
     job = session.get(Job, job_id)
     if job is None:
-        raise InputError(f"no job with id '{job_id}'", job_id=job_id)
+        raise JobNotFound(job_id)
     return job
 
 

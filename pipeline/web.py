@@ -16,7 +16,7 @@ import ipaddress
 from flask import Flask, Response, abort, jsonify, request, send_file, session
 from sqlalchemy import func, select, text
 
-from .errors import HandoutsError, InputError
+from .errors import HandoutsError, InputError, JobNotFound
 from .jobs import get_job, list_jobs
 from .models import Job
 from .runtime import Runtime
@@ -67,7 +67,7 @@ def create_app(rt: Runtime) -> Flask:
 
     @app.errorhandler(HandoutsError)
     def _domain_error(e: HandoutsError):
-        status = 404 if "no job" in e.message else 400 if isinstance(e, InputError) else 500
+        status = 404 if isinstance(e, JobNotFound) else 400 if isinstance(e, InputError) else 500
         return jsonify(error=e.code, message=e.message), status
 
     @app.get("/healthz")
