@@ -32,6 +32,16 @@ def _runtime(args, *, immediate: bool = False):
     return Runtime.create(settings, immediate=immediate)
 
 
+def _sessions(settings):
+    """Sessions on the configured database, its schema brought up to date when HANDOUTS_AUTO_MIGRATE is on."""
+    from . import db
+
+    engine = db.make_engine(settings.db_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    return db.make_sessionmaker(engine)
+
+
 def _progress_bar(rt):
     from tqdm import tqdm
 
@@ -207,15 +217,11 @@ def cmd_retry(args) -> int:
 
 def cmd_ai(args) -> int:
     """AI cache and cost ledger."""
-    from . import db
     from .ai.admin import clear_cache, print_costs
     from .settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
-    engine = db.make_engine(settings.db_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
-    sessions = db.make_sessionmaker(engine)
+    sessions = _sessions(settings)
     if args.ai_command == "costs":
         print_costs(settings, sessions, days=args.days)
     else:
@@ -231,10 +237,7 @@ def cmd_profiles(args) -> int:
     from .settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
-    engine = db.make_engine(settings.db_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
-    with db.transaction(db.make_sessionmaker(engine)) as s:
+    with db.transaction(_sessions(settings)) as s:
         if args.profiles_command == "list":
             for name, origin, p in list_profiles(s, args.tenant):
                 overrides = f"; prompts: {', '.join(sorted(p.prompts))}" if p.prompts else ""
