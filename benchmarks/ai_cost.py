@@ -40,7 +40,8 @@ from pipeline.ai.offline import OfflineEngine
 from pipeline.ai.openai_engine import OpenAIEngine
 from pipeline.ai.schemas import LectureInput, SlideInput
 from pipeline.ai.service import AIService
-from pipeline.db import make_engine, make_sessionmaker, upgrade
+from handouts.schema import upgrade
+from pipeline.db import make_engine, make_sessionmaker
 from pipeline.errors import ConfigError, HandoutsError, InputError
 from pipeline.models import AIRequest, Job
 from pipeline.settings import load_settings

@@ -36,10 +36,9 @@ from waitress import create_server
 import bot
 import bot.app
 from bot.listeners import commands as commands_listener
-from bot.notifier import SlackNotifier, make_slack_notifier
-from pipeline.runtime import Runtime
+from handouts.wiring import open_runtime
 from pipeline.settings import load_settings
-from pipeline.web import create_app
+from handouts.app import create_app
 from tests.bot.conftest import quick_stages
 from tests.fakes.slack_api import start_fake_slack
 
@@ -102,8 +101,8 @@ def measure_acks(pool: int, commands: int, rounds: int, bounded: bool = True) ->
     if not bounded:
         commands_listener._starting = threading.BoundedSemaphore(10**6)
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as tmp:
-        rt = Runtime.create(_settings(Path(tmp), fake.api_url), immediate=False, stages=quick_stages())
-        app = create_app(rt)  # mounts /slack/events
+        rt = open_runtime(_settings(Path(tmp), fake.api_url), immediate=False, stages=quick_stages())
+        app = create_app(runtime=rt)  # mounts /slack/events
         server = create_server(app, host="127.0.0.1", port=0, threads=8)
         threading.Thread(target=server.run, daemon=True).start()
         url = f"http://127.0.0.1:{server.effective_port}/slack/events"
@@ -133,11 +132,9 @@ def count_calls() -> Counter:
     fake.add_workspace("T1", TOKEN)
     fake.add_channel("C1")
     with tempfile.TemporaryDirectory(prefix="handouts-bench-") as tmp:
-        rt = Runtime.create(_settings(Path(tmp), fake.api_url, HANDOUTS_SLACK_INSTRUCTORS={"C1": ["U9"]}),
+        rt = open_runtime(_settings(Path(tmp), fake.api_url, HANDOUTS_SLACK_INSTRUCTORS={"C1": ["U9"]}),
                             immediate=True, stages=quick_stages())
-        app = create_app(rt)  # mounts /slack/events
-        if not any(isinstance(n, SlackNotifier) for n in rt.notifiers):  # unless Runtime.create wired it
-            rt.notifiers.append(make_slack_notifier(rt.settings, rt.sessions))
+        app = create_app(runtime=rt)  # mounts /slack/events
         client = app.test_client()
         body = _command_body(fake, "U1")
         ts = str(int(time.time()))

@@ -14,7 +14,8 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
-from bot.notifier import SlackNotifier, make_token_lookup
+from bot.notifier import SlackNotifier
+from pipeline.errors import ConfigError
 from pipeline.runtime import Runtime
 
 from .deps import Deps
@@ -54,7 +55,10 @@ def build_bolt_app(rt: Runtime) -> App:
             redirect_uri_path="/slack/oauth_redirect")
     app = App(**kwargs)
     app.middleware(_skip_event_retries)
-    notifier = SlackNotifier(s, rt.sessions, make_token_lookup(s, rt.engine))
+    notifier = rt.notifier(SlackNotifier)
+    if notifier is None:  # the composition root registers it whenever Slack is configured; never build a second
+        raise ConfigError("SLACK_SIGNING_SECRET", "Slack is configured but its notifier is not wired; build the "
+                          "process with handouts.wiring.open_runtime")
     register_all(app, Deps(rt=rt, notifier=notifier, oauth=oauth))
 
     @app.error

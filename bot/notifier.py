@@ -32,7 +32,7 @@ from pipeline.models import Job, JobStatus, StageRun
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from pipeline.runtime import Runtime
+    from pipeline.ports import Ports
 
 log = get_logger("handouts.notify.slack")
 
@@ -160,7 +160,7 @@ class SlackNotifier:
             return reply
 
     # ---- the Notifier protocol ------------------------------------------------------------------------------
-    def job_event(self, rt: "Runtime", job_id: str, event: str) -> None:
+    def job_event(self, rt: "Ports", job_id: str, event: str) -> None:
         """Edit the progress message; at the end deliver files (finished) and DM people (finished, failed)."""
         snap = self._snapshot(job_id)
         if snap is None:
@@ -235,7 +235,7 @@ class SlackNotifier:
         return resp["ts"]
 
     # ---- delivery ---------------------------------------------------------------------------------------------
-    def deliver(self, rt: "Runtime", job_id: str, *, client: WebClient | None = None) -> None:
+    def deliver(self, rt: "Ports", job_id: str, *, client: WebClient | None = None) -> None:
         """Post the summary and upload what is not uploaded yet into the job's thread (files_upload_v2)."""
         snap = self._snapshot(job_id)
         if snap is None or snap.job.status not in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS):
@@ -302,7 +302,7 @@ class SlackNotifier:
         missing += list(snap.job.warnings or [])
         return send, produced, missing
 
-    def _upload(self, rt: "Runtime", client: WebClient, channel: str, thread: str, send: list[dict]) -> dict:
+    def _upload(self, rt: "Ports", client: WebClient, channel: str, thread: str, send: list[dict]) -> dict:
         local = getattr(rt.storage, "path", None)
         with tempfile.TemporaryDirectory(prefix="handouts-slack-") as tmp:
             uploads = []

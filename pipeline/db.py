@@ -1,4 +1,7 @@
-"""Engine, sessions and schema migrations; the caller owns every transaction."""
+"""Engine and sessions, and the schema revision in force; the caller owns every transaction.
+
+Migrations themselves run from the composition root (handouts.schema), which knows every table.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ConfigError
-
-MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str) -> Engine:
@@ -45,24 +46,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
         yield session
-
-
-def alembic_config(engine: Engine):
-    """An Alembic config that runs our migrations on `engine`."""
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
-    cfg.attributes["engine"] = engine
-    return cfg
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (idempotent)."""
-    from alembic import command
-
-    command.upgrade(alembic_config(engine), revision)
 
 
 def schema_revision(engine: Engine) -> str | None:

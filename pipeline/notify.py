@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-if TYPE_CHECKING:
-    from .runtime import Runtime
+if TYPE_CHECKING:  # a type only: the ports module imports nothing that imports this one
+    from .ports import Ports
 
 EVENTS = ("progress", "finished", "failed", "cancelled")
 
@@ -13,5 +13,5 @@ EVENTS = ("progress", "finished", "failed", "cancelled")
 class Notifier(Protocol):
     """Told of every move of every job; acts only on jobs of its own origin and must be idempotent."""
 
-    def job_event(self, rt: "Runtime", job_id: str, event: str) -> None:
+    def job_event(self, rt: "Ports", job_id: str, event: str) -> None:
         """React to `event` (one of EVENTS) after it is committed; raise only HandoutsError."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey.api import TaskWrapper
 
 from .settings import Settings
 
-if TYPE_CHECKING:
-    from .runtime import Runtime
+StageRunner = Callable[[str, "str | None"], None]
 
 
 def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
@@ -22,13 +22,12 @@ def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     return SqliteHuey(settings.queue_name, filename=str((settings.data_dir / "queue.db").resolve()))
 
 
-def register_tasks(huey: Huey, rt: "Runtime"):
-    """Define the stage task on this Huey instance; returns the task to enqueue with."""
-    from .runner import run_job_stage
+def register_tasks(huey: Huey, run: StageRunner) -> TaskWrapper:
+    """Define the stage task on this Huey instance, running `run(job_id, stage)`; returns the task to enqueue."""
 
     @huey.task(name="handouts.run_stage")
     def run_stage(job_id: str, stage: str | None = None) -> None:
-        run_job_stage(rt, job_id, stage)
+        run(job_id, stage)
 
     return run_stage
 

@@ -6,17 +6,13 @@ import shutil
 import socket
 import time
 import traceback
-from typing import TYPE_CHECKING
-
 import structlog
 
 from .context import StageContext, stage_index
 from .errors import Cancelled, HandoutsError, StageFailed
 from .jobs import finished_stages
 from .models import Artifact, Job, JobStatus, StageRun, utcnow
-
-if TYPE_CHECKING:
-    from .runtime import Runtime
+from .ports import Ports
 
 log = structlog.get_logger("handouts.runner")
 WORKER = f"{socket.gethostname()}"
@@ -29,7 +25,7 @@ def _overall(stages, stage: str, fraction: float) -> float:
     return round(100.0 * (done + stages[i].weight * fraction) / sum(s.weight for s in stages), 1)
 
 
-def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
+def run_job_stage(rt: Ports, job_id: str, stage: str | None = None) -> None:
     """Run `stage` of a job (or its first unfinished stage), then queue the next one."""
     ended = None
     with rt.transaction() as s:
@@ -75,7 +71,7 @@ def run_job_stage(rt: "Runtime", job_id: str, stage: str | None = None) -> None:
         structlog.contextvars.unbind_contextvars("job_id", "stage", "tenant")
 
 
-def _attempt(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, facts: dict,
+def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, facts: dict,
              done: dict[str, dict]) -> None:
     settings = rt.settings
     workdir = settings.work_dir / job_id
@@ -182,7 +178,7 @@ def _close_run(s, run_id: int, status: str, started: float) -> StageRun:
     return run
 
 
-def _failed(rt: "Runtime", job_id: str, stage: str, run_id: int, attempt: int, started: float,
+def _failed(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, started: float,
             err: HandoutsError) -> None:
     retry = err.retryable and attempt <= rt.settings.stage_retry_limit(stage)
     delay = rt.settings.stage_retry_delay * (2 ** (attempt - 1))

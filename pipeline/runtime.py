@@ -1,61 +1,76 @@
-"""One process's wiring: settings, database, storage and queue, built once and passed down."""
+"""One process's ports: settings, database, storage, queue, AI and notifiers, built once and passed down.
+
+The domain defines the ports; the composition root (handouts.wiring) chooses what fills them, adapters'
+notifiers included. Nothing here imports an adapter.
+"""
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from functools import partial
+from typing import Callable, Iterator, Sequence
 
+from huey import Huey
+from huey.api import TaskWrapper
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import db
+from .ai.service import AIService, make_ai_service
+from .context import StageDef
+from .errors import ConfigError, HandoutsError
 from .logs import get_logger
+from .notify import Notifier
+from .queue import build_huey, register_tasks
+from .runner import run_job_stage
 from .settings import Settings
 from .storage import Storage, make_storage
 
 ProgressListener = Callable[[str, str, float, str], None]
+log = get_logger("handouts.runtime")
 
 
-@dataclass
+@dataclass(eq=False)
 class Runtime:
-    """The ports of a Handouts process; adapters and workers each hold one."""
+    """The ports of a Handouts process; adapters and workers each hold one, made by `Runtime.create`."""
 
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     storage: Storage
-    huey: object
-    task: object = None
-    stages: tuple = ()
+    huey: Huey
+    stages: tuple[StageDef, ...]
+    ai: AIService
+    notifiers: tuple[Notifier, ...] = ()
+    task: TaskWrapper | None = None
     listeners: list[ProgressListener] = field(default_factory=list)
-    _ai: object = None
-    notifiers: list = field(default_factory=list)
 
     @classmethod
-    def create(cls, settings: Settings, *, immediate: bool = False, storage: Storage | None = None,
-               stages: tuple | None = None) -> "Runtime":
-        """Wire a process from settings; migrates the schema first when HANDOUTS_AUTO_MIGRATE is on."""
-        from .queue import build_huey, register_tasks
-
+    def create(cls, settings: Settings, *, engine: Engine | None = None, notifiers: Sequence[Notifier] = (),
+               immediate: bool = False, storage: Storage | None = None, stages: Sequence[StageDef] | None = None,
+               ai: AIService | None = None) -> "Runtime":
+        """Wire a process's ports; the schema is the caller's (the composition root migrates it)."""
         if stages is None:
             from .stages import STAGES as stages
 
+        kinds = [type(n) for n in notifiers]
+        if len(set(kinds)) != len(kinds):
+            raise ConfigError("notifiers", "one notifier per adapter: "
+                              + ", ".join(k.__name__ for k in kinds) + " has a repeat")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = db.make_engine(settings.db_url)
-        if settings.auto_migrate:
-            db.upgrade(engine)
-        rt = cls(settings=settings, engine=engine, sessions=db.make_sessionmaker(engine),
-                 storage=storage or make_storage(settings), huey=build_huey(settings, immediate=immediate),
-                 stages=tuple(stages))
-        rt.task = register_tasks(rt.huey, rt)
-        from bot.notifier import make_slack_notifier
-
-        slack = make_slack_notifier(settings, rt.sessions)
-        if slack is not None:
-            rt.notifiers.append(slack)
+        engine = engine or db.make_engine(settings.db_url)
+        sessions = db.make_sessionmaker(engine)
+        rt = cls(settings=settings, engine=engine, sessions=sessions, storage=storage or make_storage(settings),
+                 huey=build_huey(settings, immediate=immediate), stages=tuple(stages),
+                 ai=ai or make_ai_service(settings, sessions), notifiers=tuple(notifiers))
+        rt.task = register_tasks(rt.huey, partial(run_job_stage, rt))
         return rt
+
+    def notifier(self, kind: type) -> Notifier | None:
+        """The one registered notifier of this type (an adapter's own), or None."""
+        return next((n for n in self.notifiers if isinstance(n, kind)), None)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -68,7 +83,7 @@ class Runtime:
 
     def enqueue_stage(self, job_id: str, stage: str | None, *, delay: float = 0.0) -> None:
         """Queue one stage of a job (after `delay` seconds)."""
-        if delay and getattr(self.huey, "immediate", False):
+        if delay and self.huey.immediate:
             time.sleep(delay)  # inline mode has no scheduler thread to wait for us
             delay = 0.0
         if delay:
@@ -76,22 +91,11 @@ class Runtime:
         else:
             self.task(job_id, stage)
 
-    @property
-    def ai(self):
-        """The AI service, built on first use (it may open an HTTP client)."""
-        if self._ai is None:
-            from .ai.service import make_ai_service
-
-            self._ai = make_ai_service(self.settings, self.sessions)
-        return self._ai
-
     def emit(self, job_id: str, event: str) -> None:
         """Tell every notifier (Slack, LMS) that a job moved: progress, finished, failed or cancelled.
 
         A notifier that fails must not fail the job: its error is logged and the pipeline goes on.
         """
-        from .errors import HandoutsError
-
         for notifier in self.notifiers:
             try:
                 notifier.job_event(self, job_id, event)
@@ -105,6 +109,3 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-log = get_logger("handouts.runtime")

@@ -94,7 +94,8 @@ def fake():
 @pytest.fixture
 def sessions(make_settings):
     """A migrated SQLite database in tmp_path; returns its sessionmaker."""
-    from pipeline.db import make_engine, make_sessionmaker, upgrade
+    from handouts.schema import upgrade
+    from pipeline.db import make_engine, make_sessionmaker
 
     engine = make_engine(make_settings().db_url)
     upgrade(engine)

@@ -12,9 +12,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from pipeline.context import StageDef
 from pipeline.models import Job
-from bot.notifier import SlackNotifier, make_slack_notifier
-from pipeline.runtime import Runtime
-from pipeline.web import create_app
+from bot.notifier import SlackNotifier
+from handouts.wiring import open_runtime
+from handouts.app import create_app
 from tests.fakes.slack_api import slack_api  # noqa: F401 - a fixture
 
 SECRET = "test-signing-secret"
@@ -56,13 +56,9 @@ class SlackWorld:
     def __init__(self, rt, fake):
         self.rt = rt
         self.fake = fake
-        self.app = create_app(rt)  # create_app mounts the Slack adapter when Slack is configured
+        self.app = create_app(runtime=rt)  # create_app mounts the Slack adapter when Slack is configured
         self.http = self.app.test_client()
-        # Runtime.create may already register the Slack notifier; two would race each other for every message.
-        self.notifier = next((n for n in rt.notifiers if isinstance(n, SlackNotifier)), None)
-        if self.notifier is None:
-            self.notifier = make_slack_notifier(rt.settings, rt.sessions)
-            rt.notifiers.append(self.notifier)
+        self.notifier = rt.notifier(SlackNotifier)  # the one the composition root wired
 
     def signed(self, body: str, content_type: str, retry: int | None = None):
         ts = str(int(time.time()))
@@ -124,7 +120,7 @@ def world(make_settings, slack_api):  # noqa: F811 - the fixture above
         values = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": slack_api.api_url,
                   "HANDOUTS_SLACK_UPDATE_INTERVAL": 0}
         values.update(overrides)
-        rt = Runtime.create(make_settings(**values), immediate=immediate, stages=stages or quick_stages())
+        rt = open_runtime(make_settings(**values), immediate=immediate, stages=stages or quick_stages())
         made.append(rt)
         return SlackWorld(rt, slack_api)
 

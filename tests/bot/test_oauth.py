@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import tables
-from pipeline.runtime import Runtime
+from handouts.wiring import open_runtime
 
 from .conftest import SECRET, SlackWorld
 
@@ -23,7 +23,7 @@ def _oauth_answer(team: str, token: str) -> dict:
 
 @pytest.fixture
 def oauth_world(make_settings, slack_api):
-    rt = Runtime.create(make_settings(SLACK_SIGNING_SECRET=SECRET, SLACK_CLIENT_ID="111.222",
+    rt = open_runtime(make_settings(SLACK_SIGNING_SECRET=SECRET, SLACK_CLIENT_ID="111.222",
                                       SLACK_CLIENT_SECRET="shh", SLACK_API_URL=slack_api.api_url,
                                       HANDOUTS_SLACK_TOKEN_KEY="a long random passphrase for tests",
                                       HANDOUTS_SLACK_UPDATE_INTERVAL=0), immediate=True)

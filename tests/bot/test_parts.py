@@ -65,11 +65,11 @@ def test_manifest_asks_for_what_the_app_uses():
 
 def test_slack_off_registers_nothing(make_settings):
     import bot
-    from pipeline.runtime import Runtime
-    from pipeline.web import create_app
+    from handouts.wiring import open_runtime
+    from handouts.app import create_app
 
-    rt = Runtime.create(make_settings(), immediate=True, stages=())
-    app = create_app(rt)
+    rt = open_runtime(make_settings(), immediate=True, stages=())
+    app = create_app(runtime=rt)
     bot.init_app(app, rt)  # a second call is as harmless as the first when Slack is off
     assert "/slack/events" not in {r.rule for r in app.url_map.iter_rules()}
     from bot.notifier import make_slack_notifier

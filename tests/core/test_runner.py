@@ -10,7 +10,7 @@ from pipeline.context import StageDef
 from pipeline.errors import Cancelled, NotAVideo, SourceUnavailable
 from pipeline.jobs import cancel_job, retry_job, submit_job
 from pipeline.models import Job, JobStatus
-from pipeline.runtime import Runtime
+from handouts.wiring import open_runtime
 
 
 class Script:
@@ -44,7 +44,7 @@ def script():
 def rt(make_settings, script):
     stages = (StageDef("a", script.stage("a"), 1), StageDef("b", script.stage("b", artifact=True), 1),
               StageDef("c", script.stage("c", {"title": "T"}), 1))
-    runtime = Runtime.create(make_settings(HANDOUTS_STAGE_RETRIES=1), immediate=True, stages=stages)
+    runtime = open_runtime(make_settings(HANDOUTS_STAGE_RETRIES=1), immediate=True, stages=stages)
     yield runtime
     runtime.close()
 
@@ -120,7 +120,7 @@ def test_cancel_inside_a_stage(rt, script):
 def test_cancel_before_start_and_cannot_cancel_twice(make_settings, script):
     from pipeline.errors import InputError
 
-    rt = Runtime.create(make_settings(), stages=(StageDef("a", script.stage("a"), 1),))  # queued, no worker
+    rt = open_runtime(make_settings(), stages=(StageDef("a", script.stage("a"), 1),))  # queued, no worker
     job_id = submit(rt)
     with rt.transaction() as s:
         assert cancel_job(s, job_id).status == JobStatus.CANCELLED
@@ -137,7 +137,7 @@ def test_idempotency_key_returns_the_same_job(rt, script):
 
 def test_enqueue_happens_only_after_commit(make_settings, script):
     seen = []
-    rt = Runtime.create(make_settings(), stages=(StageDef("a", script.stage("a"), 1),))
+    rt = open_runtime(make_settings(), stages=(StageDef("a", script.stage("a"), 1),))
     rt.enqueue = lambda job_id: seen.append(job_id)
     with pytest.raises(RuntimeError):
         with rt.transaction() as s:
@@ -166,7 +166,7 @@ def test_stage_timeout_is_reported(make_settings):
         ctx.check_cancel()
         return {}
 
-    rt = Runtime.create(make_settings(HANDOUTS_STAGE_TIMEOUT=0.01, HANDOUTS_STAGE_RETRIES=0), immediate=True,
+    rt = open_runtime(make_settings(HANDOUTS_STAGE_TIMEOUT=0.01, HANDOUTS_STAGE_RETRIES=0), immediate=True,
                         stages=(StageDef("slides", slow, 1),))
     job = load(rt, submit(rt))
     assert job.status == JobStatus.FAILED and job.error["code"] == "stage_timeout"
@@ -180,7 +180,7 @@ def test_sqlite_queue_and_a_consumer_thread_run_a_job(make_settings, script):
 
     from pipeline.queue import start_consumer
 
-    rt = Runtime.create(make_settings(), stages=(StageDef("a", script.stage("a"), 1),
+    rt = open_runtime(make_settings(), stages=(StageDef("a", script.stage("a"), 1),
                                                  StageDef("b", script.stage("b"), 1)))
     consumer = start_consumer(rt.huey, 1)
     try:
@@ -202,7 +202,7 @@ def test_notifiers_hear_every_move_after_commit(rt, script):
             with runtime.sessions() as s:
                 heard.append((event, s.get(Job, job_id).status))
 
-    rt.notifiers.append(Recorder())
+    rt = open_runtime(rt.settings, immediate=True, stages=rt.stages, notifiers=[Recorder()])
     submit(rt)
     assert heard[0] == ("progress", JobStatus.RUNNING)
     assert heard[-1] == ("finished", JobStatus.COMPLETED)
@@ -216,14 +216,27 @@ def test_a_failing_notifier_does_not_fail_the_job(rt, script):
         def job_event(self, runtime, job_id, event):
             raise Down("https://slack.com/api/chat.update", "Slack answered 500")
 
-    rt.notifiers.append(Broken())
+    rt = open_runtime(rt.settings, immediate=True, stages=rt.stages, notifiers=[Broken()])
     assert load(rt, submit(rt)).status == JobStatus.COMPLETED
+
+
+def test_a_second_notifier_of_one_kind_is_refused(rt):
+    from pipeline.errors import ConfigError
+
+    class Recorder:
+        def job_event(self, runtime, job_id, event):
+            pass
+
+    with pytest.raises(ConfigError, match="one notifier per adapter"):
+        open_runtime(rt.settings, immediate=True, stages=rt.stages, notifiers=[Recorder(), Recorder()])
+    with pytest.raises(AttributeError):
+        rt.notifiers.append(Recorder())  # a tuple: nothing joins after the process is wired
 
 
 def test_retry_policy_per_stage(make_settings, script):
     script.fail["fetch"] = [SourceUnavailable("http://x", "503")] * 3
     script.fail["slides"] = [SourceUnavailable("http://x", "503")] * 2
-    rt = Runtime.create(make_settings(HANDOUTS_STAGE_RETRIES=5, HANDOUTS_STAGE_RETRIES_FETCH=0), immediate=True,
+    rt = open_runtime(make_settings(HANDOUTS_STAGE_RETRIES=5, HANDOUTS_STAGE_RETRIES_FETCH=0), immediate=True,
                         stages=(StageDef("slides", script.stage("slides"), 1), StageDef("fetch", script.stage("fetch"), 1)))
     job = load(rt, submit(rt))
     rt.close()

@@ -42,7 +42,7 @@ def test_s3_needs_a_bucket(monkeypatch):
 
 def test_cli_stops_with_one_line_naming_the_variable(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HANDOUTS_DATA_DIR": str(tmp_path), "HANDOUTS_STAGE_TIMEOUT": "soon"}
-    r = subprocess.run([sys.executable, "-m", "pipeline.cli", "doctor"], env=env, capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "handouts.cli", "doctor"], env=env, capture_output=True, text=True,
                        cwd=tmp_path.parent, timeout=60)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()

@@ -10,8 +10,8 @@ from pipeline.context import StageDef
 from pipeline.doctor import effective_config, run_doctor
 from pipeline.errors import NotAVideo
 from pipeline.jobs import submit_job
-from pipeline.runtime import Runtime
-from pipeline.web import create_app
+from handouts.wiring import open_runtime
+from handouts.app import create_app
 
 
 def _stages():
@@ -32,7 +32,7 @@ def _stages():
 
 @pytest.fixture
 def rt(make_settings):
-    runtime = Runtime.create(make_settings(), immediate=True, stages=_stages())
+    runtime = open_runtime(make_settings(), immediate=True, stages=_stages())
     yield runtime
     runtime.close()
 
@@ -45,7 +45,7 @@ def _submit(rt, **options):
 def test_status_pages_and_downloads(rt):
     ok = _submit(rt)
     bad = _submit(rt, fail=True)
-    client = create_app(rt).test_client()
+    client = create_app(runtime=rt).test_client()
     assert client.get("/healthz").get_json() == {"status": "ok", "checks": {"database": "ok"}}
     page = client.get("/").get_data(as_text=True)
     assert "completed_with_warnings" in page and "failed" in page
@@ -97,8 +97,8 @@ def test_doctor_masks_url_passwords(make_settings):
 
 
 def test_status_pages_are_for_operators_only(make_settings):
-    rt = Runtime.create(make_settings(), immediate=True, stages=_stages())
-    client = create_app(rt).test_client()
+    rt = open_runtime(make_settings(), immediate=True, stages=_stages())
+    client = create_app(runtime=rt).test_client()
     remote = {"REMOTE_ADDR": "203.0.113.9"}
     r = client.get("/", environ_base=remote)
     assert r.status_code == 403 and "HANDOUTS_ADMIN_TOKEN" in r.get_json()["message"]
@@ -106,9 +106,9 @@ def test_status_pages_are_for_operators_only(make_settings):
     assert client.get("/").status_code == 200, "loopback sees the embedded default's pages"
     rt.close()
 
-    rt = Runtime.create(make_settings(HANDOUTS_ADMIN_TOKEN="s3cret-token", HANDOUTS_SECRET_KEY="k" * 40),
+    rt = open_runtime(make_settings(HANDOUTS_ADMIN_TOKEN="s3cret-token", HANDOUTS_SECRET_KEY="k" * 40),
                         immediate=True, stages=_stages())
-    client = create_app(rt).test_client()
+    client = create_app(runtime=rt).test_client()
     assert client.get("/").status_code == 403, "with a token set, loopback signs in too"
     assert client.get("/?token=wrong", environ_base=remote).status_code == 403
     assert client.get("/", headers={"Authorization": "Bearer s3cret-token"}, environ_base=remote).status_code == 200

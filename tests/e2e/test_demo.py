@@ -6,7 +6,7 @@ import json
 
 import pypdfium2 as pdfium
 
-from pipeline.cli import main
+from handouts.cli import main
 from pipeline.demo_lecture import ENZYMES
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from pipeline.cli import main
+from handouts.cli import main
 from pipeline.synth import LectureSpec, make_lecture
 from tests.fakes.media import make_clip
 

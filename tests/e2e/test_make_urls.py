@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.cli import main
+from handouts.cli import main
 from pipeline.sources import http as source_http
 from tests.fakes.http_server import http_server  # noqa: F401 - fixture
 from tests.fakes.media import make_clip

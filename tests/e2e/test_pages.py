@@ -20,8 +20,8 @@ from werkzeug.serving import make_server
 from pipeline.context import StageDef
 from pipeline.errors import NotAVideo
 from pipeline.jobs import submit_job
-from pipeline.runtime import Runtime
-from pipeline.web import create_app
+from handouts.wiring import open_runtime
+from handouts.app import create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -54,12 +54,12 @@ def served(make_settings):
             raise NotAVideo(ctx.source, "page.mp4 is a web page (HTML), not a video")
         return {}
 
-    rt = Runtime.create(make_settings(), immediate=True, stages=(StageDef("a", ok, 1), StageDef("b", maybe_fail, 1)))
+    rt = open_runtime(make_settings(), immediate=True, stages=(StageDef("a", ok, 1), StageDef("b", maybe_fail, 1)))
     with rt.transaction() as s:
         good = submit_job(s, rt.enqueue, source="enzymes.mp4").id
     with rt.transaction() as s:
         submit_job(s, rt.enqueue, source="page.mp4", options={"fail": True})
-    server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(runtime=rt), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", good
@@ -90,7 +90,7 @@ def _free_port() -> int:
 def test_serve_runs_as_a_process(tmp_path):
     port = _free_port()
     env = {**os.environ, "HANDOUTS_DATA_DIR": str(tmp_path / "data"), "HANDOUTS_LOG_FORMAT": "json"}
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "handouts.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

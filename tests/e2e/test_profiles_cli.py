@@ -5,7 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from pipeline.cli import main
+from handouts.cli import main
 from pipeline.synth import LectureSpec, make_lecture
 
 

@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import select
 
-from pipeline.cli import main
+from handouts.cli import main
 from pipeline.synth import LectureSpec, make_lecture
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import main
+from handouts.cli import main
 from pipeline.synth import LectureSpec, make_lecture
 from tests.ai.conftest import _fresh_breakers, responder, task_of  # noqa: F401 - the autouse fixture
 from tests.fakes.openai_server import FakeOpenAI, FakeResponse

@@ -13,7 +13,7 @@ from pipeline.errors import StorageError
 from pipeline.jobs import submit_job
 from pipeline.models import Job, JobStatus
 from pipeline.queue import start_consumer
-from pipeline.runtime import Runtime
+from handouts.wiring import open_runtime
 from pipeline.storage import S3Storage, make_storage
 
 
@@ -42,12 +42,13 @@ def _wait(rt, job_id, timeout=60) -> Job:
 
 
 def test_postgres_migrations_and_a_job(postgres_url, make_settings):
+    from handouts.schema import upgrade
     from pipeline import db
 
     calls = []
-    rt = Runtime.create(make_settings(DATABASE_URL=postgres_url), immediate=True, stages=_stages(calls))
+    rt = open_runtime(make_settings(DATABASE_URL=postgres_url), immediate=True, stages=_stages(calls))
     assert db.schema_revision(rt.engine) == "0003"
-    db.upgrade(rt.engine)  # a second upgrade is a no-op
+    upgrade(rt.engine)  # a second upgrade is a no-op
     with rt.transaction() as s:
         job_id = submit_job(s, rt.enqueue, source="x.mp4", tenant="uni", owner="u1",
                             idempotency_key=f"k-{uuid.uuid4()}").id
@@ -61,7 +62,7 @@ def test_redis_queue_with_worker_threads_and_postgres(postgres_url, redis_url, m
     calls = []
     settings = make_settings(DATABASE_URL=postgres_url, REDIS_URL=redis_url,
                              HANDOUTS_QUEUE_NAME=f"handouts-test-{uuid.uuid4().hex[:8]}")
-    rt = Runtime.create(settings, stages=_stages(calls))
+    rt = open_runtime(settings, stages=_stages(calls))
     consumer = start_consumer(rt.huey, 2)
     try:
         ids = []
@@ -103,7 +104,7 @@ def test_s3_storage_round_trip_and_job(s3_endpoint, bucket, make_settings, tmp_p
     assert not (tmp_path / "m.bin").exists() and not (tmp_path / ".part-m.bin").exists()
 
     calls = []
-    rt = Runtime.create(settings, immediate=True, stages=_stages(calls))
+    rt = open_runtime(settings, immediate=True, stages=_stages(calls))
     with rt.transaction() as s:
         job_id = submit_job(s, rt.enqueue, source="x.mp4", tenant="Uni of X").id
     job = _wait(rt, job_id)
@@ -124,16 +125,16 @@ def test_s3_missing_bucket_is_a_clear_error(s3_endpoint, make_settings):
 def test_web_downloads_from_s3_leave_no_temp_files(s3_endpoint, bucket, make_settings, tmp_path, monkeypatch):
     import tempfile
 
-    from pipeline.web import create_app
+    from handouts.app import create_app
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     settings = make_settings(HANDOUTS_STORAGE="s3", S3_BUCKET=bucket, S3_ENDPOINT_URL=s3_endpoint,
                              AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
-    rt = Runtime.create(settings, immediate=True, stages=_stages([]))
+    rt = open_runtime(settings, immediate=True, stages=_stages([]))
     with rt.transaction() as s:
         job_id = submit_job(s, rt.enqueue, source="x.mp4").id
-    r = create_app(rt).test_client().get(f"/jobs/{job_id}/files/a.txt")
+    r = create_app(runtime=rt).test_client().get(f"/jobs/{job_id}/files/a.txt")
     assert r.status_code == 200 and r.data == b"a" * 100
     r.close()
     assert list((tmp_path / "tmp").iterdir()) == []

@@ -3,11 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.tables  # noqa: F401  (the Slack tables live on the same metadata)
-from pipeline.models import Base
+from handouts.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata()
 
 
 def run_migrations_offline() -> None:

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .errors import HandoutsError, InputError
+from pipeline.errors import HandoutsError, InputError
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_CANCELLED = 1, 2, 130
 
@@ -18,9 +18,10 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 
 def _runtime(args, *, immediate: bool = False):
-    from .logs import configure_logging
-    from .runtime import Runtime
-    from .settings import load_settings_or_exit
+    from pipeline.logs import configure_logging
+    from pipeline.settings import load_settings_or_exit
+
+    from .wiring import open_runtime
 
     overrides = {}
     if getattr(args, "data_dir", None):
@@ -29,16 +30,18 @@ def _runtime(args, *, immediate: bool = False):
     if getattr(args, "quiet_logs", False) and settings.log_level == "info" and not args.verbose:
         settings = settings.model_copy(update={"log_level": "error"})
     configure_logging(settings)
-    return Runtime.create(settings, immediate=immediate)
+    return open_runtime(settings, immediate=immediate)
 
 
 def _sessions(settings):
     """Sessions on the configured database, its schema brought up to date when HANDOUTS_AUTO_MIGRATE is on."""
-    from . import db
+    from pipeline import db
+
+    from .schema import upgrade
 
     engine = db.make_engine(settings.db_url)
     if settings.auto_migrate:
-        db.upgrade(engine)
+        upgrade(engine)
     return db.make_sessionmaker(engine)
 
 
@@ -67,9 +70,9 @@ def _export(rt, job, out: Path) -> None:
 
 def cmd_make(args) -> int:
     """Run the whole pipeline on one source, inline, and write the artifacts into a folder."""
-    from .jobs import submit_job
-    from .models import Job, JobStatus
-    from .storage import sha256_file
+    from pipeline.jobs import submit_job
+    from pipeline.models import Job, JobStatus
+    from pipeline.storage import sha256_file
 
     source = args.source
     if "://" not in source and not source.startswith("storage:"):
@@ -125,7 +128,7 @@ def cmd_make(args) -> int:
 
 def cmd_demo(args) -> int:
     """Make a short synthetic lecture (slides and a transcript) and run it through the pipeline."""
-    from .synth import demo_spec, make_lecture
+    from pipeline.synth import demo_spec, make_lecture
 
     work = Path(args.output).expanduser()
     work.mkdir(parents=True, exist_ok=True)
@@ -139,11 +142,12 @@ def cmd_demo(args) -> int:
 
 def cmd_serve(args) -> int:
     """Start the web app, and a worker in the same process on the embedded default."""
-    from .queue import start_consumer
-    from .web import create_app
+    from pipeline.queue import start_consumer
+
+    from .app import create_app
 
     rt = _runtime(args)
-    app = create_app(rt)
+    app = create_app(runtime=rt)
     consumer = None
     if not rt.settings.redis_url and not args.no_worker:
         consumer = start_consumer(rt.huey, rt.settings.worker_threads)
@@ -181,28 +185,30 @@ def cmd_worker(args) -> int:
 
 def cmd_doctor(args) -> int:
     """Print the effective configuration (secrets masked) and check every service answers."""
-    from .doctor import run_doctor
-    from .settings import load_settings_or_exit
+    from pipeline.doctor import run_doctor
+    from pipeline.settings import load_settings_or_exit
 
     return run_doctor(load_settings_or_exit())
 
 
 def cmd_db(args) -> int:
     """Bring the database schema up to date."""
-    from . import db
-    from .settings import load_settings_or_exit
+    from pipeline import db
+    from pipeline.settings import load_settings_or_exit
+
+    from .schema import upgrade
 
     settings = load_settings_or_exit()
     engine = db.make_engine(settings.db_url)
-    db.upgrade(engine)
+    upgrade(engine)
     print(f"database at revision {db.schema_revision(engine)}")
     return 0
 
 
 def cmd_retry(args) -> int:
     """Run a failed job again from where it stopped, or produce what a finished job is missing."""
-    from .jobs import retry_job
-    from .models import Job
+    from pipeline.jobs import retry_job
+    from pipeline.models import Job
 
     rt = _runtime(args, immediate=True)
     bar = _progress_bar(rt)
@@ -217,8 +223,8 @@ def cmd_retry(args) -> int:
 
 def cmd_ai(args) -> int:
     """AI cache and cost ledger."""
-    from .ai.admin import clear_cache, print_costs
-    from .settings import load_settings_or_exit
+    from pipeline.ai.admin import clear_cache, print_costs
+    from pipeline.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     sessions = _sessions(settings)
@@ -232,9 +238,9 @@ def cmd_ai(args) -> int:
 
 def cmd_profiles(args) -> int:
     """List, set or remove a tenant's setting profiles."""
-    from . import db
-    from .ai.profile_admin import delete_profile, list_profiles, set_profile
-    from .settings import load_settings_or_exit
+    from pipeline import db
+    from pipeline.ai.profile_admin import delete_profile, list_profiles, set_profile
+    from pipeline.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     with db.transaction(_sessions(settings)) as s:
@@ -262,7 +268,7 @@ def cmd_profiles(args) -> int:
 
 def cmd_status(args) -> int:
     """Show one job, or the newest jobs."""
-    from .jobs import get_job, list_jobs
+    from pipeline.jobs import get_job, list_jobs
 
     rt = _runtime(args)
     with rt.sessions() as s:

@@ -1,6 +1,6 @@
-"""The web app `handouts serve` runs: health, a status page, job pages and file downloads.
+"""The operator web adapter: health, a status page, job pages and file downloads.
 
-The Slack and LTI adapters register their own blueprints on this app.
+The composition root (handouts.app) mounts it beside the Slack and LTI adapters.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import ipaddress
 from flask import Flask, Response, abort, jsonify, request, send_file, session
 from sqlalchemy import func, select, text
 
-from .errors import HandoutsError, InputError, JobNotFound
-from .jobs import get_job, list_jobs
-from .models import Job
-from .runtime import Runtime
+from pipeline.errors import HandoutsError, InputError, JobNotFound
+from pipeline.jobs import get_job, list_jobs
+from pipeline.models import Job
+from pipeline.runtime import Runtime
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
@@ -34,11 +34,8 @@ def _page(title: str, body: str) -> Response:
     return Response(_PAGE.format(title=html.escape(title), body=body), mimetype="text/html")
 
 
-def create_app(rt: Runtime) -> Flask:
-    """The Flask app over one Runtime."""
-    app = Flask("handouts")
-    app.config["SECRET_KEY"] = rt.settings.secret_key.get_secret_value()
-    app.extensions["handouts"] = rt
+def init_app(app: Flask, rt: Runtime) -> None:
+    """Register the operator routes over one Runtime."""
 
     @app.before_request
     def _operators_only():
@@ -145,8 +142,3 @@ def create_app(rt: Runtime) -> Flask:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return send_file(handle, mimetype=ctype, download_name=name)
-
-    from bot import init_app as init_slack
-
-    init_slack(app, rt)  # /slack/events (and OAuth install) when Slack is configured
-    return app

@@ -1,0 +1,28 @@
+"""The Flask application factory: one app, every adapter's routes, over one Runtime."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from pipeline.runtime import Runtime
+from pipeline.settings import Settings, load_settings_or_exit
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """The web app: operator pages and files, and the Slack adapter when Slack is configured.
+
+    With no arguments it reads the settings from the environment and opens its own Runtime, so any WSGI server
+    can import it (`gunicorn 'handouts.wsgi:app'`).
+    """
+    import bot
+    import web
+
+    from .wiring import open_runtime
+
+    rt = runtime or open_runtime(settings or load_settings_or_exit())
+    app = Flask("handouts")
+    app.config["SECRET_KEY"] = rt.settings.secret_key.get_secret_value()
+    app.extensions["handouts"] = rt
+    web.init_app(app, rt)
+    bot.init_app(app, rt)  # /slack/events (and OAuth install) when Slack is configured
+    return app

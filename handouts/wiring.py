@@ -1,0 +1,37 @@
+"""The one place that fills the domain's ports with real parts, adapters' notifiers included."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from pipeline import db
+from pipeline.context import StageDef
+from pipeline.notify import Notifier
+from pipeline.runtime import Runtime
+from pipeline.settings import Settings
+from pipeline.storage import Storage
+
+from .schema import upgrade
+
+
+def adapter_notifiers(settings: Settings, sessions) -> list[Notifier]:
+    """Every adapter's notifier that its settings switch on (Slack today, the LMS next)."""
+    from bot.notifier import make_slack_notifier
+
+    found = [make_slack_notifier(settings, sessions)]
+    return [n for n in found if n is not None]
+
+
+def open_runtime(settings: Settings, *, immediate: bool = False, stages: Sequence[StageDef] | None = None,
+                 storage: Storage | None = None, notifiers: Sequence[Notifier] = (),
+                 migrate: bool | None = None) -> Runtime:
+    """A process's Runtime: the schema migrated (when HANDOUTS_AUTO_MIGRATE is on) and every adapter wired.
+
+    `notifiers` are added to the adapters' own (tests listen this way); one per type.
+    """
+    engine = db.make_engine(settings.db_url)
+    if settings.auto_migrate if migrate is None else migrate:
+        upgrade(engine)
+    sessions = db.make_sessionmaker(engine)
+    return Runtime.create(settings, engine=engine, immediate=immediate, stages=stages, storage=storage,
+                          notifiers=[*adapter_notifiers(settings, sessions), *notifiers])
