@@ -45,7 +45,7 @@ def _bar(percent: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def progress_message(job: Job, stages: list[str]) -> tuple[str, list[dict]]:
+def progress_message(job: Job, stages: list[str], *, delivery_error: str | None = None) -> tuple[str, list[dict]]:
     """The one message per job in the channel: status, stage, bar, and Cancel / Retry as the state allows."""
     icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
     name = job_label(job)
@@ -59,7 +59,7 @@ def progress_message(job: Job, stages: list[str]) -> tuple[str, list[dict]]:
     if job.cancel_requested and not job.is_terminal:
         lines.append("_Cancelling…_")
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
-    requester = (job.reply_to or {}).get("user_id")
+    requester = getattr(job.address, "user_id", None)
     context = f"Job `{job.id}`" + (f" · requested by <@{requester}>" if requester else "")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     buttons = []
@@ -67,8 +67,7 @@ def progress_message(job: Job, stages: list[str]) -> tuple[str, list[dict]]:
         buttons.append(_button("Cancel", CANCEL, job.id, "danger"))
     if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
         buttons.append(_button("Retry", RETRY, job.id, "primary"))
-    if (job.reply_to or {}).get("delivery_error") and job.status in (JobStatus.COMPLETED,
-                                                                     JobStatus.COMPLETED_WITH_WARNINGS):
+    if delivery_error and job.status in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS):
         buttons.append(_button("Retry delivery", REDELIVER, job.id, "primary"))
     if buttons:
         blocks.append({"type": "actions", "block_id": f"job_{job.id}", "elements": buttons})
@@ -113,7 +112,8 @@ def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
 
 
-def home_view(jobs: list[Job], profiles: list[str], current: str | None) -> dict:
+def home_view(jobs: list[Job], profiles: list[str], current: str | None,
+              links: dict[str, dict[str, str]] | None = None) -> dict:
     """App Home: a default profile picker and the user's recent jobs with status and links."""
     options = [{"text": {"type": "plain_text", "text": p[:75]}, "value": p[:75]} for p in profiles[:100]]
     picker: dict[str, Any] = {"type": "static_select", "action_id": PROFILE_SELECT, "options": options,
@@ -130,11 +130,11 @@ def home_view(jobs: list[Job], profiles: list[str], current: str | None) -> dict
     ]
     for job in jobs[:20]:  # 2 blocks a job keeps the view far under Slack's 100-block limit
         icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
-        files = (job.reply_to or {}).get("files") or {}
-        links = " · ".join(f"<{f['permalink']}|{_esc(name)}>" for name, f in files.items() if f.get("permalink"))
+        files = (links or {}).get(job.id) or {}
+        shown = " · ".join(f"<{url}|{_esc(name)}>" for name, url in files.items())
         text = f"{icon} *{_esc(job_label(job))}*: {label} ({job.progress:.0f}%)"
-        if links:
-            text += "\n" + links
+        if shown:
+            text += "\n" + shown
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
                                                         f"{job.created_at:%Y-%m-%d %H:%M} UTC · `{job.id}`"}]})

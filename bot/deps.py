@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.models import Job
 from bot.notifier import SlackNotifier
+from pipeline.addresses import slack_tenant
+from pipeline.models import Job
 from pipeline.runtime import Runtime
 
 
 def tenant_of(team_id: str | None, enterprise_id: str | None = None) -> str:
     """The job tenant for a workspace (an org-wide install without a team is its enterprise)."""
-    return f"slack-{team_id or enterprise_id or 'unknown'}"
+    return slack_tenant(team_id, enterprise_id)
 
 
 @dataclass
@@ -28,5 +29,5 @@ class Deps:
 
     def may_act(self, job: Job, user_id: str) -> bool:
         """The requester and the configured instructors of the job's channel may cancel or retry it."""
-        channel = (job.reply_to or {}).get("channel_id") or ""
+        channel = getattr(job.address, "channel_id", "") or ""
         return job.owner == user_id or user_id in self.rt.settings.slack_instructors.get(channel, [])

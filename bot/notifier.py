@@ -1,13 +1,14 @@
 """The Slack notifier, run by workers: one progress message per job, the files in its thread, DMs at the end.
 
-slack_sdk's WebClient only (no Bolt). Every side effect is recorded in `job.reply_to` before the next one, so
-running the same event again never posts twice:
+slack_sdk's WebClient only (no Bolt). Every side effect is recorded in the deliveries table (pipeline.deliveries)
+before the next one, so running the same event again, or on a second worker, never posts twice:
 
-    progress_channel, progress_ts    the one progress message (edited, never re-posted)
-    summary_ts                       the delivery summary in the thread
-    files: {name: {id, sha256, permalink}}   what was uploaded (a re-rendered file with new content goes again)
-    dms: {key: ts}                   direct messages sent, one per user per ending
-    delivery_error                   why the last delivery failed (shows a "Retry delivery" button)
+    slack:<channel> progress       the one progress message {channel, ts} (edited, never re-posted)
+    slack:<channel> summary        the delivery summary in the thread {ts}
+    slack:<channel> file:<name>    an uploaded file {id, sha256, permalink} (new content goes again)
+    slack:<channel> upload         failed with the reason while the files could not be uploaded (a "Retry
+                                   delivery" button shows), done once they are
+    slack-user:<user> dm:<ending>  a direct message, one per user per ending {ts}
 
 Progress edits are throttled by HANDOUTS_SLACK_UPDATE_INTERVAL (a stage change always goes through) and a 429
 pauses progress edits for its Retry-After; end-of-job messages wait Retry-After and try again.
@@ -26,6 +27,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline import deliveries
+from pipeline.addresses import Origin, SlackAddress
 from pipeline.errors import HandoutsError, InputError, SourceUnavailable
 from pipeline.logs import get_logger
 from pipeline.models import Job, JobStatus, StageRun
@@ -45,7 +48,7 @@ LABELS = {"handout_notes": "handout with notes", "handout_grid": "16-up handout"
 TERMINAL_TRIES = 3
 MAX_WAIT = 30.0
 
-TokenLookup = Callable[[dict], "str | None"]
+TokenLookup = Callable[[SlackAddress], "str | None"]
 
 
 class _RateLimited(Exception):
@@ -72,11 +75,47 @@ def slack_error(method: str, e: SlackClientError) -> SourceUnavailable:
 
 
 @dataclass
+class SlackState:
+    """What was already done in Slack for one job, read from its deliveries."""
+
+    channel: str
+    progress_channel: str | None = None
+    progress_ts: str | None = None
+    summary_ts: str | None = None
+    files: dict[str, dict] | None = None
+    dms: set[str] | None = None
+    delivery_error: str | None = None
+
+    @classmethod
+    def load(cls, session: Session, job: Job) -> "SlackState":
+        """The Slack state of `job` (a Slack job) from its delivery records."""
+        address = job.address
+        state = cls(channel=address.channel_id, files={}, dms=set())
+        for (target, kind), d in deliveries.sent(session, job.id).items():
+            if kind == "progress":
+                state.progress_channel, state.progress_ts = d.ref.get("channel"), d.ref.get("ts")
+            elif kind == "summary":
+                state.summary_ts = d.ref.get("ts")
+            elif kind.startswith("file:"):
+                state.files[kind[5:]] = d.ref
+            elif kind.startswith("dm:"):
+                state.dms.add(f"{target.removeprefix('slack-user:')}:{kind[3:]}")
+            elif kind == "upload" and d.status == "failed":
+                state.delivery_error = d.error
+        return state
+
+    @property
+    def target(self) -> str:
+        return f"slack:{self.channel}"
+
+
+@dataclass
 class _Snapshot:
     """What a Slack message needs from a job, read in one short session."""
 
     job: Job
-    reply_to: dict
+    address: SlackAddress
+    state: SlackState
     slides: int | None
     duration: float | None
     artifacts: list[dict]
@@ -97,9 +136,9 @@ class SlackNotifier:
         self._paused_until: dict[str, float] = {}
 
     # ---- plumbing -------------------------------------------------------------------------------------------
-    def client(self, reply_to: dict) -> WebClient | None:
+    def client(self, address: SlackAddress) -> WebClient | None:
         """A WebClient with the bot token of the job's workspace; None when the workspace is not installed."""
-        token = self.tokens(reply_to)
+        token = self.tokens(address)
         if not token:
             return None
         return WebClient(token=token, base_url=self.settings.slack_api_url, timeout=30)
@@ -133,31 +172,22 @@ class SlackNotifier:
     def _snapshot(self, job_id: str) -> _Snapshot | None:
         with self.sessions() as s:
             job = s.get(Job, job_id)
-            if job is None or job.origin != "slack":
+            if job is None or job.origin != Origin.SLACK:
                 return None
             runs = {r.stage: (r.output or {}) for r in s.query(StageRun).filter_by(job_id=job_id, status="succeeded")}
             slides = runs.get("align", runs.get("slides", {})).get("showings")
             duration = ((runs.get("fetch") or {}).get("media") or {}).get("duration")
             arts = [{"kind": a.kind, "name": a.name, "size": a.size, "key": a.storage_key, "sha256": a.sha256}
                     for a in job.artifacts]
+            state = SlackState.load(s, job)
             s.expunge(job)
-            return _Snapshot(job, dict(job.reply_to or {}), len(slides) if slides is not None else None,
-                             duration, arts)
+            return _Snapshot(job, job.address, state, len(slides) if slides is not None else None, duration, arts)
 
-    def _record(self, job_id: str, **changes) -> dict:
-        """Merge `changes` into job.reply_to in its own transaction (re-read, so parallel writers don't clash)."""
-        with self.sessions() as s, s.begin():
-            job = s.get(Job, job_id)
-            reply = dict(job.reply_to or {})
-            for key, value in changes.items():
-                if isinstance(value, dict) and isinstance(reply.get(key), dict):
-                    reply[key] = {**reply[key], **value}
-                elif value is None:
-                    reply.pop(key, None)
-                else:
-                    reply[key] = value
-            job.reply_to = reply
-            return reply
+    def _record(self, snap: _Snapshot, kind: str, *, target: str | None = None, ref: dict | None = None,
+                status: str = "done", error: str | None = None) -> None:
+        """Record one Slack side effect of a job in its own transaction, and in the snapshot."""
+        deliveries.record(self.sessions, snap.job.id, target or snap.state.target, kind, ref=ref, status=status,
+                          error=error)
 
     # ---- the Notifier protocol ------------------------------------------------------------------------------
     def job_event(self, rt: "Ports", job_id: str, event: str) -> None:
@@ -165,9 +195,9 @@ class SlackNotifier:
         snap = self._snapshot(job_id)
         if snap is None:
             return
-        client = self.client(snap.reply_to)
+        client = self.client(snap.address)
         if client is None:
-            log.warning("slack_workspace_not_installed", job_id=job_id, team_id=snap.reply_to.get("team_id"))
+            log.warning("slack_workspace_not_installed", job_id=job_id, team_id=snap.address.team_id)
             return
         stages = [st.name for st in rt.stages]
         if event == "progress":
@@ -216,9 +246,9 @@ class SlackNotifier:
         """Render the progress message from the job row: edit it, or post it once if it does not exist yet."""
         from .blocks import progress_message
 
-        text, blocks = progress_message(snap.job, stages)
+        text, blocks = progress_message(snap.job, stages, delivery_error=snap.state.delivery_error)
         call = self._call_patiently if must_land else self._call
-        channel, ts = snap.reply_to.get("progress_channel"), snap.reply_to.get("progress_ts")
+        channel, ts = snap.state.progress_channel, snap.state.progress_ts
         if channel and ts:
             try:
                 call(client, "chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
@@ -226,12 +256,12 @@ class SlackNotifier:
             except SourceUnavailable as e:
                 if "message_not_found" not in e.message:
                     raise
-        channel = channel or snap.reply_to.get("channel_id")
+        channel = channel or snap.address.channel_id
         if not channel:
             raise InputError(f"job {snap.job.id} has no Slack channel to answer in", job_id=snap.job.id)
         resp = call(client, "chat_postMessage", channel=channel, text=text, blocks=blocks)
-        self._record(snap.job.id, progress_channel=resp["channel"], progress_ts=resp["ts"])
-        snap.reply_to.update(progress_channel=resp["channel"], progress_ts=resp["ts"])
+        self._record(snap, "progress", ref={"channel": resp["channel"], "ts": resp["ts"]})
+        snap.state.progress_channel, snap.state.progress_ts = resp["channel"], resp["ts"]
         return resp["ts"]
 
     # ---- delivery ---------------------------------------------------------------------------------------------
@@ -240,46 +270,48 @@ class SlackNotifier:
         snap = self._snapshot(job_id)
         if snap is None or snap.job.status not in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS):
             return
-        client = client or self.client(snap.reply_to)
+        client = client or self.client(snap.address)
         if client is None:
             return
         stages = [st.name for st in rt.stages]
-        channel = snap.reply_to.get("progress_channel")
-        thread = snap.reply_to.get("progress_ts")
+        channel, thread = snap.state.progress_channel, snap.state.progress_ts
         if not (channel and thread):
             thread = self.refresh(client, snap, stages, must_land=True)
-            channel = snap.reply_to["progress_channel"]
+            channel = snap.state.progress_channel
         send, produced, missing = self._plan(snap)
         text, blocks = _summary(snap, produced, missing)
-        if snap.reply_to.get("summary_ts"):
-            self._call_patiently(client, "chat_update", channel=channel, ts=snap.reply_to["summary_ts"],
+        if snap.state.summary_ts:
+            self._call_patiently(client, "chat_update", channel=channel, ts=snap.state.summary_ts,
                                  text=text, blocks=blocks)
         else:
             resp = self._call_patiently(client, "chat_postMessage", channel=channel, thread_ts=thread, text=text,
                                         blocks=blocks)
-            self._record(job_id, summary_ts=resp["ts"])
+            self._record(snap, "summary", ref={"ts": resp["ts"]})
+        had_error = snap.state.delivery_error
         if not send:
-            self._record(job_id, delivery_error=None)
+            if had_error:
+                self._record(snap, "upload")
             return
         try:
             uploaded = self._upload(rt, client, channel, thread, send)
         except (SourceUnavailable, _RateLimited) as e:
             reason = e.message if isinstance(e, SourceUnavailable) else "Slack rate-limited the upload"
-            reply = self._record(job_id, delivery_error=reason)
-            snap.reply_to = reply
-            snap.job.reply_to = reply
+            self._record(snap, "upload", status="failed", error=reason)
+            snap.state.delivery_error = reason
             self.refresh(client, snap, stages, must_land=True)
             raise SourceUnavailable("slack:files_upload_v2", f"uploading the files to Slack failed ({reason}); "
                                     "press Retry delivery on the job's message") from None
-        reply = self._record(job_id, files=uploaded, delivery_error=None)
-        if snap.reply_to.get("delivery_error"):
-            snap.reply_to = reply
-            snap.job.reply_to = reply
+        for name, ref in uploaded.items():
+            self._record(snap, f"file:{name}", ref=ref)
+            snap.state.files[name] = ref
+        self._record(snap, "upload")
+        if had_error:
+            snap.state.delivery_error = None
             self.refresh(client, snap, stages, must_land=True)
 
     def _plan(self, snap: _Snapshot) -> tuple[list[dict], list[str], list[str]]:
         """(files to upload now, names of everything delivered, what is missing and why)."""
-        done = snap.reply_to.get("files") or {}
+        done = snap.state.files or {}
         limit = self.settings.slack_max_upload_bytes
         no_quiz = bool((snap.job.options or {}).get("no_quiz"))
         send, produced, missing = [], [], []
@@ -321,16 +353,14 @@ class SlackNotifier:
         from .blocks import dm_message
 
         snap = self._snapshot(job_id)
-        reply = snap.reply_to
-        channel_id = reply.get("channel_id")
-        people = [reply.get("user_id"), *self.settings.slack_instructors.get(channel_id or "", [])]
-        links = {name: f["permalink"] for name, f in (reply.get("files") or {}).items() if f.get("permalink")}
+        channel_id = snap.address.channel_id
+        people = [snap.address.user_id, *self.settings.slack_instructors.get(channel_id or "", [])]
+        links = {name: f["permalink"] for name, f in (snap.state.files or {}).items() if f.get("permalink")}
         text, blocks = dm_message(snap.job, links, channel_id)
         ending = f"{snap.job.status}@{snap.job.finished_at.isoformat() if snap.job.finished_at else ''}"
-        sent = reply.get("dms") or {}
         for user in dict.fromkeys(p for p in people if p):
             key = f"{user}:{ending}"
-            if key in sent:
+            if key in snap.state.dms:
                 continue
             try:
                 im = self._call_patiently(client, "conversations_open", users=user)
@@ -339,7 +369,8 @@ class SlackNotifier:
             except HandoutsError as e:  # one unreachable person must not keep the others from hearing
                 log.warning("slack_dm_failed", job_id=job_id, user=user, error=e.message)
                 continue
-            self._record(job_id, dms={key: resp["ts"]})
+            self._record(snap, f"dm:{ending}", target=f"slack-user:{user}", ref={"ts": resp["ts"]})
+            snap.state.dms.add(key)
 
 
 def _summary(snap: _Snapshot, produced: list[str], missing: list[str]):
@@ -357,9 +388,9 @@ def make_token_lookup(settings: Settings, engine) -> TokenLookup:
 
     store = make_installation_store(settings, engine)
 
-    def lookup(reply: dict) -> str | None:
-        bot = store.find_bot(enterprise_id=reply.get("enterprise_id"), team_id=reply.get("team_id"),
-                             is_enterprise_install=bool(reply.get("is_enterprise_install")))
+    def lookup(address: SlackAddress) -> str | None:
+        bot = store.find_bot(enterprise_id=address.enterprise_id, team_id=address.team_id,
+                             is_enterprise_install=address.is_enterprise_install)
         return bot.bot_token if bot else None
 
     return lookup

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from pipeline.addresses import Origin, SlackAddress, slack_scope
 from pipeline.ai.profiles import get_profile
 from pipeline.errors import HandoutsError, InputError
 from pipeline.jobs import submit_job
@@ -83,10 +84,10 @@ def start_handout(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebCli
                 Job.created_at > utcnow() - DUPLICATE_WINDOW).order_by(Job.created_at.desc()).limit(1))
             if recent:
                 raise Duplicate(recent)
-            reply_to = {"team_id": team_id, "enterprise_id": enterprise_id, "channel_id": channel_id,
-                        "user_id": user_id, "is_enterprise_install": bool(payload.get("is_enterprise_install"))}
-            job = submit_job(s, queued.append, source=cmd.url, tenant=tenant, owner=user_id, origin="slack",
-                             reply_to=reply_to, options=options, idempotency_key=key)
+            address = SlackAddress(team_id=team_id, enterprise_id=enterprise_id, channel_id=channel_id,
+                                   user_id=user_id, is_enterprise_install=bool(payload.get("is_enterprise_install")))
+            job = submit_job(s, queued.append, source=cmd.url, tenant=tenant, owner=user_id, origin=Origin.SLACK,
+                             address=address, scope=slack_scope(channel_id), options=options, idempotency_key=key)
             job_id = job.id
     except IntegrityError:  # the same command arrived twice at once; the other copy made the job
         with rt.sessions() as s:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import event, select
+from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
+from .addresses import Address, CliAddress, Origin, dump_address
 from .errors import InputError, JobNotFound
 from .models import Job, JobStatus, utcnow
 
@@ -18,9 +20,50 @@ def _after_commit(session: Session, fn: Callable[[], None]) -> None:
     event.listen(session, "after_commit", lambda _s: fn(), once=True)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at jobs: an operator sees every job; anyone else one tenant, narrowed by scope and owner.
+
+    An LTI instructor is (tenant, course scope); a student the same scope; a Slack user (tenant, owner).
+    """
+
+    tenant: str | None = None
+    scope: str | None = None
+    owner: str | None = None
+    operator: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.operator and not self.tenant:
+            raise InputError("a viewer who is not an operator needs a tenant", field="tenant")
+
+
+OPERATOR = Viewer(operator=True)
+
+
+def visible_jobs(viewer: Viewer) -> Select:
+    """The one query every job and file route starts from: only what `viewer` may see."""
+    q = select(Job)
+    if viewer.operator:
+        return q
+    q = q.where(Job.tenant == viewer.tenant)
+    if viewer.scope is not None:
+        q = q.where(Job.scope == viewer.scope)
+    if viewer.owner is not None:
+        q = q.where(Job.owner == viewer.owner)
+    return q
+
+
+def get_visible_job(session: Session, viewer: Viewer, job_id: str) -> Job:
+    """The job with this id if `viewer` may see it; JobNotFound otherwise (never "forbidden": ids stay secret)."""
+    job = session.scalar(visible_jobs(viewer).where(Job.id == job_id))
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
+
+
 def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str = "local", owner: str = "local",
-               origin: str = "cli", reply_to: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
-               idempotency_key: str | None = None) -> Job:
+               origin: Origin = Origin.CLI, address: Address | None = None, scope: str | None = None,
+               options: dict[str, Any] | None = None, idempotency_key: str | None = None) -> Job:
     """Create a job (or return the one with the same idempotency key) and queue it once the session commits."""
     source = (source or "").strip()
     if not source:
@@ -29,8 +72,11 @@ def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str =
         existing = session.scalar(select(Job).where(Job.idempotency_key == idempotency_key))
         if existing is not None:
             return existing
-    job = Job(source=source, tenant=tenant, owner=owner, origin=origin, reply_to=reply_to or {},
-              options=options or {}, idempotency_key=idempotency_key, status=JobStatus.QUEUED,
+    address = address or CliAddress()
+    if address.kind != Origin(origin) and not (origin == Origin.WEB and address.kind == "cli"):
+        raise InputError(f"a job from {origin} cannot answer to a {address.kind} address", field="address")
+    job = Job(source=source, tenant=tenant, scope=scope, owner=owner, origin=Origin(origin),
+              reply_to=dump_address(address), options=options or {}, idempotency_key=idempotency_key, status=JobStatus.QUEUED,
               message="queued", warnings=[])
     session.add(job)
     session.flush()
@@ -47,14 +93,10 @@ def get_job(session: Session, job_id: str) -> Job:
     return job
 
 
-def list_jobs(session: Session, *, tenant: str | None = None, owner: str | None = None, status: str | None = None,
+def list_jobs(session: Session, viewer: Viewer = OPERATOR, *, status: str | None = None,
               limit: int = 50) -> list[Job]:
-    """Jobs newest first, optionally for one owner and status."""
-    q = select(Job).order_by(Job.created_at.desc()).limit(limit)
-    if tenant is not None:
-        q = q.where(Job.tenant == tenant)
-    if owner is not None:
-        q = q.where(Job.owner == owner)
+    """Jobs `viewer` may see, newest first, optionally of one status."""
+    q = visible_jobs(viewer).order_by(Job.created_at.desc()).limit(limit)
     if status is not None:
         q = q.where(Job.status == status)
     return list(session.scalars(q))

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .addresses import CliAddress, LtiAddress, Origin, SlackAddress, dump_address, parse_address
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -42,9 +44,10 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     tenant: Mapped[str] = mapped_column(String(128), default="local")
+    scope: Mapped[str | None] = mapped_column(String(255))                 # the course or channel it belongs to
     owner: Mapped[str] = mapped_column(String(255), default="local")
-    origin: Mapped[str] = mapped_column(String(16), default="cli")          # cli | web | slack | lti
-    reply_to: Mapped[dict[str, Any]] = mapped_column(default=dict)         # where to answer (channel, course…)
+    origin: Mapped[str] = mapped_column(String(16), default=Origin.CLI)    # an Origin
+    reply_to: Mapped[dict[str, Any]] = mapped_column(default=dict)         # an Address: use Job.address
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     source: Mapped[str] = mapped_column(Text)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -69,6 +72,7 @@ class Job(Base):
 
     __table_args__ = (
         Index("ix_jobs_owner_created", "tenant", "owner", "created_at"),
+        Index("ix_jobs_scope_created", "tenant", "scope", "created_at"),
         Index("ix_jobs_owner_status_created", "tenant", "owner", "status", "created_at"),
         Index("ix_jobs_status", "status"),
     )
@@ -76,6 +80,15 @@ class Job(Base):
     @property
     def is_terminal(self) -> bool:
         return self.status in JobStatus.TERMINAL
+
+    @property
+    def address(self) -> CliAddress | SlackAddress | LtiAddress:
+        """Where this job answers, typed by origin."""
+        return parse_address(self.reply_to)
+
+    @address.setter
+    def address(self, value: CliAddress | SlackAddress | LtiAddress) -> None:
+        self.reply_to = dump_address(value)
 
 
 class StageRun(Base):
@@ -120,6 +133,28 @@ class Artifact(Base):
 
     __table_args__ = (UniqueConstraint("job_id", "name", name="uq_artifacts_job_name"),
                       Index("ix_artifacts_sha256", "sha256"))
+
+
+class Delivery(Base):
+    """One effect on the outside world for a job (a message posted, a file uploaded, an email sent).
+
+    Keyed by (job, target, kind) so a retried stage or a second worker finds it and does not act twice;
+    `ref` holds what the outside world answered (a message ts, a file id and permalink, the content hash sent).
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(255))     # e.g. slack:C1, slack-user:U1, email:x@uni.edu
+    kind: Mapped[str] = mapped_column(String(255))       # e.g. progress, summary, file:<name>, dm:<ending>
+    status: Mapped[str] = mapped_column(String(16), default="done")   # pending | done | failed
+    ref: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("job_id", "target", "kind", name="uq_deliveries_job_target_kind"),)
 
 
 class AIRequest(Base):

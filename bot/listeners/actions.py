@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import structlog
 
-from pipeline.errors import HandoutsError, InputError
-from pipeline.jobs import cancel_job, get_job, retry_job
+from pipeline.addresses import Origin
+from pipeline.errors import HandoutsError, InputError, JobNotFound
+from pipeline.jobs import Viewer, cancel_job, get_job, get_visible_job, retry_job
 from pipeline.models import JobStatus
 
 from ..blocks import CANCEL, PROFILE_SELECT, REDELIVER, RETRY
@@ -22,10 +23,15 @@ log = structlog.get_logger("handouts.slack.actions")
 def _job_for(deps: Deps, session, body: dict, action: str):
     job_id = body["actions"][0]["value"]
     user = body["user"]["id"]
-    job = get_job(session, job_id)
     team = (body.get("team") or {}).get("id") or body["user"].get("team_id")
-    if job.origin != "slack" or job.tenant != tenant_of(team, (body.get("enterprise") or {}).get("id")):
-        raise InputError(f"Job `{job_id}` belongs to another workspace; its buttons work only there.")
+    try:
+        job = get_visible_job(session, Viewer(tenant=tenant_of(team, (body.get("enterprise") or {}).get("id"))),
+                              job_id)
+    except JobNotFound:
+        get_job(session, job_id)  # no such job at all says so; one of another workspace is named as such
+        raise InputError(f"Job `{job_id}` belongs to another workspace; its buttons work only there.") from None
+    if job.origin != Origin.SLACK:
+        raise InputError(f"Job `{job_id}` was not started from Slack; its buttons work only where it started.")
     if not deps.may_act(job, user):
         raise InputError(f"Only <@{job.owner}>, who asked for this handout, or an instructor of this channel "
                          f"can {action} it.")

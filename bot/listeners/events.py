@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import structlog
 
-from pipeline.jobs import list_jobs
+from pipeline.jobs import Viewer, list_jobs
 
 from ..blocks import home_view
 from ..deps import Deps, tenant_of
+from ..notifier import SlackState
 from ..prefs import default_profile, profile_names
 
 log = structlog.get_logger("handouts.slack.events")
@@ -17,8 +18,10 @@ def publish_home(deps: Deps, client, team_id: str | None, enterprise_id: str | N
     """Render and publish one user's Home tab (views.publish replaces it whole, so repeats are harmless)."""
     tenant = tenant_of(team_id, enterprise_id)
     with deps.rt.sessions() as s:
-        jobs = list_jobs(s, tenant=tenant, owner=user_id, limit=20)
-        view = home_view(jobs, profile_names(s, tenant), default_profile(s, team_id or "", user_id))
+        jobs = list_jobs(s, Viewer(tenant=tenant, owner=user_id), limit=20)
+        links = {j.id: {name: f["permalink"] for name, f in SlackState.load(s, j).files.items() if f.get("permalink")}
+                 for j in jobs}
+        view = home_view(jobs, profile_names(s, tenant), default_profile(s, team_id or "", user_id), links)
     client.views_publish(user_id=user_id, view=view)
 
 

@@ -12,7 +12,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from pipeline.context import StageDef
 from pipeline.models import Job
-from bot.notifier import SlackNotifier
+from bot.notifier import SlackNotifier, SlackState
 from handouts.wiring import open_runtime
 from handouts.app import create_app
 from tests.fakes.slack_api import slack_api  # noqa: F401 - a fixture
@@ -104,6 +104,11 @@ class SlackWorld:
             j = s.get(Job, job_id)
             _ = j.artifacts
             return j
+
+    def state(self, job_id: str) -> SlackState:
+        """What the notifier recorded of this job in Slack (its deliveries)."""
+        with self.rt.sessions() as s:
+            return SlackState.load(s, s.get(Job, job_id))
 
     def ephemeral_texts(self) -> list[str]:
         return [r.get("text", "") for r in self.fake.responses]

@@ -11,14 +11,14 @@ URL = "https://media.example.edu/lectures/week3.mp4"
 
 def _start(w, **kw) -> str:
     w.command(URL, **kw)
-    assert w.fake.wait_for(lambda: w.jobs() and w.jobs()[-1].reply_to.get("progress_ts"))
+    assert w.fake.wait_for(lambda: w.jobs() and w.state(w.jobs()[-1].id).progress_ts)
     return w.jobs()[-1].id
 
 
 def test_requester_cancels_a_queued_job_and_retries_it(world):
     w = world(immediate=False)
     job_id = _start(w)
-    ts = w.job(job_id).reply_to["progress_ts"]
+    ts = w.state(job_id).progress_ts
     assert "handout_cancel" in str(w.fake.messages[("C1", ts)]["blocks"])
     assert w.press("handout_cancel", job_id).status_code == 200
     assert w.fake.wait_for(lambda: w.job(job_id).status == JobStatus.CANCELLED)
@@ -72,7 +72,7 @@ def test_failed_job_tells_the_requester_and_retry_finishes_it(world):
     w = world(stages=(fetch, StageDef("slides", flaky, 1), render), HANDOUTS_SLACK_INSTRUCTORS={"C1": ["U9"]})
     job_id = _start(w)
     assert w.fake.wait_for(lambda: w.job(job_id).status == JobStatus.FAILED)
-    ts = w.job(job_id).reply_to["progress_ts"]
+    ts = w.state(job_id).progress_ts
     assert w.fake.wait_for(lambda: "handout_retry" in str(w.fake.messages[("C1", ts)]["blocks"]))
     assert w.fake.wait_for(lambda: len([p for p in w.fake.called("chat.postMessage")
                                         if p.params["channel"].startswith("D")]) == 2)

@@ -25,7 +25,7 @@ def test_command_acks_at_once_then_delivers_into_the_thread(world):
     assert progress.params["channel"] == "C1" and "thread_ts" not in progress.params
     assert all(c.token == "xoxb-T1-test" for c in w.fake.calls if c.method not in ("upload",))
     summary = next(p for p in posts if p.params.get("thread_ts"))
-    ts = job.reply_to["progress_ts"]
+    ts = w.state(job.id).progress_ts
     assert summary.params["thread_ts"] == ts
     text = str(summary.params["blocks"])
     assert "7 slides" in text and "12 min 34 s" in text and "mindmap" in text  # the warning is listed as missing
@@ -33,7 +33,7 @@ def test_command_acks_at_once_then_delivers_into_the_thread(world):
     assert sorted(f["name"] for f in files) == ["week3-handout-16up.pdf", "week3-handout-notes.pdf",
                                                 "week3-questions.pdf"]
     assert all(f["thread_ts"] == ts for f in files)
-    assert set(job.reply_to["files"]) == {f["name"] for f in files}
+    assert set(w.state(job.id).files) == {f["name"] for f in files}
     # the progress message was edited in place to its final state, without a Cancel button
     final = w.fake.messages[("C1", ts)]
     assert final["edits"] >= 1 and "handout_cancel" not in str(final["blocks"])

@@ -12,7 +12,7 @@ URL = "https://media.example.edu/lectures/week3.mp4"
 def _finished(w) -> str:
     w.command(URL)
     assert w.fake.wait_for(lambda: w.jobs() and w.jobs()[-1].is_terminal
-                           and (w.jobs()[-1].reply_to.get("files") or w.jobs()[-1].reply_to.get("delivery_error")))
+                           and (w.state(w.jobs()[-1].id).files or w.state(w.jobs()[-1].id).delivery_error))
     return w.jobs()[-1].id
 
 
@@ -25,10 +25,10 @@ def test_rate_limited_update_pauses_progress_and_the_final_edit_waits_it_out(wor
     updates = w.fake.called("chat.update")
     # first progress edit: 429, progress paused for 1 s (the quick job's other progress edits are skipped);
     # the final edit: 429 again, waits Retry-After, then lands
-    assert [c.params.get("ts") for c in updates].count(w.job(job_id).reply_to["progress_ts"]) == len(updates)
+    assert [c.params.get("ts") for c in updates].count(w.state(job_id).progress_ts) == len(updates)
     assert waits == [1.0]
     assert len(updates) == 3
-    final = w.fake.messages[("C1", w.job(job_id).reply_to["progress_ts"])]
+    final = w.fake.messages[("C1", w.state(job_id).progress_ts)]
     assert "Done" in final["text"] and final["edits"] == 1
 
 
@@ -47,16 +47,16 @@ def test_upload_failing_half_way_shares_nothing_and_retry_delivery_sends_each_fi
     job = w.job(job_id)
     assert job.status == JobStatus.COMPLETED_WITH_WARNINGS, "a delivery failure does not fail the job"
     assert "uploading the files to Slack failed" not in (job.message or "")
-    assert job.reply_to.get("delivery_error") and not job.reply_to.get("files")
+    assert w.state(job.id).delivery_error and not w.state(job.id).files
     assert w.fake.channel_files("C1") == [] and not w.fake.called("files.completeUploadExternal")
-    ts = job.reply_to["progress_ts"]
+    ts = w.state(job.id).progress_ts
     assert "handout_redeliver" in str(w.fake.messages[("C1", ts)]["blocks"])
     summaries_before = len([p for p in w.fake.called("chat.postMessage") if p.params.get("thread_ts")])
     w.press("handout_redeliver", job_id)
     assert w.fake.wait_for(lambda: len(w.fake.channel_files("C1")) == 3)
     assert w.fake.wait_for(lambda: "handout_redeliver" not in str(w.fake.messages[("C1", ts)]["blocks"]))
     assert len([p for p in w.fake.called("chat.postMessage") if p.params.get("thread_ts")]) == summaries_before
-    assert not w.job(job_id).reply_to.get("delivery_error")
+    assert not w.state(job_id).delivery_error
     # a second press finds nothing left to send
     w.press("handout_redeliver", job_id)
     assert not w.fake.wait_for(lambda: len(w.fake.called("files.completeUploadExternal")) > 1, timeout=0.5)
@@ -83,19 +83,21 @@ def test_running_the_same_events_again_posts_nothing_new(world):
 
 
 def test_worker_posts_the_message_itself_when_the_job_has_none(world):
+    from pipeline.addresses import Origin, SlackAddress
     from pipeline.jobs import submit_job
 
     w = world()
     with w.rt.transaction() as s:
-        job = submit_job(s, w.rt.enqueue, source=URL, tenant="slack-T1", owner="U1", origin="slack",
-                         reply_to={"team_id": "T1", "channel_id": "C1", "user_id": "U1"})
+        job = submit_job(s, w.rt.enqueue, source=URL, tenant="slack:T1", owner="U1", origin=Origin.SLACK,
+                         address=SlackAddress(team_id="T1", channel_id="C1", user_id="U1"))
         job_id = job.id
-    assert w.fake.wait_for(lambda: w.job(job_id).reply_to.get("files"))
+    assert w.fake.wait_for(lambda: w.state(job_id).files)
     assert len([p for p in w.fake.called("chat.postMessage") if p.params["channel"] == "C1"
                 and not p.params.get("thread_ts")]) == 1
 
 
 def test_jobs_from_elsewhere_are_left_alone(world):
+    from pipeline.addresses import Origin, SlackAddress
     from pipeline.jobs import submit_job
 
     w = world()

@@ -58,7 +58,7 @@ def test_install_stores_encrypted_tokens_and_each_workspace_uses_its_own(oauth_w
     assert w.fake.wait_for(lambda: w.fake.called("files.completeUploadExternal"))
     used = {c.token for c in w.fake.calls if c.method not in ("upload", "oauth.v2.access", "auth.test")}
     assert used == {"xoxb-T3-secret"}, "the worker and the listener both used T3's token"
-    assert w.jobs()[0].tenant == "slack-T3"
+    assert w.jobs()[0].tenant == "slack:T3"
 
 
 def test_state_from_elsewhere_is_refused(oauth_world):
