@@ -31,20 +31,16 @@ from pipeline import deliveries
 from pipeline.addresses import Origin, SlackAddress
 from pipeline.errors import HandoutsError, InputError, SourceUnavailable
 from pipeline.logs import get_logger
-from pipeline.models import Job, JobStatus, StageRun
+from pipeline.artifacts import DELIVERABLE, LABELS, ArtifactKind
+from pipeline.models import Job, JobStatus
 from pipeline.settings import Settings
+from pipeline.summary import ArtifactInfo, JobSummary, summarize
 
 if TYPE_CHECKING:
     from pipeline.ports import Ports
 
 log = get_logger("handouts.notify.slack")
 
-# What goes to the channel, in this order; slide images, the source and intermediate files stay in storage.
-DELIVER_KINDS = ("handout_notes", "handout_grid", "study_table", "questions", "key_points", "mindmap_png",
-                 "mindmap_html")
-LABELS = {"handout_notes": "handout with notes", "handout_grid": "16-up handout", "study_table": "study table",
-          "questions": "practice questions", "key_points": "key points", "mindmap_png": "mindmap",
-          "mindmap_html": "interactive mindmap"}
 TERMINAL_TRIES = 3
 MAX_WAIT = 30.0
 
@@ -116,9 +112,7 @@ class _Snapshot:
     job: Job
     address: SlackAddress
     state: SlackState
-    slides: int | None
-    duration: float | None
-    artifacts: list[dict]
+    summary: JobSummary
 
 
 class SlackNotifier:
@@ -174,14 +168,10 @@ class SlackNotifier:
             job = s.get(Job, job_id)
             if job is None or job.origin != Origin.SLACK:
                 return None
-            runs = {r.stage: (r.output or {}) for r in s.query(StageRun).filter_by(job_id=job_id, status="succeeded")}
-            slides = runs.get("align", runs.get("slides", {})).get("showings")
-            duration = ((runs.get("fetch") or {}).get("media") or {}).get("duration")
-            arts = [{"kind": a.kind, "name": a.name, "size": a.size, "key": a.storage_key, "sha256": a.sha256}
-                    for a in job.artifacts]
+            summary = summarize(job)
             state = SlackState.load(s, job)
             s.expunge(job)
-            return _Snapshot(job, job.address, state, len(slides) if slides is not None else None, duration, arts)
+            return _Snapshot(job, job.address, state, summary)
 
     def _record(self, snap: _Snapshot, kind: str, *, target: str | None = None, ref: dict | None = None,
                 status: str = "done", error: str | None = None) -> None:
@@ -309,43 +299,40 @@ class SlackNotifier:
             snap.state.delivery_error = None
             self.refresh(client, snap, stages, must_land=True)
 
-    def _plan(self, snap: _Snapshot) -> tuple[list[dict], list[str], list[str]]:
+    def _plan(self, snap: _Snapshot) -> tuple[list[ArtifactInfo], list[str], list[str]]:
         """(files to upload now, names of everything delivered, what is missing and why)."""
         done = snap.state.files or {}
         limit = self.settings.slack_max_upload_bytes
-        no_quiz = bool((snap.job.options or {}).get("no_quiz"))
+        job = snap.summary
+        no_quiz = bool(job.options.get("no_quiz"))
         send, produced, missing = [], [], []
-        by_kind: dict[str, list[dict]] = {}
-        for a in snap.artifacts:
-            by_kind.setdefault(a["kind"], []).append(a)
-        for kind in DELIVER_KINDS:
-            for a in by_kind.get(kind, []):
-                if kind == "questions" and no_quiz:
-                    missing.append(f"{a['name']}: left out as asked (--no-quiz)")
-                elif a["size"] > limit:
-                    missing.append(f"{a['name']}: {a['size'] / 1e6:.0f} MB is over the Slack upload limit "
-                                   f"({limit / 1e6:.0f} MB); get it from the Handouts web app, job {snap.job.id}")
-                else:
-                    produced.append(f"{a['name']} ({LABELS[kind]})")
-                    if done.get(a["name"], {}).get("sha256") != a["sha256"]:
-                        send.append(a)
-        if (snap.job.options or {}).get("no_ai"):
+        for a in job.files(*DELIVERABLE):
+            if a.kind == ArtifactKind.QUESTIONS and no_quiz:
+                missing.append(f"{a.name}: left out as asked (--no-quiz)")
+            elif a.size > limit:
+                missing.append(f"{a.name}: {a.size / 1e6:.0f} MB is over the Slack upload limit "
+                               f"({limit / 1e6:.0f} MB); get it from the Handouts web app, job {job.id}")
+            else:
+                produced.append(f"{a.name} ({LABELS[a.kind]})")
+                if done.get(a.name, {}).get("sha256") != a.sha256:
+                    send.append(a)
+        if job.options.get("no_ai"):
             missing.append("study materials: not made, as asked (--no-ai)")
-        missing += list(snap.job.warnings or [])
+        missing += list(job.warnings)
         return send, produced, missing
 
-    def _upload(self, rt: "Ports", client: WebClient, channel: str, thread: str, send: list[dict]) -> dict:
-        local = getattr(rt.storage, "path", None)
+    def _upload(self, rt: "Ports", client: WebClient, channel: str, thread: str,
+                send: list[ArtifactInfo]) -> dict:
         with tempfile.TemporaryDirectory(prefix="handouts-slack-") as tmp:
             uploads = []
             for a in send:
-                path = Path(local(a["key"])) if local else rt.storage.get_file(a["key"], Path(tmp) / a["name"])
-                uploads.append({"file": str(path), "filename": a["name"], "title": a["name"]})
+                path = rt.storage.get_file(a.storage_key, Path(tmp) / a.name)
+                uploads.append({"file": str(path), "filename": a.name, "title": a.name})
             resp = self._call(client, "files_upload_v2", file_uploads=uploads, channel=channel, thread_ts=thread)
         files = resp.get("files") or []
         out = {}
         for a, f in zip(send, files):
-            out[a["name"]] = {"id": f.get("id"), "sha256": a["sha256"], "permalink": f.get("permalink")}
+            out[a.name] = {"id": f.get("id"), "sha256": a.sha256, "permalink": f.get("permalink")}
         return out
 
     # ---- direct messages --------------------------------------------------------------------------------------
@@ -376,7 +363,8 @@ class SlackNotifier:
 def _summary(snap: _Snapshot, produced: list[str], missing: list[str]):
     from .blocks import summary_message
 
-    return summary_message(snap.job.title or "Lecture handout", snap.slides, snap.duration, produced, missing)
+    job = snap.summary
+    return summary_message(job.title or "Lecture handout", job.slide_count, job.duration, produced, missing)
 
 
 def make_token_lookup(settings: Settings, engine) -> TokenLookup:

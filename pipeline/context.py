@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .artifacts import ArtifactKind
 from .errors import Cancelled, StageTimeout
+from .results import StageResult
 from .settings import Settings
 from .storage import Storage, job_key
 
@@ -64,7 +66,7 @@ class StageContext:
             self.storage.get_file(key, dest)
         return dest
 
-    def save_artifact(self, path: Path, kind: str, name: str | None = None,
+    def save_artifact(self, path: Path, kind: ArtifactKind | str, name: str | None = None,
                       content_type: str | None = None) -> dict:
         """Store a produced file under this job; it becomes an Artifact row when the stage succeeds."""
         name = name or path.name
@@ -74,7 +76,7 @@ class StageContext:
         stored = self.storage.put_file(key, path, content_type)
         if not existed:
             self.created_keys.append(key)
-        record = {"kind": kind, "name": name, "content_type": content_type, "size": stored.size,
+        record = {"kind": str(kind), "name": name, "content_type": content_type, "size": stored.size,
                   "storage_key": stored.key, "sha256": stored.sha256}
         self.artifacts.append(record)
         return record
@@ -85,7 +87,7 @@ class StageDef:
     """A stage: its name, its function, and its share of a typical job's time (for progress)."""
 
     name: str
-    fn: Callable[[StageContext], dict]
+    fn: Callable[[StageContext], "StageResult | dict"]
     weight: float
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from .addresses import Address, CliAddress, Origin, dump_address
 from .errors import InputError, JobNotFound
 from .models import Job, JobStatus, utcnow
+from .results import StudyResult
 
 Enqueue = Callable[[str], None]
 
@@ -118,7 +119,7 @@ def cancel_job(session: Session, job_id: str) -> Job:
 def _redo_for_missing(job: Job) -> list[str]:
     """Stages to run again so a job completed with warnings gets what it is missing (and nothing more)."""
     study = next((r for r in reversed(job.stage_runs) if r.stage == "study" and r.status == "succeeded"), None)
-    if study is None or not (study.output or {}).get("missing"):
+    if study is None or not StudyResult.model_validate(study.output or {}).missing:
         return []
     return ["study", "render"]
 

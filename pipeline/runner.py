@@ -13,6 +13,7 @@ from .errors import Cancelled, HandoutsError, StageFailed
 from .jobs import finished_stages
 from .models import Artifact, Job, JobStatus, StageRun, utcnow
 from .ports import Ports
+from .results import as_checkpoint
 
 log = structlog.get_logger("handouts.runner")
 WORKER = f"{socket.gethostname()}"
@@ -131,7 +132,8 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
 
     with rt.transaction() as s:
         run = _close_run(s, run_id, "succeeded", started)
-        run.output = output or {}
+        output = as_checkpoint(output)
+        run.output = output
         job = s.get(Job, job_id)
         new_names = {a["name"] for a in ctx.artifacts}
         for old in [x for x in job.artifacts if x.name in new_names or x.stage == stage]:
