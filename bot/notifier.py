@@ -127,7 +127,7 @@ class SlackNotifier:
         self.calls = 0
         self._lock = threading.Lock()
         self._last: dict[str, tuple[float, str | None]] = {}
-        self._paused_until: dict[str, float] = {}
+        self._paused_until: dict[tuple[str | None, str], float] = {}
 
     # ---- plumbing -------------------------------------------------------------------------------------------
     def client(self, address: SlackAddress) -> WebClient | None:
@@ -137,14 +137,26 @@ class SlackNotifier:
             return None
         return WebClient(token=token, base_url=self.settings.slack_api_url, timeout=30)
 
-    def _call(self, client: WebClient, method: str, **kwargs):
+    def _call(self, client: WebClient, method: str, *, patient: bool = False, **kwargs):
+        """One Web API call. While Slack's Retry-After for this method and workspace runs, an impatient call is
+        skipped (_RateLimited) and a patient one waits it out first: no path calls again sooner."""
+        key = (client.token, method)
+        with self._lock:
+            wait = self._paused_until.get(key, 0.0) - time.monotonic()
+        if wait > 0:
+            if not patient or wait > MAX_WAIT:
+                raise _RateLimited(method, wait)
+            self.sleep(wait)
         with self._lock:
             self.calls += 1
         try:
             return getattr(client, method)(**kwargs)
         except SlackApiError as e:
             if e.response.status_code == 429:
-                raise _RateLimited(method, float(e.response.headers.get("Retry-After", 1) or 1)) from None
+                retry_after = float(e.response.headers.get("Retry-After", 1) or 1)
+                with self._lock:
+                    self._paused_until[key] = time.monotonic() + retry_after
+                raise _RateLimited(method, retry_after) from None
             raise slack_error(method, e) from None
         except SlackClientError as e:
             raise slack_error(method, e) from None
@@ -155,12 +167,11 @@ class SlackNotifier:
         """A call that must land (end-of-job messages): wait out 429s a few times."""
         for attempt in range(TERMINAL_TRIES):
             try:
-                return self._call(client, method, **kwargs)
+                return self._call(client, method, patient=True, **kwargs)  # waits out the pause, then calls
             except _RateLimited as e:
-                if attempt == TERMINAL_TRIES - 1:
+                if attempt == TERMINAL_TRIES - 1 or e.retry_after > MAX_WAIT:
                     raise SourceUnavailable(f"slack:{method}", f"Slack kept rate-limiting {method}; "
                                             "the message will catch up on the next update", status=429) from None
-                self.sleep(min(e.retry_after, MAX_WAIT))
         raise AssertionError("unreachable")
 
     def _snapshot(self, job_id: str) -> _Snapshot | None:
@@ -203,13 +214,10 @@ class SlackNotifier:
     def _forget(self, job_id: str) -> None:
         with self._lock:
             self._last.pop(job_id, None)
-            self._paused_until.pop(job_id, None)
 
     def _progress(self, client: WebClient, snap: _Snapshot, stages: list[str]) -> None:
         job_id, now = snap.job.id, time.monotonic()
         with self._lock:
-            if now < self._paused_until.get(job_id, 0.0):
-                return
             last_at, last_stage = self._last.get(job_id, (None, None))
             if (last_at is not None and last_stage == snap.job.stage
                     and now - last_at < self.settings.slack_update_interval):
@@ -217,10 +225,8 @@ class SlackNotifier:
             self._last[job_id] = (now, snap.job.stage)
         try:
             self.refresh(client, snap, stages, must_land=False)
-        except _RateLimited as e:
-            with self._lock:
-                self._paused_until[job_id] = time.monotonic() + e.retry_after
-            log.info("slack_progress_paused", job_id=job_id, retry_after=e.retry_after)
+        except _RateLimited as e:  # the pause is kept per method and workspace by _call
+            log.info("slack_progress_paused", job_id=job_id, retry_after=round(e.retry_after, 3))
 
     def show(self, client: WebClient, job_id: str, stages: list[str]) -> str | None:
         """Post or edit a job's progress message now (adapters call this after a button or a new job)."""
