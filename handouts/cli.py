@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
 from pathlib import Path
 
 from pipeline.errors import HandoutsError, InputError
 
-EXIT_FAILED, EXIT_CONFIG, EXIT_CANCELLED = 1, 2, 130
+EXIT_FAILED, EXIT_CONFIG, EXIT_CANCELLED, EXIT_PIPE = 1, 2, 130, 141
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
@@ -60,12 +62,49 @@ def _progress_bar(rt):
     return bar
 
 
-def _export(rt, job, out: Path) -> None:
-    """Copy a finished job's artifacts (not its inputs) into `out`."""
+FILES_MANIFEST = "handouts-files.json"
+
+
+def _previous_run(out: Path, keep: set[Path], force: bool) -> list[str]:
+    """Files an earlier run wrote into `out` (to be replaced); refuses a folder of other files without --force."""
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        raise InputError(f"-o {out}: this is a file, not a folder; give a folder for the results")
+    manifest = out / FILES_MANIFEST
+    if manifest.is_file():
+        try:
+            return [f["name"] for f in json.loads(manifest.read_text(encoding="utf-8"))["files"]]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{manifest} is not a Handouts file list; remove it or choose another -o folder")
+    # the recording itself and its sidecar captions (lecture.mp4, lecture.srt, lecture.en.vtt) may sit there
+    stems = {k.stem + "." for k in keep}
+    foreign = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.resolve() not in keep
+                     and not any(p.name.startswith(stem) for stem in stems))
+    if foreign and not force:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise InputError(f"-o {out}: the folder already holds files Handouts did not write ({shown}); choose an "
+                         "empty or new folder, or pass --force to write beside them")
+    return []
+
+
+def _export(rt, job, out: Path, previous: list[str]) -> None:
+    """Copy a finished job's artifacts (not its inputs) into `out`, replacing what the previous run wrote there."""
+    from pipeline.artifacts import ArtifactKind
+
     out.mkdir(parents=True, exist_ok=True)
+    names = {a.name for a in job.artifacts if a.kind != ArtifactKind.CAPTIONS_INPUT}
+    for name in previous:
+        old = out / Path(name).name
+        if name not in names and old.is_file():
+            old.unlink()
+    files = []
     for a in job.artifacts:
-        if a.kind != "captions_input":
+        if a.kind != ArtifactKind.CAPTIONS_INPUT:
             rt.storage.get_file(a.storage_key, out / a.name)
+            files.append({"name": a.name, "kind": a.kind, "size": a.size, "sha256": a.sha256})
+    listing = {"job": job.id, "title": job.title, "source": job.source, "files": files}
+    (out / FILES_MANIFEST).write_text(json.dumps(listing, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def cmd_make(args) -> int:
@@ -86,6 +125,11 @@ def cmd_make(args) -> int:
         options["no_ai"] = True
     if getattr(args, "profile", None):
         options["profile"] = args.profile
+    out = Path(args.output).expanduser()
+    keep = {Path(source).resolve()} if "://" not in source else set()
+    if args.captions:
+        keep.add(Path(args.captions).expanduser().resolve())
+    previous = _previous_run(out, keep, bool(getattr(args, "force", False)))
     rt = _runtime(args, immediate=True)
     if "profile" in options:
         rt.ai.profile(options["profile"], "local")  # an unknown profile stops here, before any download
@@ -114,8 +158,7 @@ def cmd_make(args) -> int:
             return _fail(job.message, EXIT_CANCELLED)
         if job.status not in JobStatus.TERMINAL:
             return _fail(f"job {job_id} stopped in state {job.status}: {job.message}")
-        out = Path(args.output).expanduser()
-        _export(rt, job, out)
+        _export(rt, job, out, previous)
         slides = [a for a in job.artifacts if a.kind == "slide"]
         print(f"{job.title or 'Handout'}: {len(slides)} slides → {out}/")
         for a in job.artifacts:
@@ -280,6 +323,8 @@ def cmd_status(args) -> int:
                       + (f"  {r.error.get('message')}" if r.error else ""))
             for a in j.artifacts:
                 print(f"  file {a.name} ({a.size} bytes)")
+            for w in j.warnings or []:
+                print(f"  warning: {w}")
         else:
             for j in list_jobs(s, limit=args.limit):
                 print(f"{j.id}  {j.created_at:%Y-%m-%d %H:%M}  {j.status:<24} {j.progress:>5.0f}%  {j.source}")
@@ -300,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
     m.add_argument("--profile", help="setting profile for the study materials (default, medical-step1, or yours)")
     m.add_argument("--no-ai", action="store_true", help="only the handouts, no study materials")
+    m.add_argument("--force", action="store_true",
+                   help="write into a folder that holds other files (a previous run's files are always replaced)")
     m.set_defaults(fn=cmd_make, quiet_logs=True)
 
     d = sub.add_parser("demo", help="make a short synthetic lecture and its handouts")
@@ -308,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
     d.add_argument("--profile", help="setting profile for the study materials")
     d.add_argument("--no-ai", action="store_true", help="only the handouts, no study materials")
+    d.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
     d.set_defaults(fn=cmd_demo, quiet_logs=True)
 
     s = sub.add_parser("serve", help="run the web app (and a worker, on the embedded default)")
@@ -371,6 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(e.message, EXIT_CONFIG if e.code == "config" else EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_CANCELLED)
+    except BrokenPipeError:
+        # the reader (`| head`) has gone: stop quietly, and keep Python's own flush at exit from complaining
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import MetaData
@@ -30,7 +31,13 @@ def alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (idempotent)."""
+    """Bring the schema to `revision` (idempotent); Alembic's own start-up lines are kept out of the output."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    quiet = logging.getLogger("alembic")
+    before = quiet.level
+    quiet.setLevel(max(before, logging.WARNING))
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    finally:
+        quiet.setLevel(before)

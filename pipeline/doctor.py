@@ -103,9 +103,10 @@ def run_doctor(settings: Settings, out=print) -> int:
     failed = 0
     for name, check in CHECKS:
         try:
-            out(f"  ok    {name:<9} {check(settings)}")
+            line = f"  ok    {name:<9} {check(settings)}"
         except Exception as e:  # doctor's job is to report every failure, of any kind, and go on
             failed += 1
-            out(f"  FAIL  {name:<9} {type(e).__name__}: {e}")
+            line = f"  FAIL  {name:<9} {type(e).__name__}: {e}"
+        out(line)  # outside the check: a closed pipe is the reader's doing, not a failed service
     out("all checks passed" if not failed else f"{failed} check(s) failed")
     return 0 if not failed else 1

@@ -1,0 +1,97 @@
+"""The command line as a person uses it: pipes that close early, warnings named, output folders kept tidy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handouts.cli import FILES_MANIFEST, _export, _previous_run
+from pipeline.errors import InputError
+
+
+def _env(tmp_path: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOUTS_")}
+    env.update(HANDOUTS_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(Path(__file__).parents[2]))
+    return env
+
+
+@pytest.mark.parametrize("command", [["doctor"], ["status", "--limit", "400"]])
+def test_a_closed_pipe_ends_quietly(tmp_path, make_settings, command):
+    # `handouts doctor | head -1`: the reader leaves after one line; no traceback, no "failed check"
+    from handouts.wiring import open_runtime
+    from pipeline.jobs import submit_job
+
+    rt = open_runtime(make_settings(HANDOUTS_DATA_DIR=str(tmp_path / "data")), stages=())
+    with rt.transaction() as s:
+        for i in range(400):  # more lines than a pipe buffer holds
+            submit_job(s, lambda _id: None, source=f"https://media.example.edu/{'x' * 80}/{i}.mp4")
+    rt.close()
+    proc = subprocess.Popen([sys.executable, "-m", "handouts", *command], env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert proc.returncode in (0, 141)
+
+
+def test_serve_and_status_start_without_alembic_chatter(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "handouts", "status"], env=_env(tmp_path), capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and "alembic" not in (r.stderr + r.stdout).lower()
+
+
+class _Art:
+    def __init__(self, name, kind="handout_notes"):
+        self.name, self.kind, self.size, self.sha256, self.storage_key = name, kind, 1, "x", f"k/{name}"
+
+
+class _Storage:
+    def get_file(self, key, dest):
+        dest.write_text(key)
+        return dest
+
+
+class _Rt:
+    storage = _Storage()
+
+
+class _Job:
+    id, title, source = "j1", "Week 3", "lecture.mp4"
+
+    def __init__(self, *names):
+        self.artifacts = [_Art(n) for n in names]
+
+
+def test_a_rerun_replaces_the_previous_runs_files(tmp_path):
+    out = tmp_path / "out"
+    _export(_Rt(), _Job("week-3-handout-notes.pdf", "slides.json"), out, _previous_run(out, set(), False))
+    (out / "my-notes.txt").write_text("mine")  # a person's own file beside the results
+    _export(_Rt(), _Job("enzymes-handout-notes.pdf", "slides.json"), out, _previous_run(out, set(), False))
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["enzymes-handout-notes.pdf", "slides.json", "my-notes.txt", FILES_MANIFEST])
+    listing = json.loads((out / FILES_MANIFEST).read_text())
+    assert listing["job"] == "j1" and [f["name"] for f in listing["files"]] == ["enzymes-handout-notes.pdf",
+                                                                                 "slides.json"]
+
+
+def test_a_folder_of_other_files_is_refused_without_force(tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.docx").write_text("x")
+    video = out / "lecture.mp4"
+    video.write_text("v")
+    with pytest.raises(InputError, match=r"chapter1\.docx.*--force"):
+        _previous_run(out, {video.resolve()}, False)
+    assert _previous_run(out, {video.resolve()}, True) == []
+    (out / "chapter1.docx").unlink()
+    (out / "lecture.en.srt").write_text("1")
+    assert _previous_run(out, {video.resolve()}, False) == []  # the source and its sidecars may sit there
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        _previous_run(video, set(), False)
