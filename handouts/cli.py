@@ -185,15 +185,15 @@ def cmd_demo(args) -> int:
 
 def cmd_serve(args) -> int:
     """Start the web app, and a worker in the same process on the embedded default."""
-    from pipeline.queue import start_consumer
+    from pipeline.worker import Worker
 
     from .app import create_app
 
     rt = _runtime(args)
     app = create_app(runtime=rt)
-    consumer = None
+    worker = None
     if not rt.settings.redis_url and not args.no_worker:
-        consumer = start_consumer(rt.huey, rt.settings.worker_threads)
+        worker = Worker(rt).start()
 
     def _stop(signum, _frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
@@ -203,7 +203,7 @@ def cmd_serve(args) -> int:
     signal.signal(signal.SIGINT, _stop)
     port = args.port or rt.settings.port
     host = args.host or rt.settings.host
-    print(f"Handouts on http://{host}:{port}/" + (" with an in-process worker" if consumer else ""),
+    print(f"Handouts on http://{host}:{port}/" + (" with an in-process worker" if worker else ""),
           file=sys.stderr)
     try:
         from waitress import serve
@@ -212,17 +212,17 @@ def cmd_serve(args) -> int:
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
     finally:
-        if consumer is not None:
-            consumer.stop(graceful=True)
+        if worker is not None:
+            worker.stop()  # running stages get the grace period, then go back to the queue
     return 0
 
 
 def cmd_worker(args) -> int:
     """Run a queue consumer in the foreground until interrupted."""
+    from pipeline.worker import Worker
+
     rt = _runtime(args)
-    consumer = rt.huey.create_consumer(workers=args.workers or rt.settings.worker_threads, worker_type="thread",
-                                       periodic=False)
-    consumer.run()
+    Worker(rt, args.workers).run()
     return 0
 
 

@@ -56,3 +56,18 @@ def schema_revision(engine: Engine) -> str | None:
         if not inspect(conn).has_table("alembic_version"):
             return None
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def locked(session: Session, model, pk):
+    """Load one row for a read-then-write: nobody else may change it until this transaction ends.
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite has no row locks, and its driver starts a transaction only at the
+    first write, so a no-op UPDATE of the row comes first: it takes the database's write lock, and the read that
+    follows sees the latest committed state.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        table = model.__table__
+        keep = {c.name: c for c in table.columns if c.primary_key or c.onupdate is not None}
+        session.execute(table.update().where(list(table.primary_key)[0] == pk).values(keep))
+        return session.get(model, pk, populate_existing=True)
+    return session.get(model, pk, with_for_update=True, populate_existing=True)

@@ -18,7 +18,8 @@
         └── AIUnavailable         the endpoint failed or its circuit is open
 
 Cancellation is control flow, not an error: `Cancelled` derives from BaseException so that no
-`except Exception` swallows it on its way to the runner.
+`except Exception` swallows it on its way to the runner. `LeaseLost` (a subclass) stops a stage whose claim
+another worker has taken over (the reaper gave it away, or this worker released it while shutting down).
 """
 
 from __future__ import annotations
@@ -144,6 +145,15 @@ class StageTimeout(HandoutsError):
 
 class Cancelled(BaseException):
     """Raised inside a stage when its job was cancelled; the runner marks the job cancelled."""
+
+
+class LeaseLost(Cancelled):
+    """Raised inside a stage whose lease is no longer this worker's: it stops without recording anything."""
+
+    def __init__(self, job_id: str, stage: str) -> None:
+        super().__init__(job_id, stage)
+        self.job_id = job_id
+        self.stage = stage
 
 
 class AIError(HandoutsError):

@@ -10,15 +10,24 @@ from sqlalchemy.orm import Session
 
 from .addresses import Address, CliAddress, Origin, dump_address
 from .errors import InputError, JobNotFound
+from .logs import get_logger
 from .models import Job, JobStatus, utcnow
 from .results import StudyResult
 
 Enqueue = Callable[[str], None]
+log = get_logger("handouts.jobs")
 
 
 def _after_commit(session: Session, fn: Callable[[], None]) -> None:
     # A worker must never look for a row that is not committed yet, so the queue hears of a job only after commit.
-    event.listen(session, "after_commit", lambda _s: fn(), once=True)
+    # The row is the job: when the queue is away the wake-up is left to the reaper (it wakes stalled jobs).
+    def wake(_s) -> None:
+        try:
+            fn()
+        except Exception as e:  # Redis down, SQLite queue locked
+            log.warning("wake_up_deferred", error=f"{type(e).__name__}: {e}")
+
+    event.listen(session, "after_commit", wake, once=True)
 
 
 @dataclass(frozen=True)
@@ -137,9 +146,9 @@ def retry_job(session: Session, enqueue: Enqueue, job_id: str) -> Job:
         if not redo:
             raise InputError(f"job {job_id} has nothing missing to produce again; its warnings: "
                              + "; ".join(job.warnings or []), job_id=job_id)
-    elif job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-        raise InputError(f"job {job_id} is {job.status}; only a failed or cancelled job, or one completed with "
-                         "missing study materials, can be retried", job_id=job_id)
+    elif job.status not in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.DEAD):
+        raise InputError(f"job {job_id} is {job.status}; only a failed, dead or cancelled job, or one completed "
+                         "with missing study materials, can be retried", job_id=job_id)
     for run in job.stage_runs:
         if run.stage in redo and run.status == "succeeded":
             run.status = "superseded"

@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .addresses import CliAddress, LtiAddress, Origin, SlackAddress, dump_address, parse_address
@@ -33,8 +34,21 @@ class JobStatus:
     COMPLETED_WITH_WARNINGS = "completed_with_warnings"
     FAILED = "failed"
     CANCELLED = "cancelled"
-    ALL = (QUEUED, RUNNING, COMPLETED, COMPLETED_WITH_WARNINGS, FAILED, CANCELLED)
-    TERMINAL = (COMPLETED, COMPLETED_WITH_WARNINGS, FAILED, CANCELLED)
+    DEAD = "dead"                # a stage lost its worker too many times: dead-lettered with the reason
+    ALL = (QUEUED, RUNNING, COMPLETED, COMPLETED_WITH_WARNINGS, FAILED, CANCELLED, DEAD)
+    TERMINAL = (COMPLETED, COMPLETED_WITH_WARNINGS, FAILED, CANCELLED, DEAD)
+
+
+class RunStatus:
+    """The states of a stage run; at most one run of a job's stage is RUNNING (a unique partial index)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"    # a retry asked for this stage again
+    EXPIRED = "expired"          # its worker stopped renewing the lease (died, froze, lost the database)
+    RELEASED = "released"        # its worker gave it back while shutting down
 
 
 class Job(Base):
@@ -100,17 +114,23 @@ class StageRun(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     stage: Mapped[str] = mapped_column(String(32))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="running")    # running | succeeded | failed | cancelled
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.RUNNING)   # a RunStatus
     output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    worker: Mapped[str | None] = mapped_column(String(255))
+    worker: Mapped[str | None] = mapped_column(String(255))                      # the lease owner
+    lease_expires_at: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     seconds: Mapped[float | None] = mapped_column(Float)
 
     job: Mapped[Job] = relationship(back_populates="stage_runs")
 
-    __table_args__ = (Index("ix_stage_runs_job_stage", "job_id", "stage"),)
+    __table_args__ = (
+        Index("ix_stage_runs_job_stage", "job_id", "stage"),
+        Index("uq_stage_runs_live", "job_id", "stage", unique=True, sqlite_where=text("status = 'running'"),
+              postgresql_where=text("status = 'running'")),
+        Index("ix_stage_runs_lease", "status", "lease_expires_at"),
+    )
 
 
 class Artifact(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .ai.service import AIService
 from .context import StageDef
+from .leases import LeaseKeeper
 from .settings import Settings
 from .storage import Storage
 
@@ -26,6 +27,7 @@ class Ports(Protocol):
     storage: Storage
     stages: tuple[StageDef, ...]
     ai: AIService
+    leases: LeaseKeeper
 
     def transaction(self) -> ContextManager[Session]:
         """A session committed on success, rolled back on error."""

@@ -30,10 +30,3 @@ def register_tasks(huey: Huey, run: StageRunner) -> TaskWrapper:
         run(job_id, stage)
 
     return run_stage
-
-
-def start_consumer(huey: Huey, workers: int):
-    """Start a consumer's worker threads in this process (for `serve` on the embedded default)."""
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False, check_worker_health=True)
-    consumer.start()
-    return consumer

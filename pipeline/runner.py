@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 import traceback
+from datetime import datetime, timezone
 import structlog
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from .context import StageContext, stage_index
-from .errors import Cancelled, HandoutsError, StageFailed
+from .db import locked
+from .errors import Cancelled, HandoutsError, LeaseLost, StageFailed
 from .jobs import finished_stages
-from .models import Artifact, Job, JobStatus, StageRun, utcnow
+from .models import Artifact, Job, JobStatus, RunStatus, StageRun, utcnow
 from .ports import Ports
 from .results import as_checkpoint
 
 log = structlog.get_logger("handouts.runner")
-WORKER = f"{socket.gethostname()}"
 
 
 def _overall(stages, stage: str, fraction: float) -> float:
@@ -27,49 +28,105 @@ def _overall(stages, stage: str, fraction: float) -> float:
 
 
 def run_job_stage(rt: Ports, job_id: str, stage: str | None = None) -> None:
-    """Run `stage` of a job (or its first unfinished stage), then queue the next one."""
-    ended = None
-    with rt.transaction() as s:
-        job = s.get(Job, job_id)
-        if job is None:
-            log.warning("job_missing", job_id=job_id)
-            return
-        if job.is_terminal:
-            return
-        done = finished_stages(job)
-        pending = [st.name for st in rt.stages if st.name not in done]
-        if job.cancel_requested:
-            _finish_cancelled(job, "cancelled")
-            ended = "cancelled"
-        elif not pending:
-            _finish(job)
-            ended = "finished"
-        else:
-            if stage is None or stage in done:
-                stage = pending[0]
-            attempt = 1 + sum(1 for r in job.stage_runs if r.stage == stage)
-            run = StageRun(job_id=job_id, stage=stage, attempt=attempt, status="running", worker=WORKER)
-            s.add(run)
-            job.status = JobStatus.RUNNING
-            job.stage = stage
-            job.started_at = job.started_at or utcnow()
-            job.message = f"{stage}: starting" + (f" (attempt {attempt})" if attempt > 1 else "")
-            job.progress = _overall(rt.stages, stage, 0.0)
-            s.flush()
-            run_id = run.id
-            facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}))
-            superseded = [r for r in job.stage_runs if r.stage == stage and r.status == "superseded"]
-            facts["previous"] = superseded[-1].output if superseded else None
-    if ended:
-        rt.emit(job_id, ended)
-        return
-    rt.emit(job_id, "progress")
+    """Claim and run `stage` of a job (or its first unfinished stage), then queue the next one.
 
+    A wake-up for a job that has a live run elsewhere, or for a stage already done, is a logged no-op: Huey may
+    deliver a task twice, and the reaper wakes jobs it is unsure of.
+    """
+    claim = _claim(rt, job_id, stage)
+    if claim is None:
+        return
+    if isinstance(claim, str):
+        rt.emit(job_id, claim)
+        return
+    stage, run_id, attempt, facts, done = claim
+    rt.leases.hold(run_id)
+    rt.emit(job_id, "progress")
     structlog.contextvars.bind_contextvars(job_id=job_id, stage=stage, tenant=facts["tenant"])
     try:
         _attempt(rt, job_id, stage, run_id, attempt, facts, done)
     finally:
+        rt.leases.drop(run_id)
         structlog.contextvars.unbind_contextvars("job_id", "stage", "tenant")
+
+
+def _claim(rt: Ports, job_id: str, stage: str | None):
+    """In one transaction: decide what this wake-up means and take a lease on the stage to run.
+
+    Returns None (nothing to do), an event name (the job ended here: "cancelled" or "finished"), or
+    (stage, run id, attempt, job facts, finished outputs).
+    """
+    now = utcnow()
+    try:
+        with rt.transaction() as s:
+            job = locked(s, Job, job_id)  # two wake-ups of one job decide one at a time
+            if job is None:
+                log.warning("job_missing", job_id=job_id)
+                return None
+            if job.is_terminal:
+                log.info("wake_up_ignored", job_id=job_id, reason=f"job is {job.status}")
+                return None
+            live = [r for r in job.stage_runs if r.status == RunStatus.RUNNING]
+            alive = [r for r in live if r.lease_expires_at is not None and aware(r.lease_expires_at) > now]
+            if alive:
+                log.info("wake_up_ignored", job_id=job_id, reason=f"stage {alive[0].stage} is running on "
+                         f"{alive[0].worker}")
+                return None
+            for run in live:  # a lapsed lease: its worker is gone; the reaper may not have seen it yet
+                if expire_run(job, run, rt.settings) == "dead":
+                    return "failed"
+            done = finished_stages(job)
+            pending = [st.name for st in rt.stages if st.name not in done]
+            if job.cancel_requested:
+                _finish_cancelled(job, "cancelled")
+                return "cancelled"
+            if not pending:
+                _finish(job)
+                return "finished"
+            if stage is None or stage in done:
+                stage = pending[0]
+            attempt = 1 + sum(1 for r in job.stage_runs if r.stage == stage)
+            run = StageRun(job_id=job_id, stage=stage, attempt=attempt, status=RunStatus.RUNNING,
+                           worker=rt.leases.owner, lease_expires_at=rt.leases.expiry(now))
+            s.add(run)
+            job.status = JobStatus.RUNNING
+            job.stage = stage
+            job.started_at = job.started_at or now
+            job.message = f"{stage}: starting" + (f" (attempt {attempt})" if attempt > 1 else "")
+            job.progress = _overall(rt.stages, stage, 0.0)
+            s.flush()
+            facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}))
+            superseded = [r for r in job.stage_runs if r.stage == stage and r.status == RunStatus.SUPERSEDED]
+            facts["previous"] = superseded[-1].output if superseded else None
+            return stage, run.id, attempt, facts, done
+    except IntegrityError:  # another worker claimed the same stage between our read and our insert
+        log.info("wake_up_ignored", job_id=job_id, reason="claimed by another worker at the same moment")
+        return None
+
+
+def aware(t: datetime) -> datetime:
+    """A stored time as an aware UTC datetime."""
+    # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def expire_run(job: Job, run: StageRun, settings) -> str:
+    """Mark a run whose lease lapsed; dead-letter its job after too many lost workers. Returns "dead" or "resume"."""
+    run.status = RunStatus.EXPIRED
+    run.finished_at = utcnow()
+    run.error = {"code": "lease_expired", "message": f"worker {run.worker} stopped renewing its lease"}
+    losses = sum(1 for r in job.stage_runs if r.stage == run.stage and r.status == RunStatus.EXPIRED)
+    log.warning("lease_expired", job_id=job.id, stage=run.stage, worker=run.worker, losses=losses)
+    if losses >= settings.max_lease_losses:
+        job.status = JobStatus.DEAD
+        job.error = {"code": "dead_letter", "stage": run.stage,
+                     "message": f"stage '{run.stage}' lost its worker {losses} times (killed, out of memory or "
+                                "stopped answering); look at the workers' logs, then `handouts retry` the job"}
+        job.message = f"dead at {run.stage}: {job.error['message']}"
+        job.finished_at = utcnow()
+        return "dead"
+    job.message = f"{run.stage}: its worker stopped; resuming"
+    return "resume"
 
 
 def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, facts: dict,
@@ -86,15 +143,27 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
         if now - last_write[0] < 0.5 and fraction < 1.0:
             return  # progress rows are cheap to skip and costly to write many times a second
         last_write[0] = now
-        with rt.transaction() as s:
-            job = s.get(Job, job_id)
-            job.progress = pct
-            job.message = f"{stage}: {message}" if message else stage
+        try:
+            with rt.transaction() as s:
+                if _owned(s, run_id, rt.leases.owner) is None:
+                    return
+                job = s.get(Job, job_id)
+                job.progress = pct
+                job.message = f"{stage}: {message}" if message else stage
+        except DBAPIError as e:  # progress is best effort: a database blip must not fail the stage
+            log.warning("progress_not_saved", error=_db_error(e))
+            return
         rt.emit(job_id, "progress")
 
     def cancel_requested() -> bool:
-        with rt.sessions() as s:
-            return bool(s.get(Job, job_id).cancel_requested)
+        if rt.leases.lost(run_id):
+            raise LeaseLost(job_id, stage)
+        try:
+            with rt.sessions() as s:
+                return bool(s.get(Job, job_id).cancel_requested)
+        except DBAPIError as e:
+            log.warning("cancel_check_failed", error=_db_error(e))
+            return False
 
     ctx = StageContext(job_id=job_id, stage=stage, settings=settings, storage=rt.storage, workdir=workdir, ai=rt.ai,
                        outputs=done, report=report, cancel_requested=cancel_requested,
@@ -103,14 +172,17 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
     fn = rt.stages[stage_index(rt.stages, stage)].fn
     log.info("stage_started", attempt=attempt)
     try:
-        output = fn(ctx)
+        output = as_checkpoint(fn(ctx))
+    except LeaseLost:
+        # another worker owns this stage now; whatever we stored may be what it relies on, so nothing is removed
+        log.warning("stage_abandoned", reason="the lease was lost (reaped or released)")
+        return
     except Cancelled:
         _discard(ctx)
-        with rt.transaction() as s:
-            _close_run(s, run_id, "cancelled", started)
-            _finish_cancelled(s.get(Job, job_id), f"cancelled during {stage}")
-        log.info("stage_cancelled")
-        rt.emit(job_id, "cancelled")
+        ended = _patiently(rt, lambda s: _cancelled(s, job_id, stage, run_id, rt.leases.owner, started))
+        if ended:
+            log.info("stage_cancelled")
+            rt.emit(job_id, "cancelled")
         return
     except HandoutsError as e:
         _discard(ctx)
@@ -130,14 +202,16 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
         _failed(rt, job_id, stage, run_id, attempt, started, err)
         return
 
-    with rt.transaction() as s:
-        run = _close_run(s, run_id, "succeeded", started)
-        output = as_checkpoint(output)
+    def commit(s) -> tuple[bool, str | None]:
+        run = _owned(s, run_id, rt.leases.owner)
+        if run is None:
+            return False, None
+        _close(run, RunStatus.SUCCEEDED, started)
         run.output = output
         job = s.get(Job, job_id)
         new_names = {a["name"] for a in ctx.artifacts}
         for old in [x for x in job.artifacts if x.name in new_names or x.stage == stage]:
-            job.artifacts.remove(old)  # a re-run replaces what the stage made before
+            job.artifacts.remove(old)  # a re-run replaces what the stage made before: one artifact per name
         s.flush()
         for a in ctx.artifacts:
             job.artifacts.append(Artifact(job_id=job_id, stage=stage, **a))
@@ -151,11 +225,54 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
         nxt = _next_stage(rt.stages, stage)
         if nxt is None:
             _finish(job)
-            shutil.rmtree(workdir, ignore_errors=True)
+        return True, nxt
+
+    ours, nxt = _patiently(rt, commit)  # a checkpoint made while the database was away lands when it returns
+    if not ours:
+        log.warning("stage_abandoned", reason="finished after its lease was taken over; the other run counts")
+        return
+    if nxt is None:
+        shutil.rmtree(workdir, ignore_errors=True)
     log.info("stage_succeeded", seconds=round(time.monotonic() - started, 3))
     rt.emit(job_id, "progress" if nxt is not None else "finished")
     if nxt is not None:
-        rt.enqueue_stage(job_id, nxt)
+        _wake(rt, job_id, nxt)
+
+
+def _wake(rt: Ports, job_id: str, stage: str | None, delay: float = 0.0) -> None:
+    """Queue a stage; when the queue is away the job is left for the reaper, which wakes stalled jobs."""
+    try:
+        rt.enqueue_stage(job_id, stage, delay=delay)
+    except Exception as e:  # Redis down, SQLite queue locked: the job row still says where it is
+        log.warning("wake_up_deferred", job_id=job_id, stage=stage, error=f"{type(e).__name__}: {e}")
+
+
+def _db_error(e: DBAPIError) -> str:
+    return type(e.orig).__name__ if e.orig is not None else type(e).__name__
+
+
+def _patiently(rt: Ports, work):
+    """Run `work(session)` in a transaction, retrying while the database is unreachable (up to a limit)."""
+    deadline = time.monotonic() + rt.settings.db_outage_seconds
+    delay = 0.5
+    while True:
+        try:
+            with rt.transaction() as s:
+                return work(s)
+        except DBAPIError as e:
+            if not (e.connection_invalidated or isinstance(e, OperationalError)) or time.monotonic() > deadline:
+                raise
+            log.warning("database_unavailable", error=_db_error(e), retry_in=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def _owned(s, run_id: int, owner: str) -> StageRun | None:
+    """The run, locked, if it is still running under this worker's lease; None when someone took it over."""
+    run = locked(s, StageRun, run_id)
+    if run is None or run.status != RunStatus.RUNNING or run.worker != owner:
+        return None
+    return run
 
 
 def _next_stage(stages, stage: str) -> str | None:
@@ -172,22 +289,35 @@ def _discard(ctx: StageContext) -> None:
             log.warning("cleanup_failed", key=key, error=e.message)
 
 
-def _close_run(s, run_id: int, status: str, started: float) -> StageRun:
-    run = s.get(StageRun, run_id)
+def _close(run: StageRun, status: str, started: float) -> StageRun:
     run.status = status
     run.finished_at = utcnow()
     run.seconds = round(time.monotonic() - started, 3)
     return run
 
 
+def _cancelled(s, job_id: str, stage: str, run_id: int, owner: str, started: float) -> bool:
+    run = _owned(s, run_id, owner)
+    if run is None:
+        return False
+    _close(run, RunStatus.CANCELLED, started)
+    _finish_cancelled(s.get(Job, job_id), f"cancelled during {stage}")
+    return True
+
+
 def _failed(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, started: float,
             err: HandoutsError) -> None:
-    retry = err.retryable and attempt <= rt.settings.stage_retry_limit(stage)
     delay = rt.settings.stage_retry_delay * (2 ** (attempt - 1))
-    with rt.transaction() as s:
-        run = _close_run(s, run_id, "failed", started)
+
+    def record(s) -> bool | None:
+        run = _owned(s, run_id, rt.leases.owner)
+        if run is None:
+            return None
+        _close(run, RunStatus.FAILED, started)
         run.error = err.as_dict()
         job = s.get(Job, job_id)
+        failures = sum(1 for r in job.stage_runs if r.stage == stage and r.status == RunStatus.FAILED)
+        retry = err.retryable and failures <= rt.settings.stage_retry_limit(stage)
         if retry:
             job.message = f"{stage}: {err.message} (retrying in {delay:.0f} s)"
         else:
@@ -195,10 +325,16 @@ def _failed(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, start
             job.error = {**err.as_dict(), "stage": stage}
             job.message = f"failed at {stage}: {err.message}"
             job.finished_at = utcnow()
+        return retry
+
+    retry = _patiently(rt, record)
+    if retry is None:
+        log.warning("stage_abandoned", reason="failed after its lease was taken over; the other run counts")
+        return
     log.warning("stage_failed", error=err.message, code=err.code, retrying=retry, attempt=attempt)
     rt.emit(job_id, "progress" if retry else "failed")
     if retry:
-        rt.enqueue_stage(job_id, stage, delay=delay)
+        _wake(rt, job_id, stage, delay)
 
 
 def _finish(job: Job) -> None:

@@ -21,6 +21,7 @@ from . import db
 from .ai.service import AIService, make_ai_service
 from .context import StageDef
 from .errors import ConfigError, HandoutsError
+from .leases import LeaseKeeper
 from .logs import get_logger
 from .notify import Notifier
 from .queue import build_huey, register_tasks
@@ -43,6 +44,7 @@ class Runtime:
     huey: Huey
     stages: tuple[StageDef, ...]
     ai: AIService
+    leases: LeaseKeeper
     notifiers: tuple[Notifier, ...] = ()
     task: TaskWrapper | None = None
     listeners: list[ProgressListener] = field(default_factory=list)
@@ -64,7 +66,8 @@ class Runtime:
         sessions = db.make_sessionmaker(engine)
         rt = cls(settings=settings, engine=engine, sessions=sessions, storage=storage or make_storage(settings),
                  huey=build_huey(settings, immediate=immediate), stages=tuple(stages),
-                 ai=ai or make_ai_service(settings, sessions), notifiers=tuple(notifiers))
+                 ai=ai or make_ai_service(settings, sessions), leases=LeaseKeeper(settings, sessions),
+                 notifiers=tuple(notifiers))
         rt.task = register_tasks(rt.huey, partial(run_job_stage, rt))
         return rt
 

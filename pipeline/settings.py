@@ -104,6 +104,21 @@ class Settings(BaseSettings):
     stage_retries_study: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_STUDY", ge=0, le=10)
     stage_retries_render: int | None = Field(None, alias="HANDOUTS_STAGE_RETRIES_RENDER", ge=0, le=10)
     worker_threads: int = Field(2, alias="HANDOUTS_WORKERS", ge=1, le=64)
+    lease_seconds: float = Field(45.0, alias="HANDOUTS_LEASE_SECONDS", ge=1,
+                                 description="a running stage's claim lapses this long after its last heartbeat")
+    heartbeat_seconds: float = Field(10.0, alias="HANDOUTS_HEARTBEAT_SECONDS", gt=0,
+                                     description="how often a worker renews the leases of its running stages")
+    reap_interval: float = Field(15.0, alias="HANDOUTS_REAP_INTERVAL", gt=0,
+                                 description="how often a worker looks for lapsed leases and stalled jobs")
+    stall_seconds: float = Field(120.0, alias="HANDOUTS_STALL_SECONDS", ge=1,
+                                 description="a queued or between-stages job untouched this long is woken again")
+    max_lease_losses: int = Field(3, alias="HANDOUTS_MAX_LEASE_LOSSES", ge=1, le=20,
+                                  description="worker deaths a stage survives before its job is dead-lettered")
+    db_outage_seconds: float = Field(300.0, alias="HANDOUTS_DB_OUTAGE_SECONDS", ge=0,
+                                     description="how long a worker keeps retrying a checkpoint while the database "
+                                                 "is unreachable")
+    shutdown_grace: float = Field(20.0, alias="HANDOUTS_SHUTDOWN_GRACE", ge=0,
+                                  description="seconds a stopping worker lets running stages finish")
 
     # Slack
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

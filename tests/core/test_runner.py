@@ -178,11 +178,11 @@ def test_sqlite_queue_and_a_consumer_thread_run_a_job(make_settings, script):
     """The embedded default end to end: SqliteHuey and a consumer in this process."""
     import time
 
-    from pipeline.queue import start_consumer
+    from pipeline.worker import Worker
 
     rt = open_runtime(make_settings(), stages=(StageDef("a", script.stage("a"), 1),
                                                  StageDef("b", script.stage("b"), 1)))
-    consumer = start_consumer(rt.huey, 1)
+    consumer = Worker(rt, 1).start()
     try:
         job_id = submit(rt)
         deadline = time.monotonic() + 30
@@ -190,7 +190,7 @@ def test_sqlite_queue_and_a_consumer_thread_run_a_job(make_settings, script):
             time.sleep(0.05)
         assert load(rt, job_id).status == JobStatus.COMPLETED
     finally:
-        consumer.stop(graceful=True)
+        consumer.stop()
         rt.close()
 
 

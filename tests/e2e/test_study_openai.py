@@ -61,4 +61,4 @@ def test_ai_failure_still_delivers_the_handout_and_retry_fills_the_gap(fake, tmp
     shown = capsys.readouterr().out
     assert "-study-table.xlsx" in shown and "-questions.pdf" in shown
     assert main(["retry", job_id]) == 1, "nothing is missing any more"
-    assert "only a failed or cancelled job" in capsys.readouterr().err
+    assert "only a failed, dead or cancelled job" in capsys.readouterr().err

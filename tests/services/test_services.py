@@ -12,7 +12,7 @@ from pipeline.context import StageDef
 from pipeline.errors import StorageError
 from pipeline.jobs import submit_job
 from pipeline.models import Job, JobStatus
-from pipeline.queue import start_consumer
+from pipeline.worker import Worker
 from handouts.wiring import open_runtime
 from pipeline.storage import S3Storage, make_storage
 
@@ -47,7 +47,7 @@ def test_postgres_migrations_and_a_job(postgres_url, make_settings):
 
     calls = []
     rt = open_runtime(make_settings(DATABASE_URL=postgres_url), immediate=True, stages=_stages(calls))
-    assert db.schema_revision(rt.engine) == "0003"
+    assert db.schema_revision(rt.engine) == "0005"
     upgrade(rt.engine)  # a second upgrade is a no-op
     with rt.transaction() as s:
         job_id = submit_job(s, rt.enqueue, source="x.mp4", tenant="uni", owner="u1",
@@ -63,7 +63,7 @@ def test_redis_queue_with_worker_threads_and_postgres(postgres_url, redis_url, m
     settings = make_settings(DATABASE_URL=postgres_url, REDIS_URL=redis_url,
                              HANDOUTS_QUEUE_NAME=f"handouts-test-{uuid.uuid4().hex[:8]}")
     rt = open_runtime(settings, stages=_stages(calls))
-    consumer = start_consumer(rt.huey, 2)
+    consumer = Worker(rt, 2).start()
     try:
         ids = []
         for i in range(4):
@@ -73,7 +73,7 @@ def test_redis_queue_with_worker_threads_and_postgres(postgres_url, redis_url, m
         assert all(j.status == JobStatus.COMPLETED for j in jobs)
         assert sorted(calls) == ["a"] * 4 + ["b"] * 4
     finally:
-        consumer.stop(graceful=True)
+        consumer.stop()
         rt.huey.flush()
         rt.close()
 

@@ -1,0 +1,130 @@
+"""Leases on running stages: a worker claims a stage run for a while and a heartbeat keeps renewing it.
+
+The job row is the truth and Huey only carries wake-ups: a run is RUNNING only while its lease is alive. When a
+worker dies (SIGKILL, power, a frozen machine) its heartbeat stops, the lease lapses, and the reaper gives the
+stage to another worker. Every write a running stage makes at its end is conditional on still holding its lease,
+so a worker that comes back late cannot finish a stage a second time.
+
+The heartbeat is one thread per process renewing every lease it holds in one UPDATE. Stages decode video and
+crunch pixels in C code that releases the GIL, so the thread keeps its beat.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .logs import get_logger
+from .models import RunStatus, StageRun, utcnow
+from .settings import Settings
+
+log = get_logger("handouts.leases")
+
+
+def worker_id() -> str:
+    """This process's name as a lease owner: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class LeaseKeeper:
+    """The leases this process holds; renews them from one heartbeat thread while any is held."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], owner: str | None = None) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.owner = owner or worker_id()
+        self._held: set[int] = set()
+        self._lost: set[int] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.beats = 0
+
+    def expiry(self, now: datetime | None = None) -> datetime:
+        """When a lease taken or renewed now lapses."""
+        return (now or utcnow()) + timedelta(seconds=self.settings.lease_seconds)
+
+    # ---- what the runner calls --------------------------------------------------------------------------------
+    def hold(self, run_id: int) -> None:
+        """Start renewing the lease of a run this process just claimed."""
+        with self._lock:
+            self._held.add(run_id)
+            self._lost.discard(run_id)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
+                self._thread.start()
+
+    def drop(self, run_id: int) -> None:
+        """Stop renewing a run's lease (it ended, one way or another)."""
+        with self._lock:
+            self._held.discard(run_id)
+            self._lost.discard(run_id)
+
+    def lost(self, run_id: int) -> bool:
+        """True once a heartbeat found that this run is no longer ours (reaped or released)."""
+        with self._lock:
+            return run_id in self._lost
+
+    def held(self) -> set[int]:
+        with self._lock:
+            return set(self._held)
+
+    # ---- the heartbeat ----------------------------------------------------------------------------------------
+    def renew(self) -> None:
+        """Renew every held lease in one statement; any run that is no longer ours is marked lost."""
+        ids = self.held()
+        if not ids:
+            return
+        now = utcnow()
+        with self.sessions() as s, s.begin():
+            s.execute(update(StageRun).where(StageRun.id.in_(ids), StageRun.status == RunStatus.RUNNING,
+                                             StageRun.worker == self.owner)
+                      .values(lease_expires_at=self.expiry(now)))
+            ours = set(s.scalars(select(StageRun.id).where(StageRun.id.in_(ids),
+                                                           StageRun.status == RunStatus.RUNNING,
+                                                           StageRun.worker == self.owner)))
+        gone = ids - ours
+        with self._lock:
+            self._lost |= gone & self._held
+        for run_id in gone:
+            log.warning("lease_lost", run_id=run_id)
+        self.beats += 1
+
+    def _beat(self) -> None:
+        while True:
+            with self._lock:
+                if not self._held:
+                    self._thread = None
+                    return
+            try:
+                self.renew()
+            except DBAPIError as e:  # the database is away: keep beating; the lease may lapse meanwhile
+                log.warning("heartbeat_failed", error=type(e.orig).__name__ if e.orig else type(e).__name__)
+            self._wake.wait(self.settings.heartbeat_seconds)
+            self._wake.clear()
+
+    def release_all(self, reason: str) -> list[tuple[str, str]]:
+        """Give every held lease back at once (shutting down); returns the (job id, stage) pairs released."""
+        ids = self.held()
+        released: list[tuple[str, str]] = []
+        if ids:
+            with self.sessions() as s, s.begin():
+                for run in s.scalars(select(StageRun).where(StageRun.id.in_(ids),
+                                                            StageRun.status == RunStatus.RUNNING,
+                                                            StageRun.worker == self.owner).with_for_update()):
+                    run.status = RunStatus.RELEASED
+                    run.finished_at = utcnow()
+                    run.error = {"code": "released", "message": reason}
+                    released.append((run.job_id, run.stage))
+        with self._lock:
+            self._lost |= self._held
+        for job_id, stage in released:
+            log.info("lease_released", job_id=job_id, stage=stage)
+        return released
