@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from sqlalchemy import Select, event, select
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 from .addresses import Address, CliAddress, Origin, dump_address
 from .errors import InputError, JobNotFound
 from .logs import get_logger
-from .models import Job, JobStatus, utcnow
+from .db import locked
+from .models import Job, JobStatus, RunStatus, StageRun, utcnow
 from .results import StudyResult
 
 Enqueue = Callable[[str], None]
@@ -112,15 +114,27 @@ def list_jobs(session: Session, viewer: Viewer = OPERATOR, *, status: str | None
     return list(session.scalars(q))
 
 
+def live_run(job: Job) -> StageRun | None:
+    """The stage run a live worker holds for this job (its lease not lapsed), if any."""
+    now = utcnow()
+    return next((r for r in job.stage_runs if r.status == RunStatus.RUNNING and r.lease_expires_at is not None
+                 and aware(r.lease_expires_at) > now), None)
+
+
 def cancel_job(session: Session, job_id: str) -> Job:
-    """Ask a job to stop; a queued job stops at once, a running one at its next check."""
-    job = get_job(session, job_id)
+    """Stop a job: at once when no worker is running it (queued, between stages, its worker gone), else at the
+    running stage's next check. A cancelled job is never woken again."""
+    job = locked(session, Job, job_id) or get_job(session, job_id)
     if job.is_terminal:
         raise InputError(f"job {job_id} is already {job.status}; nothing to cancel", job_id=job_id)
     job.cancel_requested = True
-    if job.status == JobStatus.QUEUED:
+    if live_run(job) is None:
+        for run in job.stage_runs:
+            if run.status == RunStatus.RUNNING:  # its worker is gone; nobody will close it
+                run.status = RunStatus.CANCELLED
+                run.finished_at = utcnow()
         job.status = JobStatus.CANCELLED
-        job.message = "cancelled before it started"
+        job.message = "cancelled before it started" if not job.started_at else f"cancelled at {job.stage or 'a pause'}"
         job.finished_at = utcnow()
     return job
 
@@ -139,9 +153,16 @@ def retry_job(session: Session, enqueue: Enqueue, job_id: str) -> Job:
     A failed or cancelled job resumes where it stopped; a job completed with warnings because some study
     materials are missing runs only those again (and re-renders).
     """
-    job = get_job(session, job_id)
+    job = locked(session, Job, job_id) or get_job(session, job_id)
     redo: list[str] = []
-    if job.status == JobStatus.COMPLETED_WITH_WARNINGS:
+    if job.status == JobStatus.RUNNING and live_run(job) is None:
+        # its worker is gone (a lapsed lease, or a wake-up lost between stages): take it over now
+        for run in job.stage_runs:
+            if run.status == RunStatus.RUNNING:
+                run.status = RunStatus.EXPIRED
+                run.finished_at = utcnow()
+                run.error = {"code": "lease_expired", "message": "taken over by a retry"}
+    elif job.status == JobStatus.COMPLETED_WITH_WARNINGS:
         redo = _redo_for_missing(job)
         if not redo:
             raise InputError(f"job {job_id} has nothing missing to produce again; its warnings: "
@@ -150,8 +171,8 @@ def retry_job(session: Session, enqueue: Enqueue, job_id: str) -> Job:
         raise InputError(f"job {job_id} is {job.status}; only a failed, dead or cancelled job, or one completed "
                          "with missing study materials, can be retried", job_id=job_id)
     for run in job.stage_runs:
-        if run.stage in redo and run.status == "succeeded":
-            run.status = "superseded"
+        if run.stage in redo and run.status == RunStatus.SUCCEEDED:
+            run.status = RunStatus.SUPERSEDED
     if redo:
         job.warnings = []
     job.status = JobStatus.QUEUED
@@ -165,4 +186,9 @@ def retry_job(session: Session, enqueue: Enqueue, job_id: str) -> Job:
 
 def finished_stages(job: Job) -> dict[str, dict]:
     """Checkpoint outputs of every stage that succeeded for this job."""
-    return {r.stage: (r.output or {}) for r in job.stage_runs if r.status == "succeeded"}
+    return {r.stage: (r.output or {}) for r in job.stage_runs if r.status == RunStatus.SUCCEEDED}
+
+
+def aware(t: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite hands back naive ones, written in UTC)."""
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)

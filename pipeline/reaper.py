@@ -22,7 +22,8 @@ from .logs import get_logger
 from .models import Job, JobStatus, RunStatus, StageRun, utcnow
 from .ports import Ports
 from .db import locked
-from .runner import aware, expire_run
+from .jobs import aware
+from .runner import expire_run
 
 log = get_logger("handouts.reaper")
 

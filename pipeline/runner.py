@@ -5,14 +5,13 @@ from __future__ import annotations
 import shutil
 import time
 import traceback
-from datetime import datetime, timezone
 import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from .context import StageContext, stage_index
 from .db import locked
 from .errors import Cancelled, HandoutsError, LeaseLost, StageFailed
-from .jobs import finished_stages
+from .jobs import aware, finished_stages
 from .models import Artifact, Job, JobStatus, RunStatus, StageRun, utcnow
 from .ports import Ports
 from .results import as_checkpoint
@@ -102,12 +101,6 @@ def _claim(rt: Ports, job_id: str, stage: str | None):
     except IntegrityError:  # another worker claimed the same stage between our read and our insert
         log.info("wake_up_ignored", job_id=job_id, reason="claimed by another worker at the same moment")
         return None
-
-
-def aware(t: datetime) -> datetime:
-    """A stored time as an aware UTC datetime."""
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def expire_run(job: Job, run: StageRun, settings) -> str:
