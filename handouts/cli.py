@@ -9,9 +9,12 @@ import signal
 import sys
 from pathlib import Path
 
-from pipeline.errors import HandoutsError, InputError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-EXIT_FAILED, EXIT_CONFIG, EXIT_CANCELLED, EXIT_PIPE = 1, 2, 130, 141
+from pipeline.errors import HandoutsError, InputError
+from pipeline.sources.netguard import display_source
+
+EXIT_FAILED, EXIT_CONFIG, EXIT_TEMPFAIL, EXIT_CANCELLED, EXIT_PIPE = 1, 2, 75, 130, 141
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
@@ -327,7 +330,90 @@ def cmd_status(args) -> int:
                 print(f"  warning: {w}")
         else:
             for j in list_jobs(s, limit=args.limit):
-                print(f"{j.id}  {j.created_at:%Y-%m-%d %H:%M}  {j.status:<24} {j.progress:>5.0f}%  {j.source}")
+                print(f"{j.id}  {j.created_at:%Y-%m-%d %H:%M}  {j.status:<24} {j.progress:>5.0f}%  "
+                      f"{display_source(j.source)}")
+    return 0
+
+
+def _job_facts(j) -> dict:
+    return {"id": j.id, "status": j.status, "stage": j.stage, "progress": j.progress, "message": j.message,
+            "title": j.title, "source": display_source(j.source), "tenant": j.tenant, "scope": j.scope,
+            "owner": j.owner, "origin": j.origin, "created_at": j.created_at.isoformat(),
+            "finished_at": j.finished_at.isoformat() if j.finished_at else None, "warnings": list(j.warnings or []),
+            "error": j.error,
+            "runs": [{"stage": r.stage, "attempt": r.attempt, "status": r.status, "worker": r.worker,
+                      "seconds": r.seconds, "lease_expires_at": r.lease_expires_at.isoformat()
+                      if r.lease_expires_at else None, "error": (r.error or {}).get("message")}
+                     for r in j.stage_runs],
+            "files": [{"name": a.name, "kind": a.kind, "size": a.size} for a in j.artifacts]}
+
+
+def cmd_jobs(args) -> int:
+    """Operators' view of jobs: list (all, stale or dead ones), show one, cancel one."""
+    from sqlalchemy import select
+
+    from pipeline.jobs import cancel_job, get_job, live_run
+    from pipeline.models import Job, JobStatus, RunStatus
+
+    rt = _runtime(args)
+    with rt.transaction() as s:
+        if args.jobs_command == "show":
+            j = get_job(s, args.job)
+            facts = _job_facts(j)
+            if args.json:
+                print(json.dumps(facts, indent=1, ensure_ascii=False))
+            else:
+                print(f"{j.id}  {j.status}  {j.progress:.0f}%  {j.message}")
+                for r in facts["runs"]:
+                    print(f"  {r['stage']:<9} attempt {r['attempt']}  {r['status']:<10} {r['seconds'] or 0:.2f}s  "
+                          f"{r['worker'] or ''}" + (f"  {r['error']}" if r["error"] else ""))
+                for w in facts["warnings"]:
+                    print(f"  warning: {w}")
+            return 0
+        if args.jobs_command == "cancel":
+            j = cancel_job(s, args.job)
+            print(f"{j.id}  {j.status}  {j.message if j.is_terminal else 'cancelling at its next check'}")
+            return 0
+        q = select(Job).order_by(Job.created_at.desc()).limit(args.limit)
+        if args.dead:
+            q = q.where(Job.status == JobStatus.DEAD)
+        if args.stale:
+            q = q.where(Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+        rows = list(s.scalars(q))
+        if args.stale:  # not moving: no live worker holds them
+            rows = [j for j in rows if live_run(j) is None]
+        for j in rows:
+            lapsed = [r for r in j.stage_runs if r.status == RunStatus.RUNNING]
+            note = f"  (lease of {lapsed[0].stage} lapsed)" if lapsed and args.stale else ""
+            print(f"{j.id}  {j.created_at:%Y-%m-%d %H:%M}  {j.status:<24} {j.progress:>5.0f}%  "
+                  f"{display_source(j.source)}{note}")
+    return 0
+
+
+def cmd_submit(args) -> int:
+    """Queue jobs for workers without waiting (a semester's batch); prints their ids."""
+    from pipeline.jobs import submit_job
+
+    rt = _runtime(args)
+    options = {k: v for k, v in (("title", args.title), ("paper", args.paper), ("profile", args.profile)) if v}
+    if args.no_ai:
+        options["no_ai"] = True
+    if "profile" in options:
+        rt.ai.profile(options["profile"], "local")
+    ids = []
+    for source in args.sources:
+        if "://" not in source and not source.startswith("storage:"):
+            path = Path(source).expanduser()
+            if not path.is_file():
+                return _fail(f"{source}: no such file; give a video file, an http(s) URL or an HLS playlist")
+            source = str(path.resolve())
+        with rt.transaction() as s:
+            ids.append(submit_job(s, rt.enqueue, source=source, options=dict(options)).id)
+    if args.json:
+        print(json.dumps({"jobs": ids}))
+    else:
+        for job_id, source in zip(ids, args.sources):
+            print(f"{job_id}  {source}")
     return 0
 
 
@@ -403,6 +489,28 @@ def build_parser() -> argparse.ArgumentParser:
                            help="override a prompt (clean_captions, title, key_points, study_table, vignettes, mindmap)")
     pr.set_defaults(fn=cmd_profiles)
 
+    jb = sub.add_parser("jobs", help="operators: list stale or dead jobs, show or cancel one")
+    jb_sub = jb.add_subparsers(dest="jobs_command", required=True)
+    jl = jb_sub.add_parser("list", help="the newest jobs")
+    jl.add_argument("--stale", action="store_true", help="only queued or running jobs no live worker holds")
+    jl.add_argument("--dead", action="store_true", help="only dead-lettered jobs")
+    jl.add_argument("--limit", type=int, default=50)
+    js = jb_sub.add_parser("show", help="one job with its stage runs, workers and leases")
+    js.add_argument("job")
+    js.add_argument("--json", action="store_true")
+    jc = jb_sub.add_parser("cancel", help="stop a job, whatever state it is in")
+    jc.add_argument("job")
+    jb.set_defaults(fn=cmd_jobs, quiet_logs=True)
+
+    sb = sub.add_parser("submit", help="queue jobs for the workers and print their ids (no waiting)")
+    sb.add_argument("sources", nargs="+", metavar="SOURCE")
+    sb.add_argument("--title")
+    sb.add_argument("--paper", choices=("letter", "a4"))
+    sb.add_argument("--profile")
+    sb.add_argument("--no-ai", action="store_true")
+    sb.add_argument("--json", action="store_true", help="print {\"jobs\": [ids]}")
+    sb.set_defaults(fn=cmd_submit, quiet_logs=True)
+
     st = sub.add_parser("status", help="show a job, or the newest jobs")
     st.add_argument("job", nargs="?")
     st.add_argument("--limit", type=int, default=20)
@@ -419,6 +527,11 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(e.message, EXIT_CONFIG if e.code == "config" else EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_CANCELLED)
+    except DBAPIError as e:
+        if not (e.connection_invalidated or isinstance(e, OperationalError)):
+            raise
+        cause = type(e.orig).__name__ if e.orig is not None else type(e).__name__
+        return _fail(f"the database is unavailable ({cause}); try again in a minute", EXIT_TEMPFAIL)
     except BrokenPipeError:
         # the reader (`| head`) has gone: stop quietly, and keep Python's own flush at exit from complaining
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

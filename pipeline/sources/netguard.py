@@ -41,6 +41,11 @@ def display_url(url: str) -> str:
     return shown if len(shown) <= 160 else shown[:157] + "..."
 
 
+def display_source(source: str) -> str:
+    """A job's source fit for pages and logs: URLs without credentials or query, file paths as they are."""
+    return display_url(source) if "://" in source else source
+
+
 class UrlGuard:
     """Refuses URLs whose host resolves to a non-public address, unless private URLs are allowed."""
 

@@ -95,3 +95,36 @@ def test_a_folder_of_other_files_is_refused_without_force(tmp_path):
     assert _previous_run(out, {video.resolve()}, False) == []  # the source and its sidecars may sit there
     with pytest.raises(InputError, match="is a file, not a folder"):
         _previous_run(video, set(), False)
+
+
+def test_submit_queues_without_waiting_and_jobs_show_and_cancel(tmp_path, capsys, monkeypatch):
+    from handouts.cli import main
+
+    monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
+    video = tmp_path / "week1.mp4"
+    video.write_bytes(b"not checked until a worker fetches it")
+    assert main(["submit", str(video), "https://user:pw@media.example.edu/w2.mp4?sig=abc", "--json"]) == 0
+    ids = json.loads(capsys.readouterr().out)["jobs"]
+    assert len(ids) == 2
+    assert main(["jobs", "show", ids[1], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == "queued" and shown["source"] == "https://media.example.edu/w2.mp4"
+    assert main(["jobs", "list", "--stale"]) == 0
+    listed = capsys.readouterr().out
+    assert ids[0] in listed and "pw@" not in listed and "sig=" not in listed
+    assert main(["jobs", "cancel", ids[0]]) == 0
+    assert "cancelled" in capsys.readouterr().out
+    assert main(["jobs", "cancel", ids[0]]) == 1
+    assert "already cancelled" in capsys.readouterr().err
+    assert main(["submit", str(tmp_path / "missing.mp4")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_a_database_that_is_down_gets_one_line_and_exit_75(tmp_path, capsys, monkeypatch):
+    from handouts.cli import main
+
+    monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert main(["status"]) == 75
+    err = capsys.readouterr().err
+    assert "the database is unavailable" in err and "try again in a minute" in err and "Traceback" not in err
