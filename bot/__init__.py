@@ -21,11 +21,17 @@ if TYPE_CHECKING:
     from pipeline.runtime import Runtime
 
 
+MAX_SLACK_BODY = 1024 * 1024  # Slack sends a few kilobytes; slash commands and interactions stay far below this
+
+
 def init_app(flask_app: "Flask", rt: "Runtime") -> None:
     """Register /slack/events (and /slack/install, /slack/oauth_redirect in OAuth mode) when Slack is on."""
     if not rt.settings.slack_enabled:
         return
-    from flask import request
+    import json
+    from urllib.parse import parse_qs
+
+    from flask import Response, request
     from slack_bolt.adapter.flask import SlackRequestHandler
 
     from .app import build_bolt_app
@@ -34,6 +40,17 @@ def init_app(flask_app: "Flask", rt: "Runtime") -> None:
     handler = SlackRequestHandler(bolt)
 
     def slack_endpoint():
+        # Slack's own requests are small: a bigger body is refused before it is read, and a form whose
+        # payload is not JSON is a bad request, not an error of ours (both before Bolt checks the signature).
+        if (request.content_length or 0) > MAX_SLACK_BODY:
+            return Response("request body too large for a Slack request", status=413, mimetype="text/plain")
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            body = request.get_data(cache=True, as_text=True)  # cached: Bolt reads the same bytes to verify
+            for payload in parse_qs(body).get("payload", []):
+                try:
+                    json.loads(payload)
+                except ValueError:
+                    return Response("the payload field is not JSON", status=400, mimetype="text/plain")
         return handler.handle(request)
 
     flask_app.add_url_rule("/slack/events", "slack_events", slack_endpoint, methods=["POST"])

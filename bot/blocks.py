@@ -71,7 +71,7 @@ def progress_message(job: Job, stages: list[str], *, delivery_error: str | None 
         buttons.append(_button("Retry delivery", REDELIVER, job.id, "primary"))
     if buttons:
         blocks.append({"type": "actions", "block_id": f"job_{job.id}", "elements": buttons})
-    return f"{label}: {name} ({job.progress:.0f}%)", blocks
+    return f"{label}: {_esc(name)} ({job.progress:.0f}%)", blocks
 
 
 def _duration(seconds: float | None) -> str:
@@ -93,7 +93,7 @@ def summary_message(title: str, slides: int | None, duration: float | None, prod
     if missing:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Missing*\n" + "\n".join(
             f"• {_esc(m[:280])}" for m in missing[:20])}})
-    text = f"Handout ready: {title} ({len(produced)} files" + (f", {len(missing)} missing)" if missing else ")")
+    text = f"Handout ready: {_esc(title)} ({len(produced)} files" + (f", {len(missing)} missing)" if missing else ")")
     return text, blocks
 
 
@@ -108,7 +108,7 @@ def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple
         lines.append("Notes: " + _esc("; ".join(job.warnings)[:500]))
     if links:
         lines.append("\n".join(f"• <{url}|{_esc(name)}>" for name, url in list(links.items())[:20]))
-    text = f"{label}: {job_label(job)}"
+    text = f"{label}: {_esc(job_label(job))}"
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
 
 

@@ -90,10 +90,10 @@ class LeaseKeeper:
             ours = set(s.scalars(select(StageRun.id).where(StageRun.id.in_(ids),
                                                            StageRun.status == RunStatus.RUNNING,
                                                            StageRun.worker == self.owner)))
-        gone = ids - ours
         with self._lock:
-            self._lost |= gone & self._held
-        for run_id in gone:
+            news = (ids - ours) & self._held - self._lost
+            self._lost |= news
+        for run_id in news:  # once per run: the stage stops at its next check
             log.warning("lease_lost", run_id=run_id)
         self.beats += 1
 

@@ -25,6 +25,10 @@ def register(app, deps: Deps) -> None:
 
     @app.command("/handout")
     def handout(ack, command, respond, client):
+        if not command.get("user_id") or not command.get("channel_id"):
+            ack(response_type="ephemeral", text=":warning: Handouts could not tell who sent this command or from "
+                "which channel; run it again from a channel.")
+            return
         try:
             cmd = parse_command(command.get("text", ""))
         except InputError as e:

@@ -23,12 +23,60 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 address carries: mapped, SIIT, IPv4-compatible, NAT64, 6to4 and Teredo."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _SIIT or ip in _V4_COMPATIBLE or any(ip in net for net in _NAT64):
+        found.append(low32)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # (server, client)
+    return found
+
+
 def is_public_address(address: str) -> bool:
-    """True for an address on the public internet; False for loopback, private, link-local, reserved, multicast."""
+    """True for an address on the public internet; False for loopback, private, link-local, reserved, multicast,
+    and for an IPv6 address that embeds one of those in any of its IPv4-carrying forms."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if not (ip.is_global and not ip.is_multicast):
+        if not (isinstance(ip, ipaddress.IPv6Address) and embedded_ipv4(ip)):
+            return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner:
+            return all(v4.is_global and not v4.is_multicast for v4 in inner)
+    return True
+
+
+def check_host(host: str | None, url: str) -> str:
+    """The host of a link as the resolver sees it (IDNA); InputError 'not a valid link' for a malformed one."""
+    if not host:
+        raise InputError(f"{url[:200]} is not a valid link: it has no host name")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return host
+    except ValueError:
+        pass
+    name = host.rstrip(".")
+    labels = name.split(".")
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    if (not name or any(not label for label in labels) or any(len(label) > 63 for label in labels)
+            or not ascii_name or len(ascii_name) > 253):
+        raise InputError(f"{url[:200]} is not a valid link: the host name {host[:80]!r} is malformed (empty or "
+                         "over-long parts); copy the link again from the address bar")
+    return ascii_name
 
 
 def display_url(url: str) -> str:
@@ -56,10 +104,16 @@ class UrlGuard:
 
     def check(self, url: str, source: str) -> None:
         """Raise InputError if `url` may not be fetched; `source` is what the user gave, for the message."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - a bad port raises here
+        except ValueError:
+            raise InputError(f"{url[:200]} is not a valid link (its port or brackets are malformed)",
+                             source=source) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"{display_url(url)} (from {source}) is not an http(s) link; give an http(s) URL",
                              source=source)
+        check_host(parts.hostname, url)
         if self.allow_private:
             return
         port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -142,3 +142,49 @@ def test_unsigned_or_stale_requests_are_rejected(world):
         "Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 401
     assert w.jobs() == []
+
+
+def test_hostile_commands_get_an_answer_not_a_crash(world):
+    w = world(immediate=False, HANDOUTS_ALLOW_PRIVATE_URLS=False)
+    long_label = "https://" + "a" * 70 + ".example.edu/lecture.mp4"
+    r = w.command(long_label)
+    assert r.status_code == 200
+    texts = [r.get_json().get("text", "")]
+    w.fake.wait_for(lambda: w.ephemeral_texts())
+    texts += w.ephemeral_texts()
+    assert any("not a valid link" in t for t in texts), texts
+    assert w.jobs() == []
+
+
+def test_a_signed_command_without_a_user_is_refused_cleanly(world):
+    from urllib.parse import urlencode
+
+    w = world(immediate=False)
+    body = urlencode({"team_id": "T1", "channel_id": "C1", "command": "/handout", "text": URL,
+                      "trigger_id": "trig-x", "response_url": w.fake.response_url("nouser")})
+    r = w.signed(body, "application/x-www-form-urlencoded")
+    assert r.status_code in (200, 400)
+    if r.status_code == 200:
+        assert "could not tell who" in (r.get_json() or {}).get("text", "")
+    assert w.jobs() == []
+
+
+def test_malformed_and_oversized_bodies_are_refused_before_anything_runs(world):
+    w = world(immediate=False)
+    bad = w.signed("payload=%7Bnot-json", "application/x-www-form-urlencoded")
+    assert bad.status_code == 400
+    unsigned = w.http.post("/slack/events", data="payload=%7Bnot-json",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert unsigned.status_code in (400, 401)
+    huge = w.http.post("/slack/events", data=b"x" * (3 * 1024 * 1024),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert huge.status_code == 413
+
+
+def test_user_text_cannot_ping_the_channel(world):
+    w = world()
+    w.command(f'{URL} --title "<!channel> & <@U2> free pizza"')
+    assert w.fake.wait_for(lambda: w.jobs() and w.jobs()[-1].is_terminal)
+    posted = [str(c.params) for c in w.fake.calls if c.method in ("chat.postMessage", "chat.update")]
+    assert posted and not any("<!channel>" in p or "<@U2>" in p for p in posted)
+    assert any("&lt;!channel&gt;" in p for p in posted)

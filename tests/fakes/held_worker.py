@@ -2,7 +2,7 @@
 
     python -m tests.fakes.held_worker      (settings from the environment, like `handouts worker`)
 
-Each stage appends "<stage> <pid>" to $HELD_LOG when it starts; stage "b" stores an artifact, then waits while
+Each stage appends "<stage> <pid> <unix time>" to $HELD_LOG when it starts; stage "b" stores an artifact, then waits while
 $HELD_FILE exists.
 """
 
@@ -17,7 +17,7 @@ from pipeline.context import StageDef
 
 def _note(stage: str) -> None:
     with open(os.environ["HELD_LOG"], "a") as f:
-        f.write(f"{stage} {os.getpid()}\n")
+        f.write(f"{stage} {os.getpid()} {time.time():.3f}\n")
 
 
 def _a(ctx):
@@ -63,7 +63,7 @@ if __name__ == "__main__":
 class HeldWorld:
     """A data folder, a job over STAGES, and worker processes to start, kill and stop."""
 
-    def __init__(self, tmp: Path, **settings: str) -> None:
+    def __init__(self, tmp: Path, *, fast: bool = True, **settings: str) -> None:
         import sys
 
         self.tmp = tmp
@@ -73,11 +73,12 @@ class HeldWorld:
         self.log.touch()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOUTS_")
                     and k not in ("DATABASE_URL", "REDIS_URL")}
-        self.env.update(HANDOUTS_DATA_DIR=str(tmp / "data"), HANDOUTS_LEASE_SECONDS="2",
-                        HANDOUTS_HEARTBEAT_SECONDS="0.3", HANDOUTS_REAP_INTERVAL="0.3",
-                        HANDOUTS_STALL_SECONDS="3", HANDOUTS_SHUTDOWN_GRACE="0.3", HANDOUTS_LOG_FORMAT="json",
+        self.env.update(HANDOUTS_DATA_DIR=str(tmp / "data"), HANDOUTS_LOG_FORMAT="json",
                         HANDOUTS_STAGE_RETRY_DELAY="0", HELD_FILE=str(self.hold), HELD_LOG=str(self.log),
                         PYTHONPATH=str(Path(__file__).parents[2]))
+        if fast:  # seconds instead of the defaults' minute, so tests see deaths and stops at once
+            self.env.update(HANDOUTS_LEASE_SECONDS="2", HANDOUTS_HEARTBEAT_SECONDS="0.3",
+                            HANDOUTS_REAP_INTERVAL="0.3", HANDOUTS_STALL_SECONDS="3", HANDOUTS_SHUTDOWN_GRACE="0.3")
         self.env.update(settings)
         self.python = sys.executable
         self.procs = []
@@ -129,6 +130,11 @@ class HeldWorld:
 
     def started(self) -> list[str]:
         return [line.split()[0] for line in self.log.read_text().splitlines()]
+
+    def start_times(self, stage: str) -> list[float]:
+        """When each run of `stage` started (unix time)."""
+        return [float(t) for st, _pid, t in (line.split() for line in self.log.read_text().splitlines())
+                if st == stage]
 
     def close(self) -> str:
         """Stop every worker still running; returns what they wrote to stderr."""
