@@ -115,7 +115,7 @@ def throughput(jobs: int) -> None:
         for i in range(jobs):
             video = Path(tmp) / f"lecture-{i}.mp4"
             make_lecture(video, LectureSpec(duration=600.0, slides=10, size=(1280, 720), fps=15, seed=40 + i,
-                                            builds=True))
+                                            builds=True, srt=True))
             lectures.append(video)
         results = {}
         for procs in (1, 2):
