@@ -19,7 +19,7 @@ from pipeline.errors import HandoutsError, InputError
 from pipeline.jobs import submit_job
 from pipeline.models import Job, JobStatus, utcnow
 from bot.notifier import slack_error
-from pipeline.sources.netguard import display_url
+from pipeline.sources.netguard import display_url, redact_url
 
 from .command import HandoutCommand, check_reachable
 from .deps import Deps, tenant_of
@@ -79,7 +79,7 @@ def start_handout(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebCli
                 options["profile"] = profile
             slot = record_request(s, settings, team_id or enterprise_id or "", user_id)
             recent = s.scalar(select(Job.id).where(
-                Job.tenant == tenant, Job.owner == user_id, Job.source == cmd.url,
+                Job.tenant == tenant, Job.owner == user_id, Job.source == redact_url(cmd.url),
                 Job.status.not_in((JobStatus.FAILED, JobStatus.CANCELLED)),
                 Job.created_at > utcnow() - DUPLICATE_WINDOW).order_by(Job.created_at.desc()).limit(1))
             if recent:
@@ -87,7 +87,8 @@ def start_handout(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebCli
             address = SlackAddress(team_id=team_id, enterprise_id=enterprise_id, channel_id=channel_id,
                                    user_id=user_id, is_enterprise_install=bool(payload.get("is_enterprise_install")))
             job = submit_job(s, queued.append, source=cmd.url, tenant=tenant, owner=user_id, origin=Origin.SLACK,
-                             address=address, scope=slack_scope(channel_id), options=options, idempotency_key=key)
+                             address=address, scope=slack_scope(channel_id), options=options, idempotency_key=key,
+                             seal=rt.seal)
             job_id = job.id
     except IntegrityError:  # the same command arrived twice at once; the other copy made the job
         with rt.sessions() as s:

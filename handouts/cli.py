@@ -146,7 +146,7 @@ def cmd_make(args) -> int:
     bar = _progress_bar(rt)
     try:
         with rt.transaction() as s:
-            job_id = submit_job(s, rt.enqueue, source=source, origin="cli", options=options).id
+            job_id = submit_job(s, rt.enqueue, source=source, origin="cli", options=options, seal=rt.seal).id
     except HandoutsError as e:
         bar.close()
         return _fail(e.message)
@@ -408,7 +408,7 @@ def cmd_submit(args) -> int:
                 return _fail(f"{source}: no such file; give a video file, an http(s) URL or an HLS playlist")
             source = str(path.resolve())
         with rt.transaction() as s:
-            ids.append(submit_job(s, rt.enqueue, source=source, options=dict(options)).id)
+            ids.append(submit_job(s, rt.enqueue, source=source, options=dict(options), seal=rt.seal).id)
     if args.json:
         print(json.dumps({"jobs": ids}))
     else:

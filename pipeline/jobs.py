@@ -15,6 +15,7 @@ from .logs import get_logger
 from .db import locked
 from .models import Job, JobStatus, RunStatus, StageRun, utcnow
 from .results import StudyResult
+from .sources.netguard import redact_url
 
 Enqueue = Callable[[str], None]
 log = get_logger("handouts.jobs")
@@ -75,11 +76,24 @@ def get_visible_job(session: Session, viewer: Viewer, job_id: str) -> Job:
 
 def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str = "local", owner: str = "local",
                origin: Origin = Origin.CLI, address: Address | None = None, scope: str | None = None,
-               options: dict[str, Any] | None = None, idempotency_key: str | None = None) -> Job:
-    """Create a job (or return the one with the same idempotency key) and queue it once the session commits."""
+               options: dict[str, Any] | None = None, idempotency_key: str | None = None,
+               seal: Callable[[str], str] | None = None) -> Job:
+    """Create a job (or return the one with the same idempotency key) and queue it once the session commits.
+
+    A link that carries credentials or a signature is stored without them; the whole link is kept only
+    encrypted (`seal`), for the fetch stage, and dropped once the recording is fetched.
+    """
     source = (source or "").strip()
     if not source:
         raise InputError("no source given: pass a video file path, an http(s) URL to a video, or an HLS playlist")
+    options = dict(options or {})
+    shown = redact_url(source)
+    if shown != source:
+        if seal is None:
+            raise InputError("this link carries a password or a signature; it can only be taken where it can "
+                             "be stored encrypted", field="source")
+        options["sealed_source"] = seal(source)
+        source = shown
     if idempotency_key:
         existing = session.scalar(select(Job).where(Job.idempotency_key == idempotency_key))
         if existing is not None:
@@ -88,8 +102,8 @@ def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str =
     if address.kind != Origin(origin) and not (origin == Origin.WEB and address.kind == "cli"):
         raise InputError(f"a job from {origin} cannot answer to a {address.kind} address", field="address")
     job = Job(source=source, tenant=tenant, scope=scope, owner=owner, origin=Origin(origin),
-              reply_to=dump_address(address), options=options or {}, idempotency_key=idempotency_key, status=JobStatus.QUEUED,
-              message="queued", warnings=[])
+              reply_to=dump_address(address), options=options, idempotency_key=idempotency_key,
+              status=JobStatus.QUEUED, message="queued", warnings=[])
     session.add(job)
     session.flush()
     job_id = job.id

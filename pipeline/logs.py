@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
@@ -12,11 +13,33 @@ from .settings import Settings
 _SECRET_KEYS = {"password", "token", "secret", "api_key", "authorization", "client_secret"}
 
 
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
+
+
+def _hide_in_urls(text: str) -> str:
+    from .sources.netguard import redact_url
+
+    return _URL.sub(lambda m: redact_url(m.group(0)), text) if "://" in text else text
+
+
 def _drop_secrets(_logger, _name, event: dict) -> dict:
+    """Mask fields named like secrets, and credentials or signatures inside any URL a line mentions."""
     for k in list(event):
         if any(s in k.lower() for s in _SECRET_KEYS):
             event[k] = "***"
+        elif isinstance(event[k], str):
+            event[k] = _hide_in_urls(event[k])
     return event
+
+
+class _RedactingFilter(logging.Filter):
+    """The same for lines from libraries' standard logging (httpx logs each request's URL)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "://" in message:
+            record.msg, record.args = _hide_in_urls(message), None
+        return True
 
 
 def configure_logging(settings: Settings, *, stream=None) -> None:
@@ -29,6 +52,10 @@ def configure_logging(settings: Settings, *, stream=None) -> None:
                 else structlog.processors.JSONRenderer())
     level = getattr(logging, settings.log_level.upper())
     logging.basicConfig(level=level, stream=stream, format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
+            handler.addFilter(_RedactingFilter())
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))  # a line per request is noise
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True), _drop_secrets,

@@ -211,6 +211,8 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
         job.warnings = list(dict.fromkeys([*(job.warnings or []), *ctx.warnings]))
         if stage == "fetch" and output:
             job.source_sha256 = output.get("sha256")
+            if (job.options or {}).get("sealed_source"):  # fetched: the credentialed link is not needed again
+                job.options = {k: v for k, v in job.options.items() if k != "sealed_source"}
         if output and output.get("title"):
             job.title = output["title"]
         job.progress = _overall(rt.stages, stage, 1.0)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import db
 from .ai.service import AIService, make_ai_service
 from .context import StageDef
+from .crypto import cipher_for
 from .errors import ConfigError, HandoutsError
 from .leases import LeaseKeeper
 from .logs import get_logger
@@ -70,6 +71,10 @@ class Runtime:
                  notifiers=tuple(notifiers))
         rt.task = register_tasks(rt.huey, partial(run_job_stage, rt))
         return rt
+
+    def seal(self, secret: str) -> str:
+        """Encrypt a link or credential for storage (see pipeline.crypto)."""
+        return cipher_for(self.settings, "sources").encrypt(secret)
 
     def notifier(self, kind: type) -> Notifier | None:
         """The one registered notifier of this type (an adapter's own), or None."""

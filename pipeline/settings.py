@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", alias="HANDOUTS_HOST")
     port: int = Field(8000, alias="PORT", ge=1, le=65535)
     secret_key: SecretStr = Field(SecretStr(DEV_SECRET_KEY), alias="HANDOUTS_SECRET_KEY")
+    credentials_key: SecretStr | None = Field(None, alias="HANDOUTS_CREDENTIALS_KEY",
+                                              description="key that encrypts stored credentials and signed links "
+                                                          "(new,old to rotate); derived from the secret key "
+                                                          "when unset")
     admin_token: SecretStr | None = Field(None, alias="HANDOUTS_ADMIN_TOKEN",
                                           description="lets operators reach the status pages from other machines")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import InputError, SourceNotFound, SourceUnavailable
 
@@ -87,6 +87,24 @@ def display_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     shown = f"{parts.scheme}://{host}{parts.path}"
     return shown if len(shown) <= 160 else shown[:157] + "..."
+
+
+# query parameters that carry a signature or a credential (S3/CloudFront/GCS/Azure presigned links, tokens)
+SIGNED_PARAMS = {"x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "sig", "token",
+                 "access_token", "auth", "key", "policy", "key-pair-id", "x-goog-signature", "x-goog-credential",
+                 "hmac", "hdnts", "password", "secret", "apikey", "api_key"}
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password@ and with the values of signed parameters replaced by "redacted"."""
+    parts = urlsplit(url)
+    if "://" not in url or not parts.netloc:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = "&".join(
+        f"{k}=redacted" if k.lower() in SIGNED_PARAMS else (f"{k}={v}" if sep else k)
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def display_source(source: str) -> str:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ..context import StageContext
+from ..crypto import cipher_for
 from ..sources import fetch_source
 from ..storage import source_key
 
@@ -19,6 +20,8 @@ def _title_from_name(name: str) -> str:
 def run(ctx: StageContext) -> dict:
     """Download or copy the source, probe it, store it, and note any sidecar captions."""
     source = ctx.source
+    if ctx.options.get("sealed_source"):  # the link with its credentials, kept encrypted until now
+        source = cipher_for(ctx.settings, "sources").decrypt(ctx.options["sealed_source"])
     incoming = ctx.workdir / "incoming"
     if source.startswith("storage:"):
         # an upload that an adapter already put in storage

@@ -60,3 +60,39 @@ def test_private_addresses_are_refused_by_default(tmp_path, capsys, monkeypatch)
     assert main(["make", "http://127.0.0.1:9/lecture.mp4", "-o", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "HANDOUTS_ALLOW_PRIVATE_URLS" in err or "private" in err.lower(), err
+
+
+def test_credentials_in_a_link_end_up_nowhere_but_the_request(http_server, tmp_path, capfd):
+    """A presigned link with a password: the video is fetched with them, and they are stored and shown nowhere."""
+    import sqlite3
+
+    clip = make_clip(tmp_path / "c.mp4", seconds=4, size=(320, 180), colours=[(250, 250, 250), (20, 40, 160)])
+    seen = []
+
+    def serve(req, n):
+        seen.append(req)
+        from tests.fakes.http_server import Reply
+
+        return Reply(200, clip.read_bytes(), "video/mp4", {}, True)
+
+    http_server.route("/signed.mp4", serve)
+    link = http_server.url("/signed.mp4?X-Amz-Signature=SIGsecret123&X-Amz-Expires=600").replace(
+        "http://", "http://lecturer:PASSsecret456@")
+    out = tmp_path / "out"
+    assert main(["-v", "make", link, "-o", str(out)]) == 0
+    assert main(["status"]) == 0
+    printed = "".join(capfd.readouterr())
+    assert seen, "the video was fetched"
+    import base64
+
+    auth = {k.lower(): v for k, v in seen[0].headers.items()}.get("authorization", "")
+    assert base64.b64decode(auth.removeprefix("Basic ")) == b"lecturer:PASSsecret456", "sent with its credentials"
+    assert "SIGsecret123" in seen[0].path, "and with its signature"
+    db = sqlite3.connect(tmp_path / "data" / "handouts.db")
+    dump = "\n".join(db.iterdump())
+    files = "".join(p.read_text(errors="ignore") for p in out.iterdir() if p.suffix in (".json", ".md"))
+    for secret in ("SIGsecret123", "PASSsecret456"):
+        assert secret not in dump, f"{secret} is stored in the database"
+        assert secret not in printed, f"{secret} was printed or logged"
+        assert secret not in files, f"{secret} is in the outputs"
+    assert "X-Amz-Signature=redacted" in dump and "X-Amz-Expires=600" in dump
