@@ -19,7 +19,7 @@ from .files import PartFile, hash_file, place_copy, remove_quietly, suffix_for_f
 from .hls import fetch_hls
 from .http import USER_AGENT, HttpSession
 from .local import check_readable, find_sidecar
-from .netguard import display_url
+from .netguard import UrlGuard, display_url, pinned_transport
 
 
 @dataclass
@@ -102,10 +102,12 @@ def _fetch_http(url: str, dest_dir: Path, settings: Settings, progress: Progress
                 client: httpx.Client | None) -> FetchedSource:
     label = display_url(url)
     own_client = client is None
-    if client is None:
-        client = httpx.Client(timeout=settings.http_timeout, headers={"User-Agent": USER_AGENT})
+    guard = UrlGuard(settings.allow_private_urls)
+    if client is None:  # connects only where the guard looked (DNS rebinding finds no second lookup)
+        client = httpx.Client(timeout=settings.http_timeout, headers={"User-Agent": USER_AGENT},
+                              transport=pinned_transport(guard))
     try:
-        session = HttpSession(settings, client, label, cancel_check)
+        session = HttpSession(settings, client, label, cancel_check, guard)
 
         def on_bytes(done: int, total: int | None) -> None:
             mb = done / 2**20

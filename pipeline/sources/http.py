@@ -103,12 +103,13 @@ def _content_range_start(value: str | None) -> tuple[int | None, int | None]:
 class HttpSession:
     """One fetch's HTTP edge: a client, the guard, the limits and the retry budget, shared by all its requests."""
 
-    def __init__(self, settings: Settings, client: httpx.Client, source: str, cancel_check: CancelCheck) -> None:
+    def __init__(self, settings: Settings, client: httpx.Client, source: str, cancel_check: CancelCheck,
+                 guard: UrlGuard | None = None) -> None:
         self.settings = settings
         self.client = client
         self.source = source
         self.cancel_check = cancel_check
-        self.guard = UrlGuard(settings.allow_private_urls)
+        self.guard = guard or UrlGuard(settings.allow_private_urls)
         self.timeout = httpx.Timeout(settings.http_timeout)
         self.total_bytes = 0   # across every request of this fetch, against max_download_bytes
 

@@ -1,14 +1,18 @@
 """The SSRF guard: a link given by a user must not make the worker reach into its own network.
 
 Every address a host name resolves to is checked (one private answer is enough to refuse), and the HTTP
-client calls the guard again on every redirect hop. The check happens before connecting, so a DNS answer
-that changes between the check and the connection (rebinding) is not caught here.
+client calls the guard again on every redirect hop. The connection then goes to exactly the addresses that were
+checked (`pinned_transport`): a DNS answer that changes between the check and the connection (rebinding) finds
+no second lookup to poison. TLS still verifies the certificate against the host name, and SNI carries it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+
+import httpcore
+import httpx
 from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,6 +123,13 @@ class UrlGuard:
         self.allow_private = allow_private
         self._resolve = resolve
         self._checked: set[tuple[str, int]] = set()
+        self._pins: dict[tuple[str, int], list[str]] = {}
+
+    def pinned(self, host: str, port: int) -> list[str] | None:
+        """The checked addresses to connect to for host:port; None when private links are allowed (no pins)."""
+        if self.allow_private:
+            return None
+        return self._pins.get((host.lower().rstrip("."), port), [])
 
     def check(self, url: str, source: str) -> None:
         """Raise InputError if `url` may not be fetched; `source` is what the user gave, for the message."""
@@ -147,9 +158,48 @@ class UrlGuard:
             raise SourceNotFound(source, f"the host {parts.hostname} in {display_url(url)} does not exist; "
                                  "check the link for typos") from None
         blocked = [a for a in addresses if not is_public_address(a)]
+        if not blocked and addresses:
+            self._pins[(check_host(parts.hostname, url).lower().rstrip("."), port)] = list(addresses)
         if blocked or not addresses:
             raise InputError(f"{display_url(url)} (from {source}) points to a private or local network address "
                              f"({', '.join(blocked) or 'none'}); Handouts only fetches public links. An operator "
                              "can allow intranet links with HANDOUTS_ALLOW_PRIVATE_URLS=true", source=source,
                              host=parts.hostname)
         self._checked.add(key)
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """Opens TCP connections only to the addresses the guard checked for that host and port."""
+
+    def __init__(self, guard: UrlGuard) -> None:
+        self.guard = guard
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options=None) -> httpcore.NetworkStream:
+        addresses = self.guard.pinned(host, port)
+        if addresses is None:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        if not addresses:
+            raise httpcore.ConnectError(f"{host}:{port} was not checked by the SSRF guard; not connecting")
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as e:  # the next checked address, as a resolver-driven connect would
+                last = e
+        raise last  # type: ignore[misc]
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    def __init__(self, guard: UrlGuard, **kwargs) -> None:
+        super().__init__(**kwargs)
+        # httpx builds its connection pool without a way to pass a network backend; ours replaces it, with the
+        # same TLS context, so only the TCP connect changes
+        ssl_context = self._pool._ssl_context
+        self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=_PinnedBackend(guard))
+
+
+def pinned_transport(guard: UrlGuard) -> httpx.BaseTransport:
+    """An httpx transport that connects only to the addresses `guard` approved (see the module docstring)."""
+    return _PinnedTransport(guard)
+

@@ -202,10 +202,12 @@ def test_private_address_is_refused(http_server, dest, settings, video):
 
 
 def test_every_redirect_hop_is_checked(http_server, dest, settings, video, monkeypatch):
-    # Pretend 127.0.0.1 is a public address so the first hop passes; "localhost" still resolves to loopback.
+    # Pretend 127.0.0.1 is a public address so the first hop passes (and is connected to, pinned); "localhost"
+    # resolves to another loopback address, which stays private.
     def resolve(host, port):
-        return ["93.184.216.34"] if host == "127.0.0.1" else ["127.0.0.1"]
+        return ["127.0.0.1"] if host == "127.0.0.1" else ["127.0.0.2"]
     monkeypatch.setattr(netguard, "system_resolver", resolve)
+    monkeypatch.setattr(netguard, "is_public_address", lambda a: a == "127.0.0.1")
     http_server.add("/v.mp4", video, "video/mp4")
     http_server.add_redirect("/go", f"http://localhost:{http_server.port}/v.mp4")
     strict = settings.model_copy(update={"allow_private_urls": False})

@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.errors import InputError
 from pipeline.sources.netguard import UrlGuard, is_public_address
+from tests.fakes.http_server import http_server  # noqa: F401 - fixture
 
 
 @pytest.mark.parametrize("address", [
@@ -50,3 +51,33 @@ def test_a_name_resolving_to_a_nat64_metadata_address_is_refused():
 
 def test_international_names_still_work():
     UrlGuard(False, resolve=lambda h, p: ["93.184.216.34"]).check("https://vidéo.example.fr/v.mp4", "x")
+
+
+def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(monkeypatch, http_server):
+    """DNS rebinding: the name is resolved once, by the guard; the download connects to that answer only."""
+    import httpx
+
+    from pipeline.sources import netguard
+    from pipeline.sources.netguard import pinned_transport
+
+    http_server.add("/v.mp4", b"video bytes", "video/mp4")
+    answers = iter([["127.0.0.1"], ["169.254.169.254"]])  # a rebinding resolver: public first, then metadata
+    guard = UrlGuard(False, resolve=lambda h, p: next(answers))
+    monkeypatch.setattr(netguard, "is_public_address", lambda a: a == "127.0.0.1")  # the test server is "public"
+    url = f"http://lecture.invalid:{http_server.port}/v.mp4"  # a name no real resolver knows
+    guard.check(url, url)
+    with httpx.Client(transport=pinned_transport(guard)) as client:
+        r = client.get(url)
+    assert r.status_code == 200 and r.content == b"video bytes"
+    assert next(answers) == ["169.254.169.254"], "the second answer was never asked for"
+
+
+def test_an_unchecked_host_is_never_connected_to(http_server):
+    import httpx
+
+    from pipeline.sources.netguard import pinned_transport
+
+    guard = UrlGuard(False, resolve=lambda h, p: ["93.184.216.34"])
+    with httpx.Client(transport=pinned_transport(guard)) as client, pytest.raises(httpx.ConnectError,
+                                                                                 match="not checked"):
+        client.get(http_server.url("/anything"))
