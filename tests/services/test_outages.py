@@ -6,7 +6,6 @@ import time
 import uuid
 from collections import Counter
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from pipeline.models import JobStatus
