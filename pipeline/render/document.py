@@ -1,9 +1,9 @@
 """The page furniture shared by both handout layouts: fonts, metadata, header, footer, fitted text.
 
-Fonts: DejaVu Sans, shipped in pipeline/fonts/ with its licence. fpdf2 bundles no TrueType font and
-its core fonts are Latin-1 only, while captions carry accented names, Greek letters and maths signs;
-DejaVu Sans covers Latin, Greek, Cyrillic and the common symbol blocks, its licence allows
-redistribution, and fpdf2 embeds only the glyphs used, so the files' size costs nothing per PDF.
+Fonts: the chain of pipeline/render/fonts.py (DejaVu Sans, then Noto Sans Math and a CJK face as fpdf2
+fallback fonts), shipped in pipeline/fonts/ with their licences. fpdf2 embeds only the glyphs used, so
+the files' size costs nothing per PDF. Every string is normalised on its way in (mathematical letters
+become plain ones), so what is printed is what a search or a copy finds.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from fpdf import FPDF
 from fpdf.prefs import ViewerPreferences
 
 from ..errors import InputError
+from .fonts import FAMILY, FONTS_DIR, add_to_pdf, normalise
 from .text import clock
 
-FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
-FAMILY = "DejaVuSans"
 PAPERS = {"letter": "letter", "us letter": "letter", "a4": "A4"}
 GREY = (110, 110, 110)
 RULE = (190, 190, 190)
@@ -109,12 +108,11 @@ class HandoutPDF(FPDF):
     def __init__(self, meta: HandoutMeta) -> None:
         super().__init__(orientation="portrait", unit="mm", format=PAPERS[meta.paper])
         self.meta = meta
-        self.add_font(FAMILY, "", FONTS_DIR / "DejaVuSans.ttf")
-        self.add_font(FAMILY, "B", FONTS_DIR / "DejaVuSans-Bold.ttf")
+        add_to_pdf(self)
         self.set_margins(self.margin, self.body_top, self.margin)
         self.c_margin = 0  # text boxes are placed by hand; cell padding would only skew the measurements
         self.set_auto_page_break(True, margin=self.footer_room)
-        self.set_title(meta.title)
+        self.set_title(normalise(meta.title))
         if meta.author:
             self.set_author(meta.author)
         self.set_subject(meta.subject or "Lecture slides with what was said while each was on screen")
@@ -126,6 +124,14 @@ class HandoutPDF(FPDF):
         self.viewer_preferences = ViewerPreferences(display_doc_title=True)
         self.page_mode = "USE_OUTLINES"
         self.set_font(FAMILY, size=9)
+
+    def normalize_text(self, text: str) -> str:
+        """Every string drawn or measured passes here: mathematical letters become plain ones first."""
+        return super().normalize_text(normalise(text))
+
+    def start_section(self, name: str, level: int = 0, strict: bool = True) -> None:
+        """An outline entry, with the same normalised text as the page."""
+        super().start_section(normalise(name), level, strict)
 
     @property
     def body_bottom(self) -> float:
