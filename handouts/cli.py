@@ -124,6 +124,8 @@ def cmd_make(args) -> int:
         options["title"] = args.title
     if args.paper:
         options["paper"] = args.paper
+    if getattr(args, "layout", None):
+        options["layout"] = args.layout
     if getattr(args, "no_ai", False):
         options["no_ai"] = True
     if getattr(args, "profile", None):
@@ -429,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--captions", help="an .srt or .vtt file to use as the transcript")
     m.add_argument("--title", help="the lecture's title (default: from the file name)")
     m.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
+    m.add_argument("--layout", choices=("16up", "6up", "4up", "notes"),
+                   help="make only this handout layout (default: both 16up and notes)")
     m.add_argument("--profile", help="setting profile for the study materials (default, medical-step1, or yours)")
     m.add_argument("--no-ai", action="store_true", help="only the handouts, no study materials")
     m.add_argument("--force", action="store_true",
@@ -439,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", default="handout-demo", help="folder for the results (default: handout-demo)")
     d.add_argument("--title", help=argparse.SUPPRESS)
     d.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
+    d.add_argument("--layout", choices=("16up", "6up", "4up", "notes"), help="make only this handout layout")
     d.add_argument("--profile", help="setting profile for the study materials")
     d.add_argument("--no-ai", action="store_true", help="only the handouts, no study materials")
     d.add_argument("--force", action="store_true", help=argparse.SUPPRESS)

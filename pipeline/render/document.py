@@ -1,31 +1,37 @@
 """The page furniture shared by both handout layouts: fonts, metadata, header, footer, fitted text.
 
-Fonts: DejaVu Sans, shipped in pipeline/fonts/ with its licence. fpdf2 bundles no TrueType font and
-its core fonts are Latin-1 only, while captions carry accented names, Greek letters and maths signs;
-DejaVu Sans covers Latin, Greek, Cyrillic and the common symbol blocks, its licence allows
-redistribution, and fpdf2 embeds only the glyphs used, so the files' size costs nothing per PDF.
+Fonts: the chain of pipeline/render/fonts.py (DejaVu Sans, then Noto Sans Math and a CJK face as fpdf2
+fallback fonts), shipped in pipeline/fonts/ with their licences. fpdf2 embeds only the glyphs used, so
+the files' size costs nothing per PDF. Every string is normalised on its way in (mathematical letters
+become plain ones), so what is printed is what a search or a copy finds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from fpdf import FPDF
+from fpdf.enums import TextMode
 from fpdf.prefs import ViewerPreferences
 
 from ..errors import InputError
+from .fonts import FAMILY, FONTS_DIR, add_to_pdf, normalise
 from .text import clock
 
-FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
-FAMILY = "DejaVuSans"
+if TYPE_CHECKING:
+    from ..types import SlideText
+
 PAPERS = {"letter": "letter", "us letter": "letter", "a4": "A4"}
 GREY = (110, 110, 110)
 RULE = (190, 190, 190)
 BOX_FILL = (241, 245, 251)  # a pale blue-grey: reads as a tint on screen and survives a mono printer as light grey
 ACCENT = (46, 84, 150)      # the box's edge bar, title and bullets
+MACHINE_INK = (78, 78, 78)  # captions a recogniser heard: a shade lighter than a person's, still easy to read
+NOTICE_FILL = (252, 244, 226)  # a pale amber: a caution, not a key point
 DEFAULT_TITLE = "Lecture handout"
 
 
@@ -42,6 +48,8 @@ class HandoutMeta:
     duration: float | None = None        # seconds of the recording
     paper: str = "letter"                # "letter" or "a4"
     created: datetime | None = field(default=None)
+    machine_captions: bool = False       # the captions came from speech recognition, not a person
+    recogniser: str | None = None        # which recogniser, when known, e.g. "whisper-1"
 
     def __post_init__(self) -> None:
         self.title = " ".join((self.title or "").split()) or DEFAULT_TITLE
@@ -109,12 +117,11 @@ class HandoutPDF(FPDF):
     def __init__(self, meta: HandoutMeta) -> None:
         super().__init__(orientation="portrait", unit="mm", format=PAPERS[meta.paper])
         self.meta = meta
-        self.add_font(FAMILY, "", FONTS_DIR / "DejaVuSans.ttf")
-        self.add_font(FAMILY, "B", FONTS_DIR / "DejaVuSans-Bold.ttf")
+        add_to_pdf(self)
         self.set_margins(self.margin, self.body_top, self.margin)
         self.c_margin = 0  # text boxes are placed by hand; cell padding would only skew the measurements
         self.set_auto_page_break(True, margin=self.footer_room)
-        self.set_title(meta.title)
+        self.set_title(normalise(meta.title))
         if meta.author:
             self.set_author(meta.author)
         self.set_subject(meta.subject or "Lecture slides with what was said while each was on screen")
@@ -126,6 +133,14 @@ class HandoutPDF(FPDF):
         self.viewer_preferences = ViewerPreferences(display_doc_title=True)
         self.page_mode = "USE_OUTLINES"
         self.set_font(FAMILY, size=9)
+
+    def normalize_text(self, text: str) -> str:
+        """Every string drawn or measured passes here: mathematical letters become plain ones first."""
+        return super().normalize_text(normalise(text))
+
+    def start_section(self, name: str, level: int = 0, strict: bool = True) -> None:
+        """An outline entry, with the same normalised text as the page."""
+        super().start_section(normalise(name), level, strict)
 
     @property
     def body_bottom(self) -> float:
@@ -221,6 +236,58 @@ class HandoutPDF(FPDF):
         self.set_line_width(0.15)
         self.rect(ix, y, w, h)
         return ix, y, w, h
+
+    def text_layer(self, slide_text: "SlideText | None", frame: tuple[float, float, float, float]) -> int:
+        """Invisible text (render mode 3) over a placed slide image, each line sized to its box; returns lines laid.
+
+        A reader selects, copies and searches the slide's own words; nothing changes on paper. A box outside
+        the image, empty or upside down is skipped rather than drawn somewhere wrong.
+        """
+        if slide_text is None or not slide_text.lines:
+            return 0
+        x, y, w, h = frame
+        laid = 0
+        family, style, size = self.font_family, self.font_style, self.font_size_pt
+        # A local context wraps the layer in q/Q, so the PDF's text render mode and stretching go back too.
+        with self.local_context(text_mode=TextMode.INVISIBLE):
+            for line in slide_text.lines:
+                words = " ".join(normalise(line.text).split())
+                x0, y0, x1, y1 = (min(1.0, max(0.0, v)) for v in line.box)
+                if not words or x1 - x0 <= 0.001 or y1 - y0 <= 0.001:
+                    continue
+                box_w, box_h = (x1 - x0) * w, (y1 - y0) * h
+                # OCR boxes hug the ink: cap height plus descenders is about 0.9 of the em.
+                self.set_font(FAMILY, "", max(1.0, box_h / 0.9 * 72 / 25.4))
+                natural = self.get_string_width(words)
+                self.set_stretching(min(400.0, max(25.0, 100.0 * box_w / natural)) if natural > 0 else 100.0)
+                self.text(x + x0 * w, y + y0 * h + box_h * 0.78, words)
+                laid += 1
+            self.set_stretching(100.0)
+        self.set_font(family, style, size)
+        return laid
+
+    def notice(self, x: float, y: float, w: float, text: str, size: float = 8.0) -> float:
+        """A one-paragraph caution in a pale amber strip (machine-heard captions); returns the y below it."""
+        lines = self.notice_lines(text, w, size)
+        h = self.notice_height(lines, size)
+        self.set_fill_color(*NOTICE_FILL)
+        self.rect(x, y, w, h, style="F")
+        self.set_fill_color(255)
+        self.set_font(FAMILY, "", size)
+        self.set_text_color(*MACHINE_INK)
+        self.text_lines(x + 2.5, y + 1.6, w - 5.0, size * 0.47, lines)
+        self.set_text_color(0)
+        return y + h
+
+    def notice_lines(self, text: str, w: float, size: float = 8.0) -> list[str]:
+        """The wrapped lines of a notice `w` wide."""
+        self.set_font(FAMILY, "", size)
+        return self.fit_lines(text, w - 5.0, 3)
+
+    @staticmethod
+    def notice_height(lines: list[str], size: float = 8.0) -> float:
+        """Height of a notice holding `lines`."""
+        return len(lines) * size * 0.47 + 3.2
 
     def wrap_points(self, points: list[str], width: float, style: BoxStyle) -> list[list[str]]:
         """Each point wrapped as it prints in a box `width` wide, cut after `style.max_lines` lines."""

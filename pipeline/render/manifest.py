@@ -3,6 +3,8 @@
 Shape (version 1):
     {"version": 1, "slides": [{"start": 12.5, "end": 47.0, "image": "slide-003.png",
                                "text": "...", "repeat_of": null}, ...], ...extras}
+An entry also holds "slide_text" ({"title", "lines": [{"text", "box", "confidence"}], "engine"}) when OCR read
+the slide, and "covered" ([x0, y0, x1, y1] fractions of the image) when a speaker box hides part of it.
 Times are seconds rounded to the millisecond. Extras (title, duration, captions_source, ...) sit beside
 "slides" at the top level; cues are left out, the text already holds what they said.
 """
@@ -14,7 +16,7 @@ import math
 from pathlib import Path
 
 from ..errors import InputError, SourceNotFound
-from ..types import Showing
+from ..types import Showing, SlideText
 from .files import atomic_output
 
 VERSION = 1
@@ -22,8 +24,33 @@ RESERVED = ("slides", "version")
 
 
 def _entry(s: Showing) -> dict:
-    return {"start": round(float(s.start), 3), "end": round(float(s.end), 3), "image": s.image,
-            "text": s.text or "", "repeat_of": s.repeat_of}
+    entry = {"start": round(float(s.start), 3), "end": round(float(s.end), 3), "image": s.image,
+             "text": s.text or "", "repeat_of": s.repeat_of}
+    if s.slide_text is not None:
+        entry["slide_text"] = s.slide_text.to_json()
+    if s.covered is not None:
+        entry["covered"] = [round(float(v), 4) for v in s.covered]
+    return entry
+
+
+def _box(path: Path, i: int, field: str, value: object) -> tuple[float, float, float, float]:
+    ok = (isinstance(value, list) and len(value) == 4
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in value))
+    if not ok or value[2] <= value[0] or value[3] <= value[1]:
+        raise _bad(path, i, field, f"must be [x0, y0, x1, y1], fractions 0 to 1 with x0 < x1 and y0 < y1 "
+                   f"(got {value!r})")
+    return tuple(float(v) for v in value)
+
+
+def _slide_text(path: Path, i: int, value: object) -> SlideText:
+    if not isinstance(value, dict) or not isinstance(value.get("title", ""), str) \
+            or not isinstance(value.get("lines", []), list):
+        raise _bad(path, i, "slide_text", "must be an object with a title string and a list of lines")
+    for k, line in enumerate(value.get("lines", [])):
+        if not isinstance(line, dict) or not isinstance(line.get("text"), str):
+            raise _bad(path, i, f"slide_text.lines[{k}]", "must be an object with a text string and a box")
+        _box(path, i, f"slide_text.lines[{k}].box", line.get("box"))
+    return SlideText.from_json(value)
 
 
 def write_manifest(showings: list[Showing], out: Path, *, extra: dict | None = None) -> Path:
@@ -83,7 +110,10 @@ def _showing(path: Path, i: int, entry: object, earlier: list[Showing]) -> Showi
         if earlier[repeat_of].image != image:
             raise _bad(path, i, "repeat_of", f"points to slides[{repeat_of}] whose image "
                        f"{earlier[repeat_of].image!r} differs from {image!r}")
-    return Showing(start=start, end=end, image=image, repeat_of=repeat_of, text=text)
+    slide_text = _slide_text(path, i, entry["slide_text"]) if entry.get("slide_text") is not None else None
+    covered = _box(path, i, "covered", entry["covered"]) if entry.get("covered") is not None else None
+    return Showing(start=start, end=end, image=image, repeat_of=repeat_of, text=text, slide_text=slide_text,
+                   covered=covered)
 
 
 def read_manifest(path: Path) -> list[Showing]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .document import FONTS_DIR
+from .fonts import pil_font
 from .files import atomic_output
 from .mermaid import MindmapNode
 
@@ -96,8 +96,8 @@ class Layout:
 
 @lru_cache(maxsize=16)
 def _font(size: float, bold: bool, scale: float = 1.0) -> ImageFont.FreeTypeFont:
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return ImageFont.truetype(str(FONTS_DIR / name), max(1, round(size * scale)))
+    # The shared font chain: maths and CJK a node holds are drawn by a fallback face, not as boxes.
+    return pil_font(max(1, round(size * scale)), bold)
 
 
 def display_text(node: MindmapNode) -> str:

@@ -82,16 +82,27 @@ def label(number: int, showing: Showing) -> str:
     return (" " if showing.repeat_of is not None else " \u00b7 ").join(parts)
 
 
-def bookmark(number: int, showing: Showing) -> str:
-    """The outline entry of a showing, e.g. "Slide 3 — 12:05" or "Slide 3 (again) — 25:10"."""
+def slide_titles(showings: list[Showing]) -> list[str]:
+    """The title read on each showing's slide (OCR), "" when unread; a revisit borrows its original's."""
+    titles: list[str] = []
+    for s in showings:
+        own = " ".join(s.slide_text.title.split()) if s.slide_text is not None else ""
+        titles.append(own or (titles[s.repeat_of] if s.repeat_of is not None else ""))
+    return titles
+
+
+def bookmark(number: int, showing: Showing, title: str = "") -> str:
+    """The outline entry of a showing: "Slide 3: Rayleigh fading" with a slide title, else "Slide 3 — 12:05"."""
     again = " (again)" if showing.repeat_of is not None else ""
+    if title:
+        return f"Slide {number}{again}: {title}"
     return f"Slide {number}{again} \u2014 {clock(showing.start)}"
 
 
-def alt_text(number: int, showing: Showing) -> str:
-    """A description of a slide image for screen readers: which slide, when, and the first words said."""
+def alt_text(number: int, showing: Showing, title: str = "") -> str:
+    """A description of a slide image for screen readers: which slide, its title, when, and the first words said."""
     said = spoken_text(showing)
-    base = f"Slide {number}, shown {span(showing.start, showing.end)}"
+    base = f"Slide {number}" + (f" \u201c{title}\u201d" if title else "") + f", shown {span(showing.start, showing.end)}"
     if showing.repeat_of is not None:
         base += " (shown again)"
     return f"{base}: {first_words(said)}" if said else f"{base}; nothing was said."
@@ -119,6 +130,36 @@ def slide_points(key_points: KeyPoints, count: int) -> list[list[str]]:
         if isinstance(sp.index, int) and 0 <= sp.index < count:
             found[sp.index].extend(p for p in map(_plain, sp.points) if p)
     return [points[:SLIDE_POINTS_SHOWN] for points in found]
+
+
+def _comparable(text: str) -> str:
+    """Text reduced to lower-case words, so wording can be compared regardless of punctuation and case."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def new_points(points: list[str], said: str) -> list[str]:
+    """The points that do not merely repeat what was said: one found word for word in `said` is dropped."""
+    caption = f" {_comparable(said)} "
+    return [p for p in points if (words := _comparable(p)) and f" {words} " not in caption]
+
+
+def covered_note(box: tuple[float, float, float, float]) -> str:
+    """What the notes page says under a slide a speaker box still hides, naming where on the slide it is."""
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    row = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else ""
+    col = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else ""
+    where = " ".join(w for w in (row, col) if w) or "middle"
+    share = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    return (f"The speaker video covers part of this slide ({where}, about {max(1, round(share * 100))}% of it), "
+            "so some of what is written there may be hidden.")
+
+
+def machine_notice(recogniser: str | None) -> str:
+    """The first-page caution of a handout whose captions a speech recogniser produced."""
+    who = f" ({recogniser})" if recogniser else ""
+    return (f"The captions in this handout were produced by automatic speech recognition{who}, not by a person, "
+            "and may contain errors: check names, numbers and formulas against the slides or the recording.")
 
 
 def contents_label(number: int, showing: Showing) -> str:

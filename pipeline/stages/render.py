@@ -10,7 +10,7 @@ from pathlib import Path
 from ..ai.schemas import CleanedCaptions, KeyPoints, StudyTable, VignetteSet
 from ..context import StageContext
 from ..render.manifest import write_manifest
-from ..render.pdf import HandoutMeta, render_grid, render_notes
+from ..render.pdf import GRIDS, HandoutMeta, check_layout, render_grid, render_notes
 from ..render.text import clock, slide_numbers
 from ..types import Showing
 
@@ -114,20 +114,28 @@ def run(ctx: StageContext) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     title = ctx.options.get("title") or study.get("title") or fetched.get("title") or "Lecture handout"
     stem = file_stem(title)
+    captions = ctx.outputs.get("captions") or {}
     meta = HandoutMeta(title=title, author=ctx.options.get("author"),
                        subject=f"Handout of {fetched.get('original_name')}",
                        language=ctx.settings.caption_language, duration=fetched["media"]["duration"],
-                       paper=ctx.options.get("paper", "letter"))
-    ctx.check_cancel()
-    files = [(render_grid(showings, images_dir, out / f"{stem}-handout-16up.pdf", meta), "handout_grid")]
-    ctx.progress(0.35, "16-up handout")
-    ctx.check_cancel()
+                       paper=ctx.options.get("paper", "letter"),
+                       machine_captions=bool(captions.get("machine")), recogniser=captions.get("recogniser"))
+    # Without a layout option both default handouts are made; with one, only that layout.
+    layout = ctx.options.get("layout")
+    layouts = ["16up", "notes"] if not layout else [check_layout(layout)]
+    files = []
     results = study.get("results", {})
-    key_points = KeyPoints.model_validate(results["key_points"]) if "key_points" in results else None
-    files.append((render_notes(showings, images_dir, out / f"{stem}-handout-notes.pdf", meta,
-                               per_page=int(ctx.options.get("per_page", 1)), key_points=key_points),
-                  "handout_notes"))
-    ctx.progress(0.7, "notes handout")
+    for k, name in enumerate(layouts):
+        ctx.check_cancel()
+        if name in GRIDS:
+            files.append((render_grid(showings, images_dir, out / f"{stem}-handout-{name}.pdf", meta, name),
+                          "handout_grid"))
+        else:
+            key_points = KeyPoints.model_validate(results["key_points"]) if "key_points" in results else None
+            files.append((render_notes(showings, images_dir, out / f"{stem}-handout-notes.pdf", meta,
+                                       per_page=int(ctx.options.get("per_page", 1)), key_points=key_points),
+                          "handout_notes"))
+        ctx.progress(0.7 * (k + 1) / len(layouts), f"{name} handout")
     ctx.check_cancel()
     files += _study_files(ctx, out, stem, title, showings, images_dir)
     files.append((write_manifest(showings, out / "slides.json",

@@ -101,3 +101,32 @@ def test_missing_file_and_null_text(tmp_path):
         read_manifest(tmp_path / "nope.json")
     back = read_manifest(_write(tmp_path, {"slides": [{**GOOD, "text": None}]}))
     assert back[0].text == ""
+
+
+def test_slide_text_and_covered_region_round_trip(tmp_path):
+    from pipeline.types import SlideText, TextLine
+
+    read = SlideText("Rayleigh fading", (TextLine("Rayleigh fading", (0.05, 0.04, 0.6, 0.14), 0.97),), "rapidocr")
+    shows = _showings()
+    shows[0].slide_text, shows[0].covered = read, (0.75, 0.7, 1.0, 1.0)
+    out = write_manifest(shows, tmp_path / "slides.json")
+    entry = json.loads(out.read_text(encoding="utf-8"))["slides"][0]
+    assert entry["slide_text"]["title"] == "Rayleigh fading" and entry["covered"] == [0.75, 0.7, 1.0, 1.0]
+    assert "slide_text" not in json.loads(out.read_text(encoding="utf-8"))["slides"][1]
+    back = read_manifest(out)
+    assert back[0].slide_text == read and back[0].covered == (0.75, 0.7, 1.0, 1.0)
+    assert back[1].slide_text is None and back[1].covered is None
+
+
+@pytest.mark.parametrize("extra, field, words", [
+    ({"covered": [0.5, 0.5, 0.2, 1]}, "covered", "x0 < x1"),
+    ({"covered": [0, 0, 1.5, 1]}, "covered", "fractions 0 to 1"),
+    ({"covered": "bottom right"}, "covered", "[x0, y0, x1, y1]"),
+    ({"slide_text": "Rayleigh"}, "slide_text", "title string"),
+    ({"slide_text": {"title": "t", "lines": [{"text": "a"}]}}, "slide_text.lines[0].box", "[x0, y0, x1, y1]"),
+    ({"slide_text": {"title": "t", "lines": [{"box": [0, 0, 1, 1]}]}}, "slide_text.lines[0]", "text string"),
+])
+def test_bad_slide_text_and_covered_name_the_field(tmp_path, extra, field, words):
+    with pytest.raises(InputError) as e:
+        read_manifest(_write(tmp_path, {"slides": [{**GOOD, **extra}]}))
+    assert e.value.context["field"] == field and words in e.value.message
