@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import main
+from handouts.cli import main
 
 from .pdfread import all_text, page_count
 
