@@ -101,8 +101,11 @@ class HeldWorld:
     def start(self):
         import subprocess
 
+        # logs go to a file: a pipe nobody reads fills up and blocks the worker's next log line
+        log = open(self.tmp / f"worker-{len(self.procs)}.log", "w")
         proc = subprocess.Popen([self.python, "-m", "tests.fakes.held_worker"], env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=log, stderr=subprocess.STDOUT, text=True)
+        log.close()
         self.procs.append(proc)
         return proc
 
@@ -140,15 +143,13 @@ class HeldWorld:
         """Stop every worker still running; returns what they wrote to stderr."""
         import signal
 
-        err = []
         for p in self.procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
             try:
-                _, e = p.communicate(timeout=30)
+                p.wait(timeout=30)
             except Exception:
                 p.kill()
-                _, e = p.communicate()
-            err.append(e or "")
+                p.wait()
         self.rt.close()
-        return "\n".join(err)
+        return "\n".join((self.tmp / f"worker-{i}.log").read_text() for i in range(len(self.procs)))
