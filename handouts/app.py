@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     import bot
     import web
 
+    from . import ops
     from .wiring import open_runtime
 
     rt = runtime or open_runtime(settings or load_settings_or_exit())
@@ -24,5 +25,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.config["SECRET_KEY"] = rt.settings.secret_key.get_secret_value()
     app.extensions["handouts"] = rt
     web.init_app(app, rt)
+    app.register_blueprint(ops.bp)  # /readyz (open, for probes) and /metrics (operators, e.g. Prometheus)
     bot.init_app(app, rt)  # /slack/events (and OAuth install) when Slack is configured
     return app

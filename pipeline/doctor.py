@@ -88,6 +88,25 @@ def _check_speech(settings: Settings) -> str:
     return f"PyAV {av.__version__} (FFmpeg inside), pocketsphinx {getattr(pocketsphinx, '__version__', '')} model ok"
 
 
+def _figures(settings: Settings) -> list[str]:
+    """The same figures /metrics serves, as lines."""
+    from . import db
+    from .metrics import read_figures
+
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.make_sessionmaker(engine)() as s:
+            f = read_figures(s)
+    finally:
+        engine.dispose()
+    by_status = ", ".join(f"{k} {v}" for k, v in f.jobs.items() if v) or "none yet"
+    lines = [f"by status: {by_status}", f"oldest queued: {f.oldest_queued_seconds:.0f} s",
+             f"lease expiries (worker deaths survived): {f.lease_expiries}", f"dead letters: {f.dead_letters}"]
+    for stage, h in sorted(f.stage_seconds.items()):
+        lines.append(f"stage {stage}: {h['count']} runs, mean {h['sum'] / h['count']:.1f} s")
+    return lines
+
+
 CHECKS: list[tuple[str, Callable[[Settings], str]]] = [
     ("database", _check_database), ("queue", _check_queue), ("storage", _check_storage),
     ("ai", _check_ai), ("media", _check_speech),
@@ -108,5 +127,11 @@ def run_doctor(settings: Settings, out=print) -> int:
             failed += 1
             line = f"  FAIL  {name:<9} {type(e).__name__}: {e}"
         out(line)  # outside the check: a closed pipe is the reader's doing, not a failed service
+    try:
+        out("Jobs:")
+        for line in _figures(settings):
+            out(f"  {line}")
+    except Exception as e:  # the figures need the database; its check above already says why
+        out(f"  (no figures: {type(e).__name__})")
     out("all checks passed" if not failed else f"{failed} check(s) failed")
     return 0 if not failed else 1
