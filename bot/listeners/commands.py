@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from pipeline.errors import HandoutsError, InputError
 
@@ -52,3 +53,8 @@ def register(app, deps: Deps) -> None:
             log.warning("slack_job_not_started", error=e.message)
             respond(response_type="ephemeral", replace_original=False,
                     text=f":x: The handout could not be started: {e.message}")
+        except DBAPIError as e:  # nothing was recorded: the person may simply ask again
+            log.warning("slack_job_not_started", error=f"database: {type(e.orig or e).__name__}")
+            respond(response_type="ephemeral", replace_original=False,
+                    text=":x: Handouts' database is unavailable right now, so nothing was started; try again in "
+                         "a minute.")

@@ -188,3 +188,19 @@ def test_user_text_cannot_ping_the_channel(world):
     posted = [str(c.params) for c in w.fake.calls if c.method in ("chat.postMessage", "chat.update")]
     assert posted and not any("<!channel>" in p or "<@U2>" in p for p in posted)
     assert any("&lt;!channel&gt;" in p for p in posted)
+
+
+def test_a_database_outage_is_told_to_the_person(world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import bot.listeners.commands as commands
+
+    w = world(immediate=False)
+
+    def down(*_a, **_k):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(commands, "start_handout", down)
+    assert "Starting" in w.command(URL).get_json()["text"]
+    assert w.fake.wait_for(lambda: w.ephemeral_texts())
+    assert "database is unavailable" in w.ephemeral_texts()[0] and "try again in a minute" in w.ephemeral_texts()[0]
