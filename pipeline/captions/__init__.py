@@ -21,10 +21,13 @@ from .openai_stt import make_openai_client, transcribe_openai
 from .subtitles import parse_subtitles, write_srt, write_vtt
 from .tidy import clean_caption_text
 
-__all__ = ["CaptionResult", "get_captions", "parse_subtitles", "write_srt", "write_vtt", "extract_embedded",
+__all__ = ["CaptionResult", "RECOGNISER_OF_SOURCE", "get_captions", "parse_subtitles", "write_srt", "write_vtt", "extract_embedded",
            "clean_caption_text", "SOURCES"]
 
 SOURCES = ("sidecar", "embedded", "openai", "offline", "none")
+# The recogniser a source implies when a checkpoint does not name it (OpenAI's model is then unknown).
+RECOGNISER_OF_SOURCE = {"openai": "openai", "offline": "offline"}
+OFFLINE_RECOGNISER = "offline"
 NO_AUDIO = "the video has no audio track: the handout has slides without captions"
 NO_SPEECH = "no speech was found in the audio track: the handout has slides without captions"
 NO_RECOGNISER = ("the video has no captions and no speech recognition is configured: set OPENAI_API_KEY or "
@@ -35,18 +38,34 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class CaptionResult:
-    """The cues found, which source they came from (one of SOURCES) and what the user should know."""
+    """The cues found, which source they came from (one of SOURCES) and what the user should know.
+
+    `recogniser` names the speech recogniser that heard them ("offline", "openai:whisper-1"); it is None for
+    captions a person or a caption track gave, and `machine` says so for a reader of the handout.
+    """
 
     cues: list[Cue]
     source: str
     warnings: list[str] = field(default_factory=list)
+    recogniser: str | None = None
+
+    @property
+    def machine(self) -> bool:
+        """True when the captions came from speech recognition, not from a person's caption file."""
+        return self.recogniser is not None
 
     def to_json(self) -> dict:
-        return {"cues": [c.to_json() for c in self.cues], "source": self.source, "warnings": list(self.warnings)}
+        """The stage's checkpoint: cues, source, warnings, machine and recogniser."""
+        return {"cues": [c.to_json() for c in self.cues], "source": self.source, "warnings": list(self.warnings),
+                "machine": self.machine, "recogniser": self.recogniser}
 
     @classmethod
     def from_json(cls, d: dict) -> "CaptionResult":
-        return cls([Cue.from_json(c) for c in d.get("cues", [])], str(d["source"]), list(d.get("warnings", [])))
+        """Read a checkpoint back; one written before `recogniser` existed is read by its source."""
+        source = str(d["source"])
+        recogniser = d.get("recogniser", RECOGNISER_OF_SOURCE.get(source))
+        return cls([Cue.from_json(c) for c in d.get("cues", [])], source, list(d.get("warnings", [])),
+                   None if recogniser is None else str(recogniser))
 
 
 def _has_key(settings: Settings) -> bool:
@@ -93,13 +112,13 @@ def get_captions(video: Path, media: MediaInfo, settings: Settings, *, sidecar: 
         log.info("captions.openai", model=settings.openai_transcribe_model, seconds=round(media.duration, 1))
         cues = transcribe_openai(video, client, settings, duration=media.duration, progress=progress,
                                  cancel_check=cancel_check)
-        source = "openai"
+        source, recogniser = "openai", f"openai:{settings.openai_transcribe_model}"
     else:
         log.info("captions.offline", seconds=round(media.duration, 1))
         cues = transcribe_offline(video, media.duration, progress=progress, cancel_check=cancel_check)
-        source = "offline"
+        source, recogniser = "offline", OFFLINE_RECOGNISER
         warnings.append("captions come from offline speech recognition, which mishears many words; set "
                         "OPENAI_API_KEY or give a caption file for better captions")
     if not cues:
         return CaptionResult([], "none", warnings + [NO_SPEECH])
-    return CaptionResult(cues, source, warnings)
+    return CaptionResult(cues, source, warnings, recogniser)

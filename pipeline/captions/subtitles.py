@@ -1,8 +1,9 @@
 """SRT and WebVTT files: read them into Cues (format told by content, not by extension) and write them back.
 
-Real caption files are messy: byte-order marks, Windows line ends, missing cue numbers, styling tags,
-cue settings after the timestamps. The parser forgives all of that, and stops with the file's name and the
-line number only where a timing cannot be read at all.
+Real caption files are messy: byte-order marks, Windows or old Mac line ends, missing cue numbers, styling
+tags, cue settings after the timestamps, lines holding a single space, rolling auto-captions that repeat the
+line before. The parser forgives all of that, and stops with the file's name and the line number only where a
+timing cannot be read at all.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Iterable
 
 from ..errors import BadCaptions
 from ..types import Cue
+from .rolling import merge_rolling
 
 _TS = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[,.](\d{1,3}))?"
 _TIMING = re.compile(r"^\s*" + _TS + r"\s*-->\s*" + _TS + r"(?:\s+.*)?\s*$")
-_TAG = re.compile(r"<[^<>]*>")             # <i>, </b>, <c.yellow>, <v Speaker>, <00:00:01.000>
+# <i>, </b>, <c.yellow>, <v Speaker>, <font color="red">, <00:00:01.000>; "x < y > z" is text, not a tag.
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?>")
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")  # {\an8}, {\i1}
 _VTT_SKIPPED_BLOCKS = ("NOTE", "STYLE", "REGION")
 
@@ -34,7 +37,7 @@ def parse_subtitles(path: Path) -> list[Cue]:
 
 def parse_subtitle_text(text: str, *, source: str = "captions") -> list[Cue]:
     """Parse SRT or WebVTT text; `source` names the file in error messages."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     first = next((ln.strip() for ln in lines if ln.strip()), None)
     if first is None:
         return []
@@ -48,7 +51,7 @@ def parse_subtitle_text(text: str, *, source: str = "captions") -> list[Cue]:
         if cue is not None:
             cues.append(cue)
     cues.sort(key=lambda c: (c.start, c.end))
-    return cues
+    return merge_rolling(cues)
 
 
 def _decode(raw: bytes) -> str:
@@ -62,7 +65,12 @@ def _decode(raw: bytes) -> str:
 
 
 def _blocks(lines: list[str]) -> Iterable[tuple[int, list[str]]]:
-    """Blank-line separated blocks, each with the 1-based number of its first line."""
+    """Blank-line separated blocks, each with the 1-based number of its first line.
+
+    An empty line always ends a block. A line of only spaces ends one too, except inside a cue's text when
+    the next line is more text (YouTube files hold " " as a cue's first text line): then it is kept as an
+    empty text line.
+    """
     block: list[str] = []
     start = 0
     for i, line in enumerate(lines, 1):
@@ -70,11 +78,25 @@ def _blocks(lines: list[str]) -> Iterable[tuple[int, list[str]]]:
             if not block:
                 start = i
             block.append(line)
+        elif block and line and _inside_cue_text(block, lines, i):
+            block.append("")
         elif block:
             yield start, block
             block = []
     if block:
         yield start, block
+
+
+def _inside_cue_text(block: list[str], lines: list[str], line_no: int) -> bool:
+    """True when the whitespace-only line `line_no` (1-based) sits between text lines of one cue."""
+    if not any("-->" in ln for ln in block[:3]):
+        return False                          # a NOTE, a header, or a broken block: a blank ends it
+    after = lines[line_no:line_no + 2]        # the next line, and the one after it
+    if not after or not after[0].strip():
+        return False
+    if "-->" in after[0] or (len(after) > 1 and "-->" in after[1]):
+        return False                          # the next cue (with or without its number) starts there
+    return True
 
 
 def _parse_block(block: list[str], first_line: int, source: str, is_vtt: bool) -> Cue | None:
@@ -103,7 +125,7 @@ def _parse_block(block: list[str], first_line: int, source: str, is_vtt: bool) -
 
 def _seconds(hours: str | None, minutes: str, seconds: str, millis: str | None) -> float:
     ms = int((millis or "0").ljust(3, "0"))
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + ms / 1000
+    return round(int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + ms / 1000, 3)
 
 
 def _clip(s: str, n: int = 60) -> str:

@@ -28,4 +28,6 @@ def run(ctx: StageContext) -> dict:
                           progress=ctx.progress, cancel_check=ctx.check_cancel, openai_client=openai_client)
     for w in result.warnings:
         ctx.warn(w)
-    return {"source": result.source, "cues": [c.to_json() for c in result.cues]}
+    # machine/recogniser let the handout tell students the captions are machine-heard.
+    return {"source": result.source, "machine": result.machine, "recogniser": result.recogniser,
+            "cues": [c.to_json() for c in result.cues]}

@@ -71,3 +71,23 @@ def test_empty_and_blank_text():
     assert clean_text("") == ""
     assert clean_text("   \n ") == ""
     assert clean_text("um uh") == ""
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("the samples are i.i.d. and gaussian", "The samples are i.i.d. and gaussian."),
+    ("i.i.d. noise is assumed", "i.i.d. noise is assumed."),
+    ("see e.g. Fig. 3 vs. Fig. 4, i.e. the SNR of 3.5 dB", "See e.g. Fig. 3 vs. Fig. 4, i.e. the SNR of 3.5 dB."),
+    ("as Smith et al. showed, the AWGN channel is easier", "As Smith et al. showed, the AWGN channel is easier."),
+    ("the array spacing is λ/2. α = 0.5 here", "The array spacing is λ/2. α = 0.5 here."),
+    ("𝑝ijk is the probability. ε → 0 as n → ∞", "𝑝ijk is the probability. ε → 0 as n → ∞."),
+    ("x = 3 is a root. mRNA is made. the pH is 7.4 at 37 °C", "x = 3 is a root. mRNA is made. The pH is 7.4 at 37 °C."),
+    ("capacity is 3.46 bits/s/Hz at 20 dB, approx. 2.5 μs delay",
+     "Capacity is 3.46 bits/s/Hz at 20 dB, approx. 2.5 μs delay."),
+])
+def test_keeps_abbreviations_symbols_and_case(raw, expected):
+    assert clean_text(raw) == expected
+
+
+def test_lone_i_is_still_capitalised_beside_abbreviations():
+    assert clean_text("i think i.e. the point is i.i.d. data, as i said") == \
+        "I think i.e. the point is i.i.d. data, as I said."

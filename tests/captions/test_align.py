@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
 from pipeline.align import align
-from pipeline.captions import clean_caption_text
+from pipeline.captions import clean_caption_text, parse_subtitles
+from pipeline.captions.sentences import sentence_groups
 from pipeline.types import Cue, Showing
 
 
@@ -26,8 +28,8 @@ def test_each_cue_goes_to_the_slide_on_screen():
 
 
 def test_a_cue_spanning_a_change_goes_where_most_of_it_was():
-    out = align(showings((0, 10), (10, 20)), [Cue(8, 13, "mostly second"), Cue(9, 10.5, "mostly first")])
-    assert texts(out) == [["mostly first"], ["mostly second"]]
+    out = align(showings((0, 10), (10, 20)), [Cue(8, 13, "Mostly second."), Cue(9, 10.5, "Mostly first.")])
+    assert texts(out) == [["Mostly first."], ["Mostly second."]]
 
 
 def test_ties_go_to_the_earlier_showing():
@@ -64,7 +66,7 @@ def test_no_showings_and_no_cues():
 
 
 @pytest.mark.parametrize("seed", range(200))
-def test_property_every_cue_lands_exactly_once_in_a_fitting_showing(seed):
+def test_property_every_cue_lands_exactly_once_and_each_sentence_whole_in_a_fitting_showing(seed):
     rng = random.Random(seed)
     t, spans = rng.uniform(0, 5), []
     for _ in range(rng.randint(1, 8)):
@@ -76,15 +78,68 @@ def test_property_every_cue_lands_exactly_once_in_a_fitting_showing(seed):
     cues = []
     for i in range(rng.randint(0, 40)):
         a = rng.uniform(-10, t + 10)
-        cues.append(Cue(a, a + rng.choice([0.0, rng.uniform(0, 15)]), f"c{i}"))
+        end = rng.choice(["", "", ".", "?", " e.g.", ","])          # some cues end a sentence, some do not
+        cues.append(Cue(a, a + rng.choice([0.0, rng.uniform(0, 15)]), f"c{i}{end}"))
     out = align(shown, cues)
     got = [c for s in out for c in s.cues]
     assert sorted(got, key=lambda c: c.text) == sorted(cues, key=lambda c: c.text)   # none lost, none repeated
+    home = {id(c): k for k, s in enumerate(out) for c in s.cues}
     for s in out:
         assert s.cues == sorted(s.cues, key=lambda c: (c.start, c.end))
         assert s.text == clean_caption_text(" ".join(c.text for c in s.cues))
-        for c in s.cues:
-            # The chosen showing overlaps the cue at least as much as any other does.
-            mine = max(0.0, min(s.end, c.end) - max(s.start, c.start))
-            best = max(max(0.0, min(o.end, c.end) - max(o.start, c.start)) for o in out)
-            assert mine == pytest.approx(best)
+    for group in sentence_groups(cues):
+        where = {home[id(c)] for c in group}
+        assert len(where) == 1                                       # a sentence is never cut in two
+        k = where.pop()
+
+        def overlap(o):
+            return sum(max(0.0, min(o.end, c.end) - max(o.start, c.start)) for c in group)
+        # The chosen showing overlaps the sentence at least as much as any other does.
+        assert overlap(out[k]) == pytest.approx(max(overlap(o) for o in out))
+
+
+def test_a_sentence_over_a_slide_change_goes_whole_where_most_of_it_was_said():
+    # The case: "Much lower capacity than." | "With AWGN channel..." once cut a sentence in two.
+    cues = [Cue(20, 23, "The Rayleigh fading channel has much lower capacity than"),
+            Cue(23, 24.5, "with the AWGN channel."), Cue(24.5, 27, "Now we look at outage.")]
+    out = align(showings((0, 23.6), (23.6, 40)), cues)
+    assert out[0].text == "The Rayleigh fading channel has much lower capacity than with the AWGN channel."
+    assert out[1].text == "Now we look at outage."
+    assert [c.start for c in out[0].cues] == [20, 23]                # cues keep their own times
+
+
+def test_an_abbreviation_does_not_end_the_sentence():
+    cues = [Cue(8, 9.5, "as shown by Smith et al."), Cue(9.5, 13, "in the paper, the SNR is 10 dB.")]
+    out = align(showings((0, 10), (10, 20)), cues)
+    assert texts(out) == [[], ["as shown by Smith et al.", "in the paper, the SNR is 10 dB."]]
+
+
+def test_a_pause_ends_a_sentence_even_without_punctuation():
+    cues = [Cue(5, 9, "this is the end of the slide"), Cue(11, 15, "here the next one starts."),
+            Cue(15, 16, "Fine.")]
+    out = align(showings((0, 10), (10, 20)), cues)
+    assert texts(out) == [["this is the end of the slide"], ["here the next one starts.", "Fine."]]
+
+
+def test_a_runaway_sentence_without_a_full_stop_is_still_split_by_time():
+    cues = [Cue(i, i + 1, f"word{i},") for i in range(60)] + [Cue(60, 61, "end.")]
+    out = align(showings((0, 30), (30, 61)), cues)
+    assert len(out[0].cues) >= 25 and len(out[1].cues) >= 25
+    assert max(len(g) for g in sentence_groups(cues)) <= 31
+
+
+def test_yt_dlp_auto_captions_go_to_slides_each_phrase_once():
+    cues = parse_subtitles(Path(__file__).parent / "data" / "youtube-auto.en.vtt")
+    out = align(showings((0, 6.5), (6.5, 20)), cues)
+    joined = " ".join(s.text for s in out).lower()
+    assert joined.count("rayleigh") == 1 and joined.count("awgn") == 1 and joined.count("capacity") == 1
+    assert "much lower capacity than with the AWGN channel" in out[0].text
+    # Old per-cue pairing gave "capacity than with the AWGN channel" to the second slide, mid-sentence.
+    assert out[1].text == "And the samples are i.i.d."
+
+
+def test_unpunctuated_speech_is_cut_where_a_new_thought_starts():
+    cues = [Cue(0, 2, "the channel fades"), Cue(2, 4, "over time"), Cue(4, 6, "so we need diversity"),
+            Cue(6, 8, "to fight it")]
+    assert [[c.text for c in g] for g in sentence_groups(cues)] == [["the channel fades", "over time"],
+                                                                    ["so we need diversity", "to fight it"]]

@@ -117,3 +117,33 @@ def test_no_speech_is_none_and_nothing_is_uploaded(clips, keyed, fake, clip):
 def test_result_round_trips_through_json():
     r = CaptionResult([Cue(1, 2, "a")], "offline", ["w"])
     assert CaptionResult.from_json(r.to_json()) == r
+
+
+def test_openai_captions_are_marked_machine_heard_with_the_model(clips, keyed, fake):
+    result = get_captions(clips["speech"], media(), keyed)
+    assert result.machine is True and result.recogniser == "openai:whisper-1"
+    assert result.to_json()["machine"] is True and result.to_json()["recogniser"] == "openai:whisper-1"
+
+
+def test_offline_captions_are_marked_machine_heard(clips, offline):
+    result = get_captions(clips["speech"], media(), offline)
+    assert (result.machine, result.recogniser) == (True, "offline")
+
+
+def test_a_persons_captions_are_not_machine_heard(tmp_path, subbed, keyed):
+    srt = write_srt(tmp_path / "given.srt", [(0.5, 1.5, "from the file")])
+    for result in (get_captions(subbed, media(subs=1), keyed, sidecar=srt), get_captions(subbed, media(subs=1), keyed)):
+        assert (result.machine, result.recogniser) == (False, None)
+        assert result.to_json()["machine"] is False and result.to_json()["recogniser"] is None
+
+
+@pytest.mark.parametrize("checkpoint, machine, recogniser", [
+    ({"source": "openai", "cues": []}, True, "openai"),
+    ({"source": "offline", "cues": []}, True, "offline"),
+    ({"source": "sidecar", "cues": []}, False, None),
+    ({"source": "openai", "cues": [], "machine": True, "recogniser": "openai:gpt-4o-transcribe"}, True,
+     "openai:gpt-4o-transcribe"),
+])
+def test_older_checkpoints_are_read_by_their_source(checkpoint, machine, recogniser):
+    r = CaptionResult.from_json(checkpoint)
+    assert (r.machine, r.recogniser) == (machine, recogniser)

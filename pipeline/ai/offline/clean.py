@@ -3,6 +3,7 @@
 Each rule removes only what is noise in speech (fillers, stutters, restarts, sound tags, remarks about the room)
 or fixes form (spacing, punctuation, capitals, a few unambiguous recognition slips). Words that might carry
 meaning stay: "like", "you know" and "sort of" go only where their context shows they are fillers.
+Abbreviations, acronyms, units, numbers, Greek letters and maths keep the case and form they were written in.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .text import capitalise_first, split_sentences
+from ...captions.case import capitalise_sentence
+from .text import split_sentences
 
 # ---- sound tags and speaker marks --------------------------------------------------------------------------
 
@@ -155,7 +157,8 @@ def remove_restarts(text: str, single_words: bool = False) -> str:
 # ---- recognition slips ------------------------------------------------------------------------------------------
 
 _SLIPS = [
-    (re.compile(r"(?<![\w'’])i(?=(?:'|’)(?:m|ve|ll|d)\b|\s|[,.!?;:]|$)"), "I"),
+    # "i" alone is "I"; the i of "i.i.d." or "i.e." is not.
+    (re.compile(r"(?<![\w'’.])i(?=(?:'|’)(?:m|ve|ll|d)\b|\s|[,!?;:]|\.(?!\w)|$)"), "I"),
     (re.compile(r"\bgonna\b"), "going to"),
     (re.compile(r"\bwanna\b"), "want to"),
     (re.compile(r"\bkinda\b"), "kind of"),
@@ -258,7 +261,7 @@ def _capitalise(sentence: str) -> str:
     sentence = sentence.strip(" ,;:")
     if not sentence:
         return ""
-    sentence = capitalise_first(sentence)
+    sentence = capitalise_sentence(sentence)   # "i.i.d.", "α", "mRNA" and "x = 3" keep their case
     if sentence[-1] not in ".!?…\"”)":
         sentence += "."
     return sentence
