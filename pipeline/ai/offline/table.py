@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ...errors import AIError
 from ..schemas import StudyRow, StudyTable
 from .analysis import Analysis
 from .rank import META, tidy_point
@@ -243,8 +244,8 @@ def _row(a: Analysis, term: Term, mine: list[int], columns: list[str], roles: li
         if role == "name":
             cells[c] = f"**{term.label()}**"
         elif role == "slides":
-            cells[c] = ", ".join(str(i + 1) for i in sorted(set(term.slides) | set(slides)))
-    return cells, slides, content
+            cells[c] = ", ".join(str(n) for n in a.slide_numbers(set(term.slides) | set(slides)))
+    return cells, a.slide_numbers(slides), content
 
 
 def starts_with(text: str, term: Term) -> bool:
@@ -253,14 +254,35 @@ def starts_with(text: str, term: Term) -> bool:
     return m is not None and all(w.lower().strip(",") in SUBJECT_LEAD for w in text[:m.start()].split())
 
 
+_ROW_KINDS = [(re.compile(r"\b(?:diseases?|disorders?|conditions?|syndromes?|diagnos[ie]s)\b", re.I), "disease"),
+              (re.compile(r"\b(?:drugs?|medications?|medicines?|agents?)\b", re.I), "drug")]
+
+
+def _row_kind(first_column: str) -> str | None:
+    """The kind of term the first column asks for ("Disease" wants diseases), or None for any topic."""
+    return next((kind for rx, kind in _ROW_KINDS if rx.search(first_column)), None)
+
+
+def cannot_fill(columns: list[str], why: str) -> AIError:
+    """The honest answer when the lecture's own sentences cannot fill these columns: say so, do not guess."""
+    return AIError("study_table", f"the offline engine cannot fill the columns {' | '.join(columns)} from this "
+                   f"lecture's own sentences ({why}); set OPENAI_API_KEY so a model can, or use a profile with "
+                   "general columns (e.g. --profile default)", retryable=False)
+
+
 def study_table(a: Analysis) -> StudyTable:
     """The StudyTable answer for the lecture's requested columns (or the default ones)."""
     columns = [c for c in (a.lecture.study_columns or []) if c.strip()] or list(DEFAULT_COLUMNS)
     if not a.has_text:
         return StudyTable(columns=columns, rows=[])
+    kind = _row_kind(columns[0])
     roles = [column_role(c, i) for i, c in enumerate(columns)]
     customs = {i: _custom_pattern(c, a) for i, (c, r) in enumerate(zip(columns, roles)) if r == "custom"}
     candidates = choose_topics(a, columns)
+    if kind is not None:
+        candidates = [t for t in candidates if kind in t.kinds]
+        if not candidates:
+            raise cannot_fill(columns, f"it names no {kind} to make a row of")
     owned = owned_sentences(a, candidates)
     limit = max(MIN_ROWS, min(MAX_ROWS, len(a.sentences) // 3))
     built = []
@@ -274,6 +296,12 @@ def study_table(a: Analysis) -> StudyTable:
         built = [b for b in built if b[0] >= 2]   # enough well-filled rows: drop the thin ones
     elif any(b[0] for b in built):
         built = [b for b in built if b[0] >= 1]
+    if not any(b[0] for b in built):
+        raise cannot_fill(columns, "no sentence fits any column after the first")
     # The best-ranked rows make the table; they are shown in the order the lecture presents them.
     kept = built[:limit]
-    return StudyTable(columns=columns, rows=[b[2] for b in sorted(kept, key=lambda b: b[1])])
+    rows = [b[2] for b in sorted(kept, key=lambda b: b[1])]
+    # A column no row fills is left out (a glossary needs no "Common pitfalls" column that is always empty).
+    filled = [c for c in range(len(columns)) if c == 0 or any(r.cells[c].strip() for r in rows)]
+    return StudyTable(columns=[columns[c] for c in filled],
+                      rows=[StudyRow(cells=[r.cells[c] for c in filled], slides=r.slides) for r in rows])

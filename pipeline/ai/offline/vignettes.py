@@ -227,13 +227,13 @@ def _finish(a: Analysis, d: _Draft, objective: str) -> Vignette:
     rng.shuffle(options)
     letter = LETTERS[options.index(d.answer)]
     s = a.sentences[d.sentence]
-    explanation = (f"{d.answer.label()} is correct. The lecture says (slide {s.slide + 1}): “{s.text}” "
+    explanation = (f"{d.answer.label()} is correct. The lecture says (slide {a.lecture.number_of(s.slide)}): “{s.text}” "
                    f"The other options are terms from the same lecture that this does not describe.")
     return Vignette(objective=objective, stem=d.stem, question=d.question,
                     choices=[Choice(letter=LETTERS[i], text=t.label()) for i, t in enumerate(options)],
                     answer=letter, explanation=explanation,
                     difficulty=_difficulty(d.answer, d.distractors, d.kind, d.sentence == d.answer.defined_in),
-                    slides=sorted({s.slide}))
+                    slides=a.slide_numbers([s.slide]))
 
 
 def vignettes(a: Analysis) -> VignetteSet:
