@@ -14,7 +14,7 @@ from ..schemas import Mindmap, MindmapTopic
 from .analysis import Analysis
 from .terms import BASE_VERBS, VERB_FORMS, Term, term_pattern
 from .text import EN_STOPWORDS, capitalise_first
-from .table import choose_topics, owned_sentences
+from .table import choose_topics, owned_sentences, slide_topics
 from .title import make_title
 
 MAX_NODES = 40
@@ -80,6 +80,9 @@ def make_mindmap(a: Analysis) -> Mindmap:
     title = make_title(a)
     title = capitalise_first(node_text(title.split(": ", 1)[-1]) or node_text(title) or "Lecture")
     root = MindmapTopic(text=title)
+    titled = slide_topics(a)
+    if len(titled) >= 3:
+        return Mindmap(root=_from_titles(a, root, titled))
     topics = choose_topics(a, ["Topic"])
     if not topics:
         return Mindmap(root=root)
@@ -99,7 +102,7 @@ def make_mindmap(a: Analysis) -> Mindmap:
             branch.children.append(MindmapTopic(text=phrase))
             seen.add(phrase.lower())
             budget -= 1
-        for child in near[:MAX_CHILDREN]:
+        for child in [t for t in near if not _loose_word(t)][:MAX_CHILDREN]:
             text = node_text(child.label())
             if not text or text.lower() in seen or budget <= 0:
                 continue
@@ -109,6 +112,45 @@ def make_mindmap(a: Analysis) -> Mindmap:
             budget -= 1
         root.children.append(branch)
     return Mindmap(root=root)
+
+
+def _from_titles(a: Analysis, root: MindmapTopic, titled: list[tuple[str, list[int]]]) -> MindmapTopic:
+    """Branches named by the slides' own titles (OCR), each with the key terms said on those slides."""
+    used: set[tuple[str, ...]] = set()
+    budget = MAX_NODES - 1 - min(len(titled), MAX_BRANCHES)
+    bare = re.compile(r"^(?:the|an?)\s+", re.I)
+    branches = {bare.sub("", node_text(name)).lower() for name, _ in titled[:MAX_BRANCHES]}
+    for name, indexes in titled[:MAX_BRANCHES]:
+        branch = MindmapTopic(text=node_text(name))
+        seen = {branch.text.lower()}
+        on_slide = {s.order for i in indexes for s in a.slide_sentences(i)}
+        near = [t for t in a.terms if t.key not in used and not t.category and not _loose_word(t)
+                and on_slide & set(t.sentences)]
+        near.sort(key=lambda t: (-len(on_slide & set(t.sentences)) * t.score, t.sentences[0]))
+        for term in near:
+            text = node_text(term.label())
+            if len(branch.children) >= MAX_CHILDREN or budget <= 0:
+                break
+            if not text or text.lower() in seen or bare.sub("", text).lower() in branches:
+                continue        # a term that names a branch of its own is not repeated under another
+            used.add(term.key)
+            seen.add(text.lower())
+            branch.children.append(MindmapTopic(text=text))
+            budget -= 1
+        root.children.append(branch)
+    return root
+
+
+_NOT_TERMS = {"lower", "higher", "faster", "slower", "larger", "smaller", "increase", "decrease", "change", "make",
+              "use", "need", "work", "keep", "get", "give", "take", "show", "mean", "means"}
+
+
+def _loose_word(term: Term) -> bool:
+    """A single verb or comparative ("Lower") picked up as a term: no node of a map of ideas."""
+    if len(term.key) != 1:
+        return False
+    word = term.display.lower()
+    return word in _NOT_TERMS or word in VERB_FORMS or word in BASE_VERBS
 
 
 def _leaf(a: Analysis, term: Term) -> str:
