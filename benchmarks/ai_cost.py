@@ -41,6 +41,7 @@ from pipeline.ai.openai_engine import OpenAIEngine
 from pipeline.ai.schemas import LectureInput, SlideInput
 from pipeline.ai.service import AIService
 from handouts.schema import upgrade
+from pipeline.ai.wire import from_answer
 from pipeline.db import make_engine, make_sessionmaker
 from pipeline.errors import ConfigError, HandoutsError, InputError
 from pipeline.models import AIRequest, Job
@@ -429,7 +430,8 @@ class Usage:
     cached_if_shared: int       # the transcript shared across tasks, schema not leading the prefix
 
 
-_PASSAGE = re.compile(r"\[#(\d+) ([\d:]+)-([\d:]+)(?: repeat of #(\d+))?\] (.*?)(?=\n\n\[#\d+ |\Z)", re.S)
+_PASSAGE = re.compile(r"\[#(\d+) slide (\d+)( again)? ([\d:]+)-([\d:]+)\](?:\nSlide text: [^\n]*)?\s(.*?)"
+                      r"(?=\n\n\[#\d+ |\Z)", re.S)
 
 
 def _seconds(clock_text: str) -> float:
@@ -442,8 +444,8 @@ def _seconds(clock_text: str) -> float:
 def lecture_from_request(messages: list[dict]) -> LectureInput:
     """The lecture a chat request carries, read back from its transcript and task parameters."""
     transcript, task_text = messages[1]["content"], messages[-1]["content"]
-    slides = [SlideInput(index=int(m[1]), start=_seconds(m[2]), end=_seconds(m[3]), text=m[5].strip(),
-                         repeat_of=int(m[4]) if m[4] else None) for m in _PASSAGE.finditer(transcript)]
+    slides = [SlideInput(index=int(m[1]), number=int(m[2]), start=_seconds(m[4]), end=_seconds(m[5]),
+                         text=m[6].strip()) for m in _PASSAGE.finditer(transcript)]
     columns = re.search(r"^Columns, in this order: (.+)$", task_text, re.M)
     hint = re.search(r"^Title hint: (.+)$", task_text, re.M)
     language = re.search(r"\(code: ([\w-]+)\)", task_text)
@@ -468,8 +470,9 @@ class OfflineAnswers:
     def _answer(self, task: str, messages: list[dict]) -> str:
         key = (task, messages[1]["content"] + messages[-1]["content"])
         if key not in self._answers:
-            completion = self.engine.run(task, lecture_from_request(messages), Prompt(task, messages[-1]["content"]))
-            self._answers[key] = json.dumps(completion.value.model_dump(mode="json"), ensure_ascii=False)
+            lecture = lecture_from_request(messages)
+            completion = self.engine.run(task, lecture, Prompt(task, messages[-1]["content"]))
+            self._answers[key] = json.dumps(from_answer(task, lecture, completion.value), ensure_ascii=False)
         return self._answers[key]
 
     def __call__(self, request):

@@ -429,7 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("source", help="a video file, an http(s) URL of a video, or an HLS (.m3u8) playlist")
     m.add_argument("-o", "--output", default="handouts-out", help="folder for the results (default: handouts-out)")
     m.add_argument("--captions", help="an .srt or .vtt file to use as the transcript")
-    m.add_argument("--title", help="the lecture's title (default: from the file name)")
+    m.add_argument("--title", help="the lecture's title; without it: the recording's session name when known, "
+                                   "else the title on the slides, else one the AI gives, else the file name")
     m.add_argument("--paper", choices=("letter", "a4"), help="page size of the PDFs")
     m.add_argument("--layout", choices=("16up", "6up", "4up", "notes"),
                    help="make only this handout layout (default: both 16up and notes)")

@@ -15,9 +15,12 @@ from .schemas import LectureInput
 
 SYSTEM = (
     "You turn university lecture transcripts into study materials for students. The first user message is the "
-    "transcript, split into passages, one per slide shown; each passage starts with a marker [#N mm:ss-mm:ss] "
-    "where N is the passage's index. The last user message is your task. Use only what the lecture says. Answer "
-    "with a single JSON object that fits the given schema, and nothing else."
+    "transcript, split into passages, one per slide shown; each passage starts with a marker "
+    "[#N slide S mm:ss-mm:ss] where N is the passage's number and S the slide's number as the handout prints it "
+    "(a return to an earlier slide keeps that slide's number and says 'again'). When a slide's own text was read, "
+    "it follows the marker as 'Slide text: ...'. Cite slides by S; name passages by N only where the schema asks "
+    "for a passage. The last user message is your task. Use only what the lecture says. Answer with a single JSON "
+    "object that fits the given schema, and nothing else."
 )
 
 
@@ -31,13 +34,25 @@ def clock(seconds: float) -> str:
 def render_transcript(lecture: LectureInput) -> str:
     """The transcript as the model reads it: one marked passage per slide that has speech."""
     parts = []
+    read: set[int | None] = set()
     for s in lecture.slides:
         text = s.text.strip()
-        if not text:
+        written = slide_writing(s.slide_title, s.slide_text) if s.number not in read else ""
+        if not text and not written:
             continue
-        again = f" repeat of #{s.repeat_of}" if s.repeat_of is not None else ""
-        parts.append(f"[#{s.index} {clock(s.start)}-{clock(s.end)}{again}] {text}")
+        read.add(s.number)      # a slide's text is given once, at its first showing
+        again = " again" if s.repeat_of is not None else ""
+        head = f"[#{s.index} slide {s.number}{again} {clock(s.start)}-{clock(s.end)}]"
+        parts.append(head + (f"\nSlide text: {written}" if written else "") + (f"\n{text}" if written else f" {text}"))
     return "Lecture transcript:\n\n" + "\n\n".join(parts)
+
+
+def slide_writing(title: str, text: str) -> str:
+    """What OCR read on a slide, as one line: its title first, then its other lines."""
+    lines = [" ".join(line.split()) for line in (text or "").split("\n")]
+    head = " ".join((title or "").split())
+    body = [line for line in lines if line and line != head]
+    return " / ".join(([head] if head else []) + body)
 
 
 def task_parameters(task: str, lecture: LectureInput) -> list[str]:

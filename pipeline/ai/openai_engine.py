@@ -1,7 +1,8 @@
 """OpenAI (or any OpenAI-compatible endpoint) behind the Engine port, with structured outputs.
 
-We send `response_format={"type": "json_schema", "strict": true, ...}` through `chat.completions.create` and
-validate the answer with the task's pydantic model ourselves, rather than use the SDK's `parse()`: parse()
+We send `response_format={"type": "json_schema", "strict": true, ...}` with a schema built for the task and the
+lecture (pipeline/ai/wire.py: slide numbers as enums, the requested columns as required properties, ...)
+through `chat.completions.create`, check the answer against that schema and the stored answer's model ourselves, rather than use the SDK's `parse()`: parse()
 raises on bad output before we can read the token usage, and a bad answer still costs money the ledger must see.
 So an AIOutputInvalid raised here carries `.completion` (value None, with the model and token counts).
 
@@ -12,7 +13,6 @@ base URL stops calling an endpoint that keeps failing, and a semaphore bounds co
 
 from __future__ import annotations
 
-import copy
 import email.utils
 import inspect
 import json
@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from ..errors import AIError, AIOutputInvalid, AIUnavailable, ConfigError
@@ -29,6 +29,7 @@ from .breaker import Breaker, CircuitOpen, breaker_for
 from .engine import Completion, Prompt
 from .messages import build_messages, lecture_cache_key
 from .schemas import TASKS, LectureInput
+from .wire import response_format, to_answer, validate
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MAX_RETRY_AFTER = 60.0          # a server asking for a longer pause is treated as unavailable for now
@@ -41,33 +42,6 @@ def call_slots(limit: int) -> threading.BoundedSemaphore:
     """The process-wide bound on concurrent AI calls (one semaphore per configured limit)."""
     with _slots_lock:
         return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
-
-
-def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema in the form strict structured outputs demand: every property required, no defaults."""
-    def fix(node: dict[str, Any]) -> None:
-        node.pop("default", None)
-        if "properties" in node:
-            node["required"] = list(node["properties"])
-            node["additionalProperties"] = False
-            for sub in node["properties"].values():
-                fix(sub)
-        if isinstance(node.get("items"), dict):
-            fix(node["items"])
-        for key in ("anyOf", "allOf", "oneOf"):
-            for sub in node.get(key, []):
-                fix(sub)
-        for sub in node.get("$defs", {}).values():
-            fix(sub)
-
-    schema = copy.deepcopy(model.model_json_schema())
-    fix(schema)
-    return schema
-
-
-def response_format(task: str, model: type[BaseModel]) -> dict[str, Any]:
-    """The `response_format` argument for a task: its schema, strict, named after the task."""
-    return {"type": "json_schema", "json_schema": {"name": task, "strict": True, "schema": strict_schema(model)}}
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
@@ -173,15 +147,16 @@ class OpenAIEngine:
         schema = TASKS.get(task)
         if schema is None:
             raise AIError(task, f"unknown AI task '{task}'; known: {', '.join(TASKS)}")
+        wanted = response_format(task, lecture)
         request = {"model": self.model, "messages": build_messages(task, lecture, prompt),
-                   "response_format": response_format(task, schema), "timeout": self.settings.ai_call_timeout}
+                   "response_format": wanted, "timeout": self.settings.ai_call_timeout}
         if self._takes_cache_key:
             request["prompt_cache_key"] = lecture_cache_key(lecture)
         effort = reasoning_effort(self.model, self.settings.ai_reasoning_effort)
         if effort:
             request["reasoning_effort"] = effort
         response = self._call(task, request)
-        return self._read(task, schema, response)
+        return self._read(task, lecture, wanted["json_schema"]["schema"], response)
 
     # ---- calling --------------------------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:
@@ -242,7 +217,7 @@ class OpenAIEngine:
         return response
 
     # ---- reading --------------------------------------------------------------------------------------------
-    def _read(self, task: str, schema: type[BaseModel], response: Any) -> Completion:
+    def _read(self, task: str, lecture: LectureInput, schema: dict[str, Any], response: Any) -> Completion:
         usage = getattr(response, "usage", None)
         details = getattr(usage, "prompt_tokens_details", None)
         tokens = {"tokens_in": int(getattr(usage, "prompt_tokens", 0) or 0),
@@ -275,7 +250,11 @@ class OpenAIEngine:
         except json.JSONDecodeError as e:
             raise invalid(f"the answer is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
         try:
-            value = schema.model_validate(data)
+            validate(data, schema)      # an endpoint without strict outputs may still answer outside it
+        except ValueError as e:
+            raise invalid(f"the answer does not fit the {task} schema: {e}") from None
+        try:
+            value = to_answer(task, lecture, data)
         except ValidationError as e:
             problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
                                  for err in e.errors()[:5])

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .fonts import pil_font
 from .files import atomic_output
-from .mermaid import MindmapNode
+from ..mindmap_tree import MindmapNode
 
 FONT_FAMILY = "'DejaVu Sans', Verdana, Arial, sans-serif"
 ROOT_FILL, ROOT_INK = (33, 47, 74), (255, 255, 255)
@@ -305,18 +305,35 @@ def _svg_primitive(prim: tuple, attrs: str) -> str:
     return f'<polygon points="{pts}" {attrs}/>'
 
 
-def svg_markup(root: MindmapNode, *, standalone: bool = True, title: str | None = None) -> str:
-    """The mindmap as SVG markup; `standalone` adds the XML namespace a separate .svg file needs."""
+NOTE_SIZE = 11.0        # the line under the drawing saying how it was made, when there is one
+NOTE_ROOM = 26.0
+
+
+def _note_size(lay: Layout, note: str) -> tuple[float, float]:
+    """Width and height of the picture with room for `note` under the drawing."""
+    if not note:
+        return lay.width, lay.height
+    return max(lay.width, NOTE_SIZE * 0.6 * len(note) + 2 * MARGIN), lay.height + NOTE_ROOM
+
+
+def svg_markup(root: MindmapNode, *, standalone: bool = True, title: str | None = None, note: str = "") -> str:
+    """The mindmap as SVG markup; `standalone` adds the XML namespace a separate .svg file needs; `note` is a
+    line of small text under the drawing."""
     lay = layout(root)
     esc = html.escape
     label = title or display_text(root).replace("\n", " ")
     ns = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
-    out = [f'<svg{ns} width="{_n(lay.width)}" height="{_n(lay.height)}" '
-           f'viewBox="0 0 {_n(lay.width)} {_n(lay.height)}" role="img" aria-labelledby="mm-title mm-desc" '
+    width, height = _note_size(lay, note)
+    out = [f'<svg{ns} width="{_n(width)}" height="{_n(height)}" '
+           f'viewBox="0 0 {_n(width)} {_n(height)}" role="img" aria-labelledby="mm-title mm-desc" '
            f'font-family="{esc(FONT_FAMILY)}">',
            f'<title id="mm-title">Mindmap: {esc(label)}</title>',
            f'<desc id="mm-desc">{esc(chr(10).join(outline_text(root)))}</desc>',
-           '<rect width="100%" height="100%" fill="#ffffff"/>', '<g fill="none" stroke-linecap="round">']
+           '<rect width="100%" height="100%" fill="#ffffff"/>']
+    if note:
+        out.append(f'<text x="{_n(MARGIN)}" y="{_n(lay.height + NOTE_ROOM / 2)}" font-size="{_n(NOTE_SIZE)}" '
+                   f'fill="#555555" dominant-baseline="central">{esc(note)}</text>')
+    out.append('<g fill="none" stroke-linecap="round">')
     for parent, child in _edges(lay):
         (sx, sy), (c1x, c1y), (c2x, c2y), (ex, ey) = _edge_points(parent, child)
         out.append(f'<path d="M{_n(sx)} {_n(sy)} C{_n(c1x)} {_n(c1y)} {_n(c2x)} {_n(c2y)} {_n(ex)} {_n(ey)}" '
@@ -352,9 +369,10 @@ def _publish(out: Path, data: bytes) -> Path:
     return Path(out)
 
 
-def render_svg(node: MindmapNode, out: Path) -> Path:
-    """Write the mindmap as a standalone SVG file."""
-    return _publish(out, ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg_markup(node) + "\n").encode("utf-8"))
+def render_svg(node: MindmapNode, out: Path, *, note: str = "") -> Path:
+    """Write the mindmap as a standalone SVG file (with `note` under the drawing)."""
+    return _publish(out, ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg_markup(node, note=note) + "\n")
+                    .encode("utf-8"))
 
 
 # ---- PNG ------------------------------------------------------------------------------------------------------
@@ -383,9 +401,11 @@ def _draw_primitive(draw: ImageDraw.ImageDraw, prim: tuple, s: float, fill, outl
         draw.polygon([(px * s, py * s) for px, py in prim[1]], fill=fill, outline=outline, width=width)
 
 
-def png_image(node: MindmapNode, scale: float = 2.0) -> Image.Image:
+def png_image(node: MindmapNode, scale: float = 2.0, note: str = "") -> Image.Image:
     """The mindmap drawn with Pillow at `scale` pixels per layout unit (2 = sharp on high-density screens)."""
     lay = layout(node)
+    width, height = _note_size(lay, note)
+    lay = Layout(lay.root, lay.nodes, width, height) if note else lay
     scale = min(scale, PNG_MAX_SIDE / max(lay.width, lay.height))
     # Pillow draws shapes without anti-aliasing: draw twice as large and scale down to smooth the edges.
     ss = 2 if lay.width * lay.height * (scale * 2) ** 2 <= 60_000_000 else 1
@@ -409,16 +429,19 @@ def png_image(node: MindmapNode, scale: float = 2.0) -> Image.Image:
         first = p.y + p.h / 2 - line_h * (len(p.lines) - 1) / 2
         for k, line in enumerate(p.lines):
             draw.text(((p.x + p.w / 2) * s, (first + k * line_h) * s), line, font=font, fill=p.ink, anchor="mm")
+    if note:
+        draw.text((MARGIN * s, (lay.height - NOTE_ROOM / 2) * s), note, font=_font(NOTE_SIZE, False, s),
+                  fill=(85, 85, 85), anchor="lm")
     if ss > 1:
         img = img.resize((max(1, round(lay.width * scale)), max(1, round(lay.height * scale))),
                          Image.Resampling.LANCZOS)
     return img
 
 
-def render_png(node: MindmapNode, out: Path, *, scale: float = 2.0) -> Path:
-    """Write the mindmap as a PNG drawn with the project's DejaVu Sans."""
+def render_png(node: MindmapNode, out: Path, *, scale: float = 2.0, note: str = "") -> Path:
+    """Write the mindmap as a PNG drawn with the project's DejaVu Sans (with `note` under the drawing)."""
     buf = io.BytesIO()
-    png_image(node, scale).save(buf, format="PNG")  # optimize=True costs 3x the time for 0.2 % smaller
+    png_image(node, scale, note).save(buf, format="PNG")  # optimize=True costs 3x the time for 0.2 % smaller
     return _publish(out, buf.getvalue())
 
 
@@ -443,12 +466,13 @@ figure svg{display:block;max-width:100%;height:auto;margin:0 auto}
 .outline>ul{padding-left:0}
 .outline li{margin:.15rem 0}
 summary{cursor:pointer;font-weight:600}
+.note{color:#555;font-style:italic;margin:-.6rem 0 1rem}
 pre{background:#fff;border:1px solid #d8dce2;border-radius:8px;padding:.8rem;overflow:auto;font-size:.9rem}
 @media print{body{background:#fff}figure{border:none}}
 """
 
 
-def html_page(node: MindmapNode, mermaid_source: str, *, title: str, language: str = "en") -> str:
+def html_page(node: MindmapNode, mermaid_source: str, *, title: str, language: str = "en", note: str = "") -> str:
     """A self-contained HTML page: the drawing inline, a collapsible outline and the Mermaid source."""
     esc = html.escape
     heading = " ".join((title or display_text(node)).split())
@@ -456,7 +480,7 @@ def html_page(node: MindmapNode, mermaid_source: str, *, title: str, language: s
         "<!DOCTYPE html>", f'<html lang="{esc(language or "en")}">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(heading)} \u2014 mindmap</title>", f"<style>{_CSS}</style>", "</head>", "<body><main>",
-        f"<h1>{esc(heading)}</h1>",
+        f"<h1>{esc(heading)}</h1>", *([f'<p class="note">{esc(note)}</p>'] if note else []),
         f'<figure aria-label="Mindmap">{svg_markup(node, standalone=False, title=heading)}</figure>',
         '<section class="outline" aria-labelledby="outline-h"><h2 id="outline-h">Outline</h2>',
         f"<ul>{_outline_html(node)}</ul></section>",
@@ -466,6 +490,8 @@ def html_page(node: MindmapNode, mermaid_source: str, *, title: str, language: s
         "</main></body>", "</html>", ""])
 
 
-def render_html(node: MindmapNode, mermaid_source: str, out: Path, *, title: str, language: str = "en") -> Path:
+def render_html(node: MindmapNode, mermaid_source: str, out: Path, *, title: str, language: str = "en",
+                note: str = "") -> Path:
     """Write the self-contained HTML page of the mindmap: no scripts, fonts or styles from the network."""
-    return _publish(out, html_page(node, mermaid_source, title=title, language=language).encode("utf-8"))
+    return _publish(out, html_page(node, mermaid_source, title=title, language=language, note=note)
+                    .encode("utf-8"))

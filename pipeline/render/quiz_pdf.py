@@ -160,8 +160,12 @@ def _save(pdf: QuizPDF, out: Path) -> Path:
     return Path(out)
 
 
-def render_quiz(vignettes: VignetteSet, out: Path, *, title: str, language: str = "en") -> Path:
-    """Write the questions, grouped by objective and numbered, then the answer key from a new page."""
+def render_quiz(vignettes: VignetteSet, out: Path, *, title: str, language: str = "en", heading: str = "",
+                note: str = "") -> Path:
+    """Write the questions, grouped by objective and numbered, then the answer key from a new page.
+
+    `heading` replaces the page's own name for the questions (e.g. "Recall practice"); `note` is printed in
+    bold under the introduction (e.g. that no model wrote them)."""
     w = words(language)
     grouped = groups(vignettes)
     meta = HandoutMeta(title=title, subject=f"{w['questions']} \u2014 {len(vignettes.questions)}",
@@ -169,11 +173,15 @@ def render_quiz(vignettes: VignetteSet, out: Path, *, title: str, language: str 
     pdf = QuizPDF(meta)
     pdf.set_auto_page_break(True, margin=pdf.footer_room)
     pdf.add_page()
-    pdf.start_section(w["questions"], level=0)
-    pdf.para(pdf.margin, pdf.epw, w["questions"], 16, True)
+    name = heading or w["questions"]
+    pdf.start_section(name, level=0)
+    pdf.para(pdf.margin, pdf.epw, name, 16, True)
     pdf.ln(1)
     pdf.para(pdf.margin, pdf.epw, w["intro"].format(n=len(vignettes.questions), m=len(grouped)), 9.5,
              colour=GREY)
+    if note:
+        pdf.ln(1)
+        pdf.para(pdf.margin, pdf.epw, note, 9.5, True, GREY)
     pdf.ln(5)
 
     numbered: list[tuple[int, str, Vignette]] = []

@@ -193,8 +193,11 @@ def _save(wb: Workbook, out: Path) -> Path:
 
 
 def render_study_table(table: StudyTable, out: Path, *, title: str, images_dir: Path | None = None,
-                       showings: list[Showing] | None = None, image_rows: bool = True) -> Path:
-    """Write the study table as an .xlsx workbook; with showings, a Slide column (thumbnails when images_dir)."""
+                       showings: list[Showing] | None = None, image_rows: bool = True, note: str = "") -> Path:
+    """Write the study table as an .xlsx workbook; with showings, a Slide column (thumbnails when images_dir).
+
+    A row's `slides` are slide numbers as the handout prints them; the picture is that slide's first showing.
+    `note` is a line under the table (e.g. that no model made it)."""
     header = _check(table, showings)
     numbers = slide_numbers(showings) if showings else []
     with_slides = bool(showings)
@@ -227,7 +230,8 @@ def render_study_table(table: StudyTable, out: Path, *, title: str, images_dir: 
             lines = max(lines, _lines(texts[c - 1][r - 3], widths[c - 1]))
         height = lines * LINE_PT + 4
         if with_slides:
-            chosen = next((i for i in row.slides if 0 <= i < len(showings)), None)  # type: ignore[arg-type]
+            first = {n: i for i, n in reversed(list(enumerate(numbers)))}
+            chosen = next((first[n] for n in row.slides if n in first), None)
             col = len(header) + 1
             if chosen is not None:
                 s = showings[chosen]  # type: ignore[index]
@@ -249,6 +253,13 @@ def render_study_table(table: StudyTable, out: Path, *, title: str, images_dir: 
             if (r - 3) % 2:
                 cell.fill = BAND_FILL
 
+    if note:    # under the title, where it is read before the table
+        _put(ws, 1, 1, CellRichText(TextBlock(InlineFont(rFont=FONT_NAME, sz=14, b=True, color="1F3A5F"),
+                                              clean(" ".join(title.split())) or "Study table"),
+                                    TextBlock(InlineFont(rFont=FONT_NAME, sz=9, i=True, color="555555"),
+                                              "\n" + clean(note))))
+        ws.cell(row=1, column=1).alignment = Alignment(vertical="center", wrap_text=True)
+        ws.row_dimensions[1].height = 42
     last = get_column_letter(len(columns))
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{last}{max(2, len(table.rows) + 2)}"

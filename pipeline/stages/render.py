@@ -12,7 +12,12 @@ from ..context import StageContext
 from ..render.manifest import write_manifest
 from ..render.pdf import GRIDS, HandoutMeta, check_layout, render_grid, render_notes
 from ..render.text import clock, slide_numbers
+from ..titles import lecture_title
 from ..types import Showing
+
+OFFLINE_NOTE = ("Made without an AI model: Handouts' offline engine picked these from the lecture's own words; "
+                "check them against your notes.")
+RECALL_HEADING = "Recall practice"
 
 
 def file_stem(title: str, limit: int = 60) -> str:
@@ -33,9 +38,10 @@ def _with_clean_captions(showings: list[Showing], study: dict) -> list[Showing]:
     return showings
 
 
-def _key_points_markdown(title: str, kp: KeyPoints, showings: list[Showing]) -> str:
+def _key_points_markdown(title: str, kp: KeyPoints, showings: list[Showing], note: str = "") -> str:
     numbers = slide_numbers(showings)  # a return to a slide keeps that slide's number
-    lines = [f"# {title}", "", "## Key points", ""] + [f"- {p}" for p in kp.lecture] + [""]
+    lines = [f"# {title}", ""] + ([f"*{note}*", ""] if note else [])
+    lines += ["## Key points", ""] + [f"- {p}" for p in kp.lecture] + [""]
     for sp in kp.slides:
         if sp.points and 0 <= sp.index < len(showings):
             again = " (again)" if showings[sp.index].repeat_of is not None else ""
@@ -49,7 +55,10 @@ def _study_files(ctx: StageContext, out: Path, stem: str, title: str, showings: 
     """Render whichever study materials exist; a renderer that fails becomes a warning, like a failed task."""
     from ..errors import HandoutsError
 
-    results = (ctx.outputs.get("study") or {}).get("results", {})
+    study = ctx.outputs.get("study") or {}
+    results = study.get("results", {})
+    offline = study.get("engine") == "offline"
+    note = OFFLINE_NOTE if offline else ""
     files: list[tuple[Path, str]] = []
     if results:
         p = out / f"{stem}-study.json"
@@ -65,8 +74,8 @@ def _study_files(ctx: StageContext, out: Path, stem: str, title: str, showings: 
     if "key_points" in results:
         def key_points():
             p = out / f"{stem}-key-points.md"
-            p.write_text(_key_points_markdown(title, KeyPoints.model_validate(results["key_points"]), showings),
-                         encoding="utf-8")
+            p.write_text(_key_points_markdown(title, KeyPoints.model_validate(results["key_points"]), showings,
+                                              note), encoding="utf-8")
             return [(p, "key_points")]
         attempt("key points", key_points)
     if "study_table" in results:
@@ -75,28 +84,34 @@ def _study_files(ctx: StageContext, out: Path, stem: str, title: str, showings: 
 
             return [(render_study_table(StudyTable.model_validate(results["study_table"]),
                                         out / f"{stem}-study-table.xlsx", title=title, images_dir=images_dir,
-                                        showings=showings), "study_table")]
+                                        showings=showings, note=note), "study_table")]
         attempt("study table", table)
     if "vignettes" in results:
         def quiz():
             from ..render.quiz_pdf import render_quiz
 
             return [(render_quiz(VignetteSet.model_validate(results["vignettes"]), out / f"{stem}-questions.pdf",
-                                 title=title, language=ctx.settings.caption_language), "questions")]
+                                 title=title, language=ctx.settings.caption_language,
+                                 heading=RECALL_HEADING if offline else "", note=note), "questions")]
         attempt("practice questions", quiz)
     if "mindmap" in results:
         def mindmap():
-            from ..render.mermaid import parse_mindmap
+            from ..mindmap_tree import parse_mindmap, to_mermaid, tree_for_drawing
             from ..render.mindmap import render_html, render_png, render_svg
 
-            source = results["mindmap"]["mermaid"]
-            tree = parse_mindmap(source)
+            answer = results["mindmap"]
+            # A tree since answers carry one; Mermaid text in answers stored before.
+            tree = tree_for_drawing(answer["root"]) if "root" in answer else parse_mindmap(answer["mermaid"])
+            source = to_mermaid(tree)
+            if note:
+                source = f"%% {note}\n{source}"
             mmd = out / f"{stem}-mindmap.mmd"
             mmd.write_text(source, encoding="utf-8")
-            return [(mmd, "mindmap_source"), (render_svg(tree, out / f"{stem}-mindmap.svg"), "mindmap_svg"),
-                    (render_png(tree, out / f"{stem}-mindmap.png"), "mindmap_png"),
+            return [(mmd, "mindmap_source"),
+                    (render_svg(tree, out / f"{stem}-mindmap.svg", note=note), "mindmap_svg"),
+                    (render_png(tree, out / f"{stem}-mindmap.png", note=note), "mindmap_png"),
                     (render_html(tree, source, out / f"{stem}-mindmap.html", title=title,
-                                 language=ctx.settings.caption_language), "mindmap_html")]
+                                 language=ctx.settings.caption_language, note=note), "mindmap_html")]
         attempt("mindmap", mindmap)
     return files
 
@@ -112,7 +127,7 @@ def run(ctx: StageContext) -> dict:
             ctx.storage.get_file(key, images_dir / name)
     out = ctx.workdir / "out"
     out.mkdir(parents=True, exist_ok=True)
-    title = ctx.options.get("title") or study.get("title") or fetched.get("title") or "Lecture handout"
+    title = lecture_title(ctx.options, ctx.outputs, ((study.get("results") or {}).get("title") or {}).get("title"))
     stem = file_stem(title)
     captions = ctx.outputs.get("captions") or {}
     meta = HandoutMeta(title=title, author=ctx.options.get("author"),

@@ -9,17 +9,24 @@ from __future__ import annotations
 from ..ai.schemas import LectureInput, SlideInput
 from ..context import StageContext
 from ..errors import AIError
+from ..render.text import slide_numbers
+from ..titles import lecture_title, non_ai_title
 from ..types import Showing
 
 TASK_ORDER = ("clean_captions", "title", "key_points", "study_table", "vignettes", "mindmap")
 LABELS = {"clean_captions": "cleaned captions", "title": "lecture title", "key_points": "key points",
           "study_table": "study table", "vignettes": "practice questions", "mindmap": "mindmap"}
+AUTHORITATIVE = ("option", "session", "deck")   # title sources the AI title task does not override
 
 
 def lecture_input(showings: list[Showing], title_hint: str, language: str) -> LectureInput:
-    """The lecture as the AI tasks see it."""
+    """The lecture as the AI tasks see it: slides numbered as the handout numbers them, with their OCR text."""
+    numbers = slide_numbers(showings)
     return LectureInput(title_hint=title_hint, language=language,
-                        slides=[SlideInput(index=i, start=s.start, end=s.end, text=s.text, repeat_of=s.repeat_of)
+                        slides=[SlideInput(index=i, start=s.start, end=s.end, text=s.text, repeat_of=s.repeat_of,
+                                           number=numbers[i], image=s.image,
+                                           slide_title=s.slide_text.title if s.slide_text else "",
+                                           slide_text=s.slide_text.text if s.slide_text else "")
                                 for i, s in enumerate(showings)])
 
 
@@ -28,12 +35,13 @@ def run(ctx: StageContext) -> dict:
     if ctx.options.get("no_ai"):
         return {"skipped": True, "results": {}, "missing": {}}
     showings = [Showing.from_json(d) for d in ctx.outputs["align"]["showings"]]
-    fetched = ctx.outputs["fetch"]
-    lecture = lecture_input(showings, fetched.get("title") or "", ctx.settings.caption_language)
+    hint, source = non_ai_title(ctx.options, ctx.outputs)
+    lecture = lecture_input(showings, hint, ctx.settings.caption_language)
     profile = ctx.ai.profile(ctx.options.get("profile"), ctx.tenant)
     results: dict[str, dict] = dict((ctx.previous or {}).get("results", {}))
     missing: dict[str, str] = {}
-    tasks = [t for t in TASK_ORDER if t not in results]
+    # A title someone chose (or the deck states) wins over the AI's, so the AI is not asked for one.
+    tasks = [t for t in TASK_ORDER if t not in results and not (t == "title" and source in AUTHORITATIVE)]
     if not lecture.transcript():
         ctx.warn("no study materials: the lecture has no captions to work from")
         return {"engine": ctx.ai.engine.name, "profile": profile.name, "results": results,
@@ -50,6 +58,5 @@ def run(ctx: StageContext) -> dict:
         results[task] = value.model_dump(mode="json")
     ctx.progress(1.0, "study materials ready")
     out = {"engine": ctx.ai.engine.name, "profile": profile.name, "results": results, "missing": missing}
-    if "title" in results and not ctx.options.get("title"):
-        out["title"] = results["title"]["title"]
+    out["title"] = lecture_title(ctx.options, ctx.outputs, (results.get("title") or {}).get("title"))
     return out

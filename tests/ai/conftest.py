@@ -29,6 +29,12 @@ def indexes_in(body: dict) -> list[int]:
     return list(dict.fromkeys(int(m) for m in re.findall(r"\[#(\d+) ", transcript)))
 
 
+def numbers_in(body: dict) -> dict[int, int]:
+    """Passage index → slide number, as the request's transcript marks them."""
+    transcript = body["messages"][1]["content"]
+    return {int(i): int(n) for i, n in re.findall(r"\[#(\d+) slide (\d+)", transcript)}
+
+
 def columns_in(body: dict) -> list[str]:
     task_text = body["messages"][-1]["content"]
     m = re.search(r"Columns, in this order: (.+)", task_text)
@@ -46,22 +52,29 @@ def valid_answer(task: str, body: dict) -> dict:
         return {"lecture": [f"Point about passage {i}." for i in idx[:3]] + ["Cells depend on transport."],
                 "slides": [{"index": i, "points": [f"Passage {i} teaches {TOPICS[i % len(TOPICS)]}."]}
                            for i in idx]}
+    numbers = numbers_in(body)
     if task == "study_table":
         cols = columns_in(body)
-        return {"columns": cols,
-                "rows": [{"cells": [TOPICS[i % len(TOPICS)].title()] + [f"**fact** {i}.{k}" for k in
-                                                                         range(1, len(cols))],
-                          "slides": [i]} for i in idx]}
+        requested = "Columns, in this order" in body["messages"][-1]["content"]
+        return ({"rows": [{"cells": dict(zip(cols, cells_of(i, cols))), "slides": [numbers[i]]} for i in idx]}
+                if requested else
+                {"columns": cols, "rows": [{"cells": cells_of(i, cols), "slides": [numbers[i]]} for i in idx]})
     if task == "vignettes":
         return {"objectives": ["Explain osmosis"],
                 "questions": [{"objective": "Explain osmosis", "stem": f"A cell in passage {i} swells.",
-                               "question": "Why?", "choices": [{"letter": c, "text": f"option {c}"} for c in "ABCDE"],
+                               "question": "Why?", "choices": {c: f"option {c}" for c in "ABCDE"},
                                "answer": "B", "explanation": "Water follows solute.", "difficulty": "medium",
-                               "slides": [i]} for i in idx[:2]]}
+                               "slides": [numbers[i]]} for i in idx[:2]]}
     if task == "mindmap":
-        return {"mermaid": "mindmap\n  root((Membrane Transport))\n    Passive\n      Osmosis\n    Active\n"
-                           "      Pumps\n"}
+        return {"root": {"text": "Membrane Transport", "children": [
+            {"text": "Passive", "children": [{"text": "Osmosis", "children": []}]},
+            {"text": "Active", "children": [{"text": "Pumps", "children": []}]}]}}
     raise AssertionError(task)
+
+
+def cells_of(i: int, cols: list[str]) -> list[str]:
+    """A row's cells for passage `i`: its topic, then one fact per further column."""
+    return [TOPICS[i % len(TOPICS)].title()] + [f"**fact** {i}.{k}" for k in range(1, len(cols))]
 
 
 def task_of(request: FakeRequest) -> str:

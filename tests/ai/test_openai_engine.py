@@ -8,9 +8,9 @@ import time
 import pytest
 
 from pipeline.ai.engine import Prompt
-from pipeline.ai.openai_engine import OpenAIEngine, response_format, retry_after_seconds, strict_schema
+from pipeline.ai.openai_engine import OpenAIEngine, retry_after_seconds
 from pipeline.ai.prompts import load_prompt
-from pipeline.ai.schemas import TASKS, KeyPoints, StudyTable
+from pipeline.ai.schemas import TASKS, KeyPoints
 from pipeline.errors import AIError, AIOutputInvalid, AIUnavailable
 from tests.ai.conftest import make_lecture, responder
 from tests.fakes.openai_server import ChatReply
@@ -53,14 +53,6 @@ def test_prompt_cache_key_is_per_lecture_not_per_task(fake, ai_settings):
     assert keys[0] == keys[1] != keys[2]
     first, second = fake.chat_bodies()[:2]
     assert first["messages"][:2] == second["messages"][:2]      # the shared, cacheable prefix
-
-
-def test_strict_schema_requires_every_property():
-    schema = strict_schema(StudyTable)
-    row = schema["$defs"]["StudyRow"]
-    assert row["required"] == ["cells", "slides"] and row["additionalProperties"] is False
-    assert "default" not in row["properties"]["slides"]
-    assert response_format("study_table", StudyTable)["json_schema"]["schema"]["required"] == ["columns", "rows"]
 
 
 def test_429_with_retry_after_is_honoured(fake, ai_settings):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from pipeline.ai.engine import Completion
 from pipeline.ai.profiles import BUNDLED
 from pipeline.ai.prompts import load_prompt
-from pipeline.ai.schemas import CleanedCaptions, KeyPoints, LectureTitle, Mindmap, StudyTable, VignetteSet
+from pipeline.ai.schemas import CleanedCaptions, KeyPoints, LectureTitle, Mindmap, SlidePoints, StudyTable, VignetteSet
 from pipeline.ai.service import AIService, choose_engine, make_ai_service, task_inputs
 from pipeline.errors import AIError, AIOutputInvalid, ConfigError
 from pipeline.models import AIRequest, Job, SettingProfile
@@ -86,14 +86,20 @@ def test_invalid_json_is_retried_once_with_the_error_fed_back(service, fake, ses
     ("title", ChatReply(""), "empty"),
     ("title", ChatReply(None, refusal="No."), "refused"),
     ("key_points", ChatReply('{"lecture": ["a"', finish_reason="length"), "cut off"),
-    ("mindmap", ChatReply({"mermaid": "graph TD\n  A-->B"}), "mindmap"),
-    ("mindmap", ChatReply({"mermaid": "mindmap\n  root((A))\n  Second root"}), "mindmap"),
-    ("study_table", ChatReply({"columns": ["Topic", "Vibes"], "rows": [{"cells": ["a", "b"], "slides": []}]}),
-     "unknown: ['Topic', 'Vibes']"),
-    ("study_table", ChatReply({"columns": ["Concept", "Definition / key facts", "How it works", "Example",
-                                           "Common pitfalls"], "rows": [{"cells": ["a"], "slides": []}]}),
-     "row 1 has 1 cells for 5 columns"),
-    ("clean_captions", ChatReply({"slides": [{"index": 57, "text": "x"}]}), "index [57]"),
+    ("mindmap", ChatReply({"mermaid": "mindmap\n  root((A))"}), "answer lacks 'root'"),
+    ("mindmap", ChatReply({"root": {"text": "A", "children": [{"text": "B"}]}}),
+     "answer.root.children[0] lacks 'children'"),
+    ("study_table", ChatReply({"rows": [{"cells": {"Topic": "a", "Vibes": "b"}, "slides": []}]}),
+     "answer.rows[0].cells lacks 'Concept'"),
+    ("study_table", ChatReply({"rows": [{"cells": {c: "a" for c in ["Concept", "Definition / key facts",
+                                                                    "How it works", "Example", "Common pitfalls"]},
+                                         "slides": [4]}]}),
+     "answer.rows[0].slides[0] is 4, not one of [1, 2, 3]"),
+    ("vignettes", ChatReply({"objectives": ["o"], "questions": [{
+        "objective": "o", "stem": "s", "question": "q", "choices": [{"letter": "A", "text": "x"}], "answer": "A",
+        "explanation": "e", "difficulty": "easy", "slides": []}]}), "answer.questions[0].choices must be an object"),
+    ("clean_captions", ChatReply({"slides": [{"index": 57, "text": "x"}]}),
+     "answer.slides[0].index is 57, not one of [0, 1, 2]"),
 ])
 def test_bad_answer_then_good_one(task, bad, words, service, fake, sessions):
     fake.queue_chat(bad)
@@ -233,10 +239,11 @@ class ScriptedEngine:
 
     def run(self, task, lecture, prompt):
         self.calls.append((task, prompt.text))
-        body = {"messages": [{}, {"content": "".join(f"[#{s.index} " for s in lecture.slides)}, {}]}
-        from pipeline.ai.schemas import TASKS
+        body = {"messages": [{}, {"content": "".join(f"[#{s.index} slide {s.number} " for s in lecture.slides)},
+                             {"content": ""}]}
+        from pipeline.ai.wire import to_answer
 
-        return Completion(TASKS[task].model_validate(valid_answer(task, body)), model=self.model)
+        return Completion(to_answer(task, lecture, valid_answer(task, body)), model=self.model)
 
 
 def test_any_engine_behind_the_port(make_settings, sessions):
@@ -281,21 +288,22 @@ def test_task_inputs_hold_only_what_shapes_the_task():
     assert "title_hint" in task_inputs("title", lecture) and "title_hint" not in task_inputs("mindmap", lecture)
 
 
-class BadMindmapOnceEngine(ScriptedEngine):
-    """Answers a mindmap that does not parse the first time, then a good one."""
+class BadPointsOnceEngine(ScriptedEngine):
+    """Answers key points for a passage the lecture does not have the first time, then good ones."""
 
     def run(self, task, lecture, prompt):
         self.calls.append((task, prompt.text))
         if len(self.calls) == 1:
-            return Completion(Mindmap(mermaid="mindmap\n  root((A))\n  Second root"), model=self.model, tokens_in=5)
+            return Completion(KeyPoints(lecture=["x"], slides=[SlidePoints(index=57, points=["y"])]),
+                              model=self.model, tokens_in=5)
         return super().run(task, lecture, prompt)
 
 
 def test_checks_apply_to_every_engine(make_settings, sessions):
-    engine = BadMindmapOnceEngine()
-    value = AIService(make_settings(), sessions, engine=engine).run("mindmap", make_lecture(2))
-    assert value.mermaid.startswith("mindmap")
-    assert "Your previous answer was rejected" in engine.calls[1][1] and "root" in engine.calls[1][1]
+    engine = BadPointsOnceEngine()
+    value = AIService(make_settings(), sessions, engine=engine).run("key_points", make_lecture(2))
+    assert [s.index for s in value.slides] == [0, 1]
+    assert "Your previous answer was rejected" in engine.calls[1][1] and "passage [57]" in engine.calls[1][1]
     assert [(r.outcome, r.tokens_in) for r in ledger_rows(sessions)] == [("invalid_output", 5), ("ok", 0)]
 
 
@@ -343,9 +351,13 @@ def test_the_offline_engine_passes_the_same_checks(make_settings, sessions):
     lecture = make_lecture(6).model_copy(update={"slides": [
         s.model_copy(update={"text": " ".join([talk[s.index]] * 3)}) for s in make_lecture(6).slides]})
     for task in ("clean_captions", "title", "key_points", "study_table", "vignettes", "mindmap"):
-        assert svc.run(task, lecture, profile="medical-step1") is not None
+        assert svc.run(task, lecture) is not None
     rows = ledger_rows(sessions)
     assert all(r.outcome == "ok" and r.cost_usd == 0 and r.engine == "offline" for r in rows)
+    # A disease table from a lecture that names no disease: said, not guessed, and not retried.
+    with pytest.raises(AIError, match="cannot fill the columns Disease"):
+        svc.run("study_table", lecture, profile="medical-step1")
+    assert ledger_rows(sessions)[-1].outcome == "error" and len(ledger_rows(sessions)) == len(rows) + 1
 
 
 def test_a_silent_lecture_is_refused_before_any_call(service, fake, sessions):

@@ -9,6 +9,13 @@ from pipeline.ai.offline import OfflineEngine
 from pipeline.ai.schemas import TASKS, LectureInput
 
 
+def mermaid(mindmap) -> str:
+    """The Mermaid source the render stage writes for a mindmap answer."""
+    from pipeline.mindmap_tree import to_mermaid, tree_for_drawing
+
+    return to_mermaid(tree_for_drawing(mindmap.root.model_dump())).rstrip("\n")
+
+
 @pytest.fixture(scope="session")
 def engine() -> OfflineEngine:
     return OfflineEngine()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import openpyxl
 import pytest
 
 from handouts.cli import main
@@ -29,8 +28,10 @@ def test_a_tenant_profile_sets_the_study_table_columns(tmp_path, capsys):
     make_lecture(video, LectureSpec(duration=20.0, slides=3, size=(320, 180), srt=True, seed=4))
     out = tmp_path / "out"
     assert main(["make", str(video), "-o", str(out), "--profile", "pharm"]) == 0
-    ws = openpyxl.load_workbook(next(out.glob("*-study-table.xlsx"))).worksheets[0]
-    assert [c.value for c in ws[2] if c.value][:3] == ["Drug", "Mechanism", "Side effects"]
+    # The offline engine cannot tell drugs from a synthetic talk: it names the profile's columns and says so.
+    said = capsys.readouterr()
+    assert "cannot fill the columns Drug | Mechanism | Side effects" in said.out + said.err
+    assert not list(out.glob("*-study-table.xlsx"))
 
     assert main(["profiles", "delete", "pharm"]) == 0
     capsys.readouterr()

@@ -4,7 +4,10 @@ A small router: `route(method, path, handler)` adds an endpoint (chat completion
 tests the same way); `fail_next(path, status, ...)` scripts failures ahead of the real answer; every request
 is recorded in `requests`. Built in is POST /v1/audio/transcriptions, which decodes the uploaded audio
 and answers verbose_json with one segment per `segment_seconds` of it, and POST /v1/chat/completions, which
-answers with replies scripted by `queue_chat(...)` or computed by `answer_chat_with(responder)`.
+answers with replies scripted by `queue_chat(...)` or computed by `answer_chat_with(responder)`;
+`answer_within_schema(seed)` makes it answer random JSON that fits exactly the response schema each request
+sends (enums, required properties, nested objects and arrays, $ref recursion), as a model under strict
+structured outputs would.
 
     with FakeOpenAI() as fake:
         client = OpenAI(api_key=fake.api_key, base_url=fake.base_url, max_retries=0)
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import threading
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -64,6 +68,38 @@ class ChatReply:
 
 
 ChatResponder = Callable[[FakeRequest], "ChatReply | FakeResponse | dict | str"]
+
+
+WORDS = ("enzyme substrate catalyst barrier pocket shape inhibitor rate protein energy site model chain pump "
+         "signal gradient channel membrane cell water").split()
+
+
+def random_within(schema: dict, rng: random.Random, root: dict | None = None, depth: int = 0) -> object:
+    """A random value that fits `schema` (the strict subset: object, array, string, integer, enum, $ref).
+
+    Arrays hold 1 to 4 items; below depth 6 a recursive array is left empty so that every tree ends."""
+    root = root if root is not None else schema
+    ref = schema.get("$ref")
+    if ref is not None:
+        schema = root["$defs"][ref.removeprefix("#/$defs/")]
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    kind = schema.get("type")
+    if kind == "object":
+        return {k: random_within(v, rng, root, depth + 1) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        recursive = "$ref" in schema["items"]
+        count = 0 if recursive and depth >= 6 else rng.randint(1 if not recursive else 0, 4)
+        return [random_within(schema["items"], rng, root, depth + 1) for _ in range(count)]
+    if kind == "integer":
+        return rng.randint(0, 100)
+    if kind == "number":
+        return rng.uniform(0, 100)
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "string":
+        return " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 9))).capitalize()
+    raise ValueError(f"the fake cannot answer within a schema of type {kind!r}")
 
 
 def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]], dict[str, tuple[str, bytes]]]:
@@ -136,6 +172,17 @@ class FakeOpenAI:
     def answer_chat_with(self, responder: ChatResponder | None) -> None:
         """Answer chat completions, once the queue is empty, with `responder(request)`."""
         self._chat_responder = responder
+
+    def answer_within_schema(self, seed: int = 0) -> None:
+        """Answer every chat completion with random JSON that fits the request's response schema."""
+        rng = random.Random(seed)
+
+        def responder(request: FakeRequest) -> ChatReply:
+            schema = request.json()["response_format"]["json_schema"]["schema"]
+            with self._lock:
+                return ChatReply(random_within(schema, rng))
+
+        self.answer_chat_with(responder)
 
     def chat_bodies(self) -> list[dict]:
         """The JSON bodies of every chat completion request so far."""

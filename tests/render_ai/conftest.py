@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.ai.schemas import LETTERS, Choice, StudyRow, StudyTable, Vignette, VignetteSet
-from pipeline.render.mermaid import MindmapNode
+from pipeline.mindmap_tree import MindmapNode
 
 
 def thirty_node_tree() -> MindmapNode:
@@ -32,9 +32,9 @@ def table() -> StudyTable:
     return StudyTable(columns=["Disease", "Pathophysiology", "Presentation", "Treatment"], rows=[
         StudyRow(cells=["**Aortic stenosis**", "Calcific degeneration of a **tricuspid** valve in the elderly; "
                         "a bicuspid valve in younger patients.", "Syncope, angina, dyspnoea (**SAD**)",
-                        "=SUM(A1) is text, not a formula"], slides=[1]),
+                        "=SUM(A1) is text, not a formula"], slides=[2]),
         StudyRow(cells=["Mitral regurgitation", "Papillary muscle rupture after MI", "Holosystolic murmur",
-                        "Afterload reduction"], slides=[99, 2]),
+                        "Afterload reduction"], slides=[99, 3]),
         StudyRow(cells=["HFrEF", "EF < 40 %", "**Dyspnoea**, oedema", "ACE inhibitor, **beta blocker**"], slides=[]),
     ])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.render.mermaid import SHAPES, MermaidError, MindmapNode, parse_mindmap, to_mermaid
+from pipeline.mindmap_tree import SHAPES, MermaidError, MindmapNode, parse_mindmap, to_mermaid
 
 EXAMPLE = """\
 ---

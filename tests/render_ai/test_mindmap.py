@@ -10,7 +10,7 @@ from itertools import combinations
 import numpy as np
 from PIL import Image
 
-from pipeline.render.mermaid import MindmapNode, parse_mindmap, to_mermaid
+from pipeline.mindmap_tree import MindmapNode, parse_mindmap, to_mermaid
 from pipeline.render.mindmap import (BRANCH_COLOURS, display_text, layout, render_html, render_png, render_svg,
                                      wrap, _font)
 

@@ -77,7 +77,7 @@ def test_slide_thumbnails_sit_in_the_slide_column_of_their_rows(table, slides, t
     out = render_study_table(table, tmp_path / "t.xlsx", title="t", images_dir=slides, showings=shows)
     ws = load_workbook(out)["Study table"]
     images = ws._images
-    # Row 1 draws on showing 1; row 2 on 99 (not a showing, skipped) then 2; row 3 on none.
+    # Row 1 draws on slide 2; row 2 on 99 (not a slide, skipped) then 3; row 3 on none.
     assert sorted((im.anchor._from.row + 1, im.anchor._from.col + 1) for im in images) == [(3, 5), (4, 5)]
     assert ws["E3"].value == "Slide 2 \u00b7 1:00\u20132:00" and ws["E4"].value.startswith("Slide 3 ")
     assert ws["E5"].value is None
@@ -113,6 +113,18 @@ def test_without_images_the_slide_column_still_names_the_slide(table, slides, tm
                              image_rows=False)
     ws = load_workbook(out)["Study table"]
     assert ws._images == [] and ws["E3"].value.startswith("Slide 2")
+
+
+def test_a_slide_number_picks_that_slides_first_showing_and_a_note_sits_under_the_title(table, slides, tmp_path):
+    shows = showings_for(4)
+    shows[3].repeat_of = 1          # the fourth showing returns to slide 2: the handout has slides 1-3
+    one = table.model_copy(deep=True)
+    one.rows = [one.rows[0].model_copy(update={"slides": [3]})]
+    ws = load_workbook(render_study_table(one, tmp_path / "t.xlsx", title="Heart", images_dir=slides,
+                                          showings=shows, image_rows=False, note="Made without an AI model."))
+    ws = ws["Study table"]
+    assert ws["E3"].value == "Slide 3 \u00b7 2:00\u20133:00"
+    assert str(ws["A1"].value) == "Heart\nMade without an AI model."
 
 
 def test_without_showings_there_is_no_slide_column_nor_second_sheet(table, tmp_path):

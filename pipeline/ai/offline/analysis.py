@@ -42,6 +42,10 @@ class Analysis:
     def has_text(self) -> bool:
         return bool(self.sentences)
 
+    def slide_numbers(self, indexes) -> list[int]:
+        """The handout's slide numbers of some passage indexes, ascending, each once."""
+        return sorted({n for n in (self.lecture.number_of(i) for i in indexes) if n is not None})
+
     def slide_sentences(self, index: int) -> list[Sentence]:
         """The sentences said while one showing was on screen, in order."""
         return [s for s in self.sentences if s.slide == index]

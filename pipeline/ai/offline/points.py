@@ -1,14 +1,21 @@
-"""Key points: the best-ranked whole sentences of the lecture, and of each slide, without near-duplicates."""
+"""Key points: the best-ranked whole sentences of the lecture, and of each slide, without near-duplicates.
+
+A key point is a complete sentence as the lecturer said it: not a piece of a run-on cut for ranking, not one
+picked up mid-way, not one about the lecture itself. A slide whose caption is only a sentence or two gets no
+points of its own: they would repeat its caption word for word.
+"""
 
 from __future__ import annotations
 
 from ..schemas import KeyPoints, SlidePoints
 from .analysis import Analysis
-from .rank import select, tidy_point
+from .rank import META, select, tidy_point
+from .text import Sentence
 
 MIN_LECTURE_POINTS = 3
 MAX_LECTURE_POINTS = 7
 MIN_POINT_WORDS = 4
+MIN_SLIDE_SENTENCES = 3     # fewer, and the slide's points would be its caption again
 
 
 def lecture_point_count(n_sentences: int) -> int:
@@ -21,9 +28,16 @@ def slide_point_count(n_sentences: int) -> int:
     return 1 if n_sentences <= 3 else (2 if n_sentences <= 8 else 3)
 
 
+def _whole(s: Sentence) -> bool:
+    """A sentence fit to be a point on its own (see the module's docstring)."""
+    return (not s.forced and s.n_words >= MIN_POINT_WORDS and s.text.rstrip().endswith((".", "!"))
+            and not s.text[:1].islower() and not META.search(s.text))
+
+
 def lecture_points(a: Analysis) -> list[int]:
     """Sentence indexes of the lecture's key points, in lecture order."""
-    usable = [s.order for s in a.sentences if s.n_words >= MIN_POINT_WORDS] or [s.order for s in a.sentences]
+    usable = [s.order for s in a.sentences if _whole(s)] or [s.order for s in a.sentences
+                                                               if s.n_words >= MIN_POINT_WORDS]
     chosen = select(usable, a.scores, a.similarity, lecture_point_count(len(a.sentences)), a.sentences,
                     spread=True)
     return sorted(chosen)
@@ -32,7 +46,9 @@ def lecture_points(a: Analysis) -> list[int]:
 def slide_points(a: Analysis, index: int) -> list[int]:
     """Sentence indexes of one showing's key points, in the order they were said."""
     own = a.slide_sentences(index)
-    usable = [s.order for s in own if s.n_words >= MIN_POINT_WORDS] or [s.order for s in own]
+    if len(own) < MIN_SLIDE_SENTENCES:
+        return []
+    usable = [s.order for s in own if _whole(s)]
     return sorted(select(usable, a.scores, a.similarity, slide_point_count(len(own)), a.sentences))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ...errors import AIError
 from ..schemas import StudyRow, StudyTable
 from .analysis import Analysis
 from .rank import META, tidy_point
@@ -243,8 +244,8 @@ def _row(a: Analysis, term: Term, mine: list[int], columns: list[str], roles: li
         if role == "name":
             cells[c] = f"**{term.label()}**"
         elif role == "slides":
-            cells[c] = ", ".join(str(i + 1) for i in sorted(set(term.slides) | set(slides)))
-    return cells, slides, content
+            cells[c] = ", ".join(str(n) for n in a.slide_numbers(set(term.slides) | set(slides)))
+    return cells, a.slide_numbers(slides), content
 
 
 def starts_with(text: str, term: Term) -> bool:
@@ -253,14 +254,102 @@ def starts_with(text: str, term: Term) -> bool:
     return m is not None and all(w.lower().strip(",") in SUBJECT_LEAD for w in text[:m.start()].split())
 
 
+_ROW_KINDS = [(re.compile(r"\b(?:diseases?|disorders?|conditions?|syndromes?|diagnos[ie]s)\b", re.I), "disease"),
+              (re.compile(r"\b(?:drugs?|medications?|medicines?|agents?)\b", re.I), "drug")]
+
+
+def _row_kind(first_column: str) -> str | None:
+    """The kind of term the first column asks for ("Disease" wants diseases), or None for any topic."""
+    return next((kind for rx, kind in _ROW_KINDS if rx.search(first_column)), None)
+
+
+def cannot_fill(columns: list[str], why: str) -> AIError:
+    """The honest answer when the lecture's own sentences cannot fill these columns: say so, do not guess."""
+    return AIError("study_table", f"the offline engine cannot fill the columns {' | '.join(columns)} from this "
+                   f"lecture's own sentences ({why}); set OPENAI_API_KEY so a model can, or use a profile with "
+                   "general columns (e.g. --profile default)", retryable=False)
+
+
+_NOT_A_TOPIC = re.compile(r"^(?:summary|outline|agenda|overview|contents|questions?|recap|references?|thank you|"
+                          r"thanks|learning (?:objectives|outcomes)|objectives|introduction|intro|conclusions?)\W*$",
+                          re.I)
+
+
+_QUESTION_TITLE = re.compile(r"^(?:what|who) (?:is|are) (?:an? |the )?(?P<t>.+?)\s*\?$", re.I)
+
+
+def _topic_of(title: str) -> str:
+    """A slide title as a row's name: "What is an enzyme?" names "Enzyme"."""
+    m = _QUESTION_TITLE.match(title)
+    return (m.group("t")[:1].upper() + m.group("t")[1:]) if m else title
+
+
+def slide_topics(a: Analysis) -> list[tuple[str, list[int]]]:
+    """The topics the slides' own titles (OCR) name, in order, each with the passages shown under it.
+
+    A title shown again is one topic; a title slide, an agenda or a summary is not a topic."""
+    by_title: dict[str, list[int]] = {}
+    shown: dict[str, str] = {}
+    for k, slide in enumerate(a.lecture.slides):
+        title = _topic_of(" ".join(slide.slide_title.split()).strip(" :.-"))
+        if not title or (k == 0 and slide.repeat_of is None) or _NOT_A_TOPIC.match(title) or len(title) > 80:
+            continue
+        key = title.casefold()
+        shown.setdefault(key, title)
+        by_title.setdefault(key, []).append(slide.index)
+    return [(shown[key], indexes) for key, indexes in by_title.items()]
+
+
+def _glossary(a: Analysis, columns: list[str], roles: list[str]) -> list[StudyRow]:
+    """Rows named by the slides' own titles (OCR), each with the slide's defining sentences: a glossary."""
+    facts = next((c for c, r in enumerate(roles) if r == "definition"), 1 if len(columns) > 1 else None)
+    rows: list[StudyRow] = []
+    for name, indexes in slide_topics(a):
+        said = [s for i in indexes for s in a.slide_sentences(i)
+                if not s.forced and not META.search(s.text) and not s.text.endswith("?")]
+        if not said:
+            continue
+        defining = [s for s in said if _DEFINITIONAL.search(s.text)]
+        best = sorted(said, key=lambda s: (-a.scores[s.order], s.order))
+        picks = sorted({s.order: s for s in (defining + best)[:MAX_CELL_SENTENCES]}.values(), key=lambda s: s.order)
+        cells = [""] * len(columns)
+        cells[0] = f"**{name}**"
+        if facts is not None:
+            cells[facts] = " ".join(tidy_point(s.text) for s in picks)
+        for c, role in enumerate(roles):
+            if role == "slides":
+                cells[c] = ", ".join(str(n) for n in a.slide_numbers(indexes))
+        rows.append(StudyRow(cells=cells, slides=a.slide_numbers(indexes)))
+    return rows
+
+
+def _without_empty_columns(columns: list[str], rows: list[StudyRow]) -> StudyTable:
+    """The table without the columns no row fills (a glossary needs no "Common pitfalls" that is always empty)."""
+    filled = [c for c in range(len(columns)) if c == 0 or any(r.cells[c].strip() for r in rows)]
+    return StudyTable(columns=[columns[c] for c in filled],
+                      rows=[StudyRow(cells=[r.cells[c] for c in filled], slides=r.slides) for r in rows])
+
+
 def study_table(a: Analysis) -> StudyTable:
-    """The StudyTable answer for the lecture's requested columns (or the default ones)."""
+    """The StudyTable answer for the lecture's requested columns (or the default ones).
+
+    With slide titles read (OCR) and general columns, a glossary of the slides' titles and their defining
+    sentences; otherwise one row per key term."""
     columns = [c for c in (a.lecture.study_columns or []) if c.strip()] or list(DEFAULT_COLUMNS)
     if not a.has_text:
         return StudyTable(columns=columns, rows=[])
+    kind = _row_kind(columns[0])
+    if kind is None:
+        glossary = _glossary(a, columns, [column_role(c, i) for i, c in enumerate(columns)])
+        if len(glossary) >= MIN_ROWS:
+            return _without_empty_columns(columns, glossary)
     roles = [column_role(c, i) for i, c in enumerate(columns)]
     customs = {i: _custom_pattern(c, a) for i, (c, r) in enumerate(zip(columns, roles)) if r == "custom"}
     candidates = choose_topics(a, columns)
+    if kind is not None:
+        candidates = [t for t in candidates if kind in t.kinds]
+        if not candidates:
+            raise cannot_fill(columns, f"it names no {kind} to make a row of")
     owned = owned_sentences(a, candidates)
     limit = max(MIN_ROWS, min(MAX_ROWS, len(a.sentences) // 3))
     built = []
@@ -274,6 +363,8 @@ def study_table(a: Analysis) -> StudyTable:
         built = [b for b in built if b[0] >= 2]   # enough well-filled rows: drop the thin ones
     elif any(b[0] for b in built):
         built = [b for b in built if b[0] >= 1]
+    if not any(b[0] for b in built):
+        raise cannot_fill(columns, "no sentence fits any column after the first")
     # The best-ranked rows make the table; they are shown in the order the lecture presents them.
     kept = built[:limit]
-    return StudyTable(columns=columns, rows=[b[2] for b in sorted(kept, key=lambda b: b[1])])
+    return _without_empty_columns(columns, [b[2] for b in sorted(kept, key=lambda b: b[1])])

@@ -1,5 +1,8 @@
-"""Practice questions from templates: learning objectives from the key points, five-choice questions from the
-lecture's own sentences, distractors from the lecture's other terms of the same kind.
+"""Recall practice: five-choice cloze questions from the lecture's own complete sentences, distractors from the
+lecture's other terms of the same kind, grouped under what they make a student recall.
+
+Without a model nothing here is a real vignette, so nothing pretends to be one: each question quotes a whole
+sentence the lecturer said, names its slide, and blanks a term ("Complete the sentence from slide 4: ...").
 
 Two templates: "identify" blanks the objective's term in one or two sentences about it and asks which term is
 described (under the clinical style, a disease's findings become "A patient presents with ..."); "complete"
@@ -21,7 +24,7 @@ from .analysis import Analysis
 from .points import lecture_points
 from .table import owned_sentences, starts_with
 from .terms import Term, term_pattern
-from .rank import DISCOURSE_LEAD, tidy_point
+from .rank import DISCOURSE_LEAD, META, tidy_point
 
 BLANK = "_____"
 MAX_OBJECTIVES = 6
@@ -30,20 +33,10 @@ MAX_QUESTIONS = 15
 MIN_STEM_WORDS = 6
 MAX_STEM_SENTENCE_WORDS = 45
 
-_APPLIED_FRAMES = [
-    "A student summarising the lecture writes: “{s}”",
-    "During a study session, a classmate explains: “{s}”",
-    "A tutor reviewing the lecture says: “{s}”",
-    "While revising, a student reads this note: “{s}”",
-]
-_CLINICAL_FRAMES = [
-    "On a ward round, the attending physician teaches: “{s}”",
-    "A resident preparing for a case conference notes: “{s}”",
-    "During a clinical rotation, a student is told: “{s}”",
-]
+RECALL_FRAME = "Complete the sentence from slide {n}: “{s}”"
+_FRAGMENT_START = re.compile(r"^[a-z]")          # a sentence picked up mid-way ("and then it binds ...")
 _PRESENTS = re.compile(r"\bpresents? with\s+(?P<f>[^.;]+)", re.I)
 _WORKUP = re.compile(r"\bdiagnos\w*\s+(?:is\s+)?(?:made\s+)?(?:by|with|on)\s+(?P<f>[^.;]+)", re.I)
-_PROCESS_OBJECTIVE = {"process"}
 
 
 @dataclass
@@ -109,8 +102,12 @@ def _distractors(a: Analysis, answer: Term, stem_text: str, avoid: set[tuple[str
 
 def _masked(a: Analysis, order: int, term: Term, synonyms: set[tuple[str, ...]]) -> str:
     """The sentence with the term (and its synonyms) blanked, or "" when that leaves too little to go on."""
-    text = a.sentences[order].text
-    if len(text.split()) > MAX_STEM_SENTENCE_WORDS or text.rstrip().endswith("?"):
+    sentence = a.sentences[order]
+    text = sentence.text
+    # Only a whole sentence as it was said: not a piece of a run-on cut for ranking, not a question, not one
+    # picked up in the middle, not one about the lecture itself ("Today we're going to talk about ...").
+    if sentence.forced or len(text.split()) > MAX_STEM_SENTENCE_WORDS or text.rstrip().endswith("?") \
+            or not text.rstrip().endswith((".", "!")) or _FRAGMENT_START.match(text) or META.search(text):
         return ""
     # A longer term containing this one would give the blank away ("_____ synthase makes ATP").
     for t in a.terms:
@@ -180,14 +177,12 @@ def _with_article(a: Analysis, term: Term) -> str:
 def _objective_text(a: Analysis, term: Term, clinical: bool) -> str:
     label = _with_article(a, term)
     if clinical and "disease" in term.kinds:
-        return f"Identify {label} from its clinical presentation"
-    if term.defined_in is not None:
-        return f"Define {label} and recognise it from a description"
-    if term.kinds & _PROCESS_OBJECTIVE:
-        return f"Explain what happens in {label}"
-    if "drug" in term.kinds:
-        return f"Identify the use of {label}"
-    return f"Explain the role of {label}"
+        return f"Recognise {label} from the findings the lecture gives"
+    return f"Recall what the lecture says about {label}"
+
+
+def _frame(a: Analysis, order: int, masked: str) -> str:
+    return RECALL_FRAME.format(n=a.lecture.number_of(a.sentences[order].slide), s=masked)
 
 
 def _objective_terms(a: Analysis) -> list[Term]:
@@ -227,13 +222,13 @@ def _finish(a: Analysis, d: _Draft, objective: str) -> Vignette:
     rng.shuffle(options)
     letter = LETTERS[options.index(d.answer)]
     s = a.sentences[d.sentence]
-    explanation = (f"{d.answer.label()} is correct. The lecture says (slide {s.slide + 1}): “{s.text}” "
+    explanation = (f"{d.answer.label()} is correct. The lecture says (slide {a.lecture.number_of(s.slide)}): “{s.text}” "
                    f"The other options are terms from the same lecture that this does not describe.")
     return Vignette(objective=objective, stem=d.stem, question=d.question,
                     choices=[Choice(letter=LETTERS[i], text=t.label()) for i, t in enumerate(options)],
                     answer=letter, explanation=explanation,
                     difficulty=_difficulty(d.answer, d.distractors, d.kind, d.sentence == d.answer.defined_in),
-                    slides=sorted({s.slide}))
+                    slides=a.slide_numbers([s.slide]))
 
 
 def vignettes(a: Analysis) -> VignetteSet:
@@ -242,7 +237,6 @@ def vignettes(a: Analysis) -> VignetteSet:
         raise AIOutputInvalid("vignettes", "the lecture has no captions to write questions from; add captions or "
                               "a transcript and run it again")
     clinical = a.lecture.vignette_style == "clinical"
-    frames = _CLINICAL_FRAMES if clinical else _APPLIED_FRAMES
     synonyms = a.synonyms
     used_sentences: set[int] = set()
     objectives: list[str] = []
@@ -272,7 +266,7 @@ def vignettes(a: Analysis) -> VignetteSet:
                          None)
             masked = _masked(a, order, term, syn)
             if masked:
-                framed = _seed(masked).choice(frames).format(s=masked)
+                framed = _frame(a, order, masked)
                 ds = _distractors(a, term, masked, syn)
                 if ds:
                     drafts.append(_Draft(framed, "Which term belongs in the blank?", term, ds, order,
@@ -285,7 +279,7 @@ def vignettes(a: Analysis) -> VignetteSet:
                 if masked:
                     ds = _distractors(a, other, masked, other_syn)
                     if ds:
-                        framed = _seed(masked).choice(frames).format(s=masked)
+                        framed = _frame(a, order, masked)
                         drafts.append(_Draft(framed, f"Which term correctly completes this statement about "
                                              f"{term.display}?", other, ds, order, "complete"))
                         used_sentences.add(order)

@@ -1,8 +1,12 @@
-"""Mermaid `mindmap` source: parsed into a tree we can lay out ourselves, and written back out safely.
+"""A mindmap as a tree: the type the AI answers in (as JSON) and the renderer draws, and its Mermaid source.
 
-The model writes the mindmap as Mermaid text, and Mermaid is what people paste into their notes, so the
-source is the artifact; but no browser runs on the server, so we read the diagram here and draw it
-ourselves (mindmap.py). The parser follows Mermaid's own grammar (mindmap.jison) where it matters:
+Models answer a mindmap as a JSON tree ({"text", "children"}), which a strict JSON schema can describe, so
+the tree is valid by construction; we write the Mermaid source people paste into their notes from it, and
+draw SVG, PNG and HTML ourselves (pipeline/render/mindmap.py), since no browser runs on the server. This
+module is the domain both sides share: the AI tasks build trees, the renderer reads them.
+
+Mermaid text is still read (answers stored before the tree, and sources people hand us).
+The parser follows Mermaid's own grammar (mindmap.jison) where it matters:
 
     mindmap                      header (after optional blank lines, %% comments or --- front matter)
       root((Cell biology))       exactly one root; any indentation
@@ -21,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..errors import InputError
+from .errors import InputError
 
 SHAPES = ("default", "square", "rounded", "circle", "bang", "cloud", "hexagon")
 
@@ -222,6 +226,36 @@ def parse_mindmap(text: str) -> MindmapNode:
     if root is None:
         raise MermaidError(header, "the diagram is empty: 'mindmap' is followed by no node")
     return root
+
+
+MAX_JSON_DEPTH = 6     # levels below which a JSON tree's branches are cut (a model's recursion must end)
+
+
+def tree_from_json(data: dict, depth: int = 0) -> MindmapNode:
+    """A tree from its JSON form ({"text": ..., "children": [...]}); InputError naming what is wrong."""
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise InputError("a mindmap node must be an object with a text string and a children list",
+                         field="mindmap")
+    text = " ".join(data["text"].split())
+    if not text:
+        raise InputError("a mindmap node has no text", field="mindmap")
+    children = data.get("children") or []
+    if not isinstance(children, list):
+        raise InputError(f"the children of mindmap node {text[:40]!r} must be a list", field="mindmap")
+    kept = [tree_from_json(c, depth + 1) for c in children] if depth < MAX_JSON_DEPTH else []
+    return MindmapNode(text, children=kept)
+
+
+def tree_for_drawing(data: dict) -> MindmapNode:
+    """A JSON tree ready to draw and write out: its root shaped as Mermaid shapes a root, root((...))."""
+    tree = tree_from_json(data)
+    tree.shape = "circle"
+    return tree
+
+
+def tree_to_json(node: MindmapNode) -> dict:
+    """The JSON form of a tree: text and children only (shapes are the renderer's choice)."""
+    return {"text": node.text, "children": [tree_to_json(c) for c in node.children]}
 
 
 def _quoted(text: str) -> str:
