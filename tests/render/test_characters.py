@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.render import fonts
 from pipeline.render.document import FAMILY, HandoutMeta, HandoutPDF
-from pipeline.render.mermaid import parse_mindmap
+from pipeline.mindmap_tree import parse_mindmap
 from pipeline.render.mindmap import render_png
 from pipeline.render.pdf import render_notes
 from pipeline.types import Showing
