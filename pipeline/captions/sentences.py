@@ -18,7 +18,7 @@ MAX_SENTENCE_SECONDS = 30.0     # a "sentence" longer than this is a missing ful
 MAX_UNPUNCTUATED_SECONDS = 12.0 # without punctuation the bound is tighter: a guess must not move much text
 _END = re.compile(r"[.!?…][\"”’)\]]*$")
 _OPENERS = {"so", "now", "okay", "ok", "alright", "next", "today", "remember", "first", "finally", "then"}
-_OPENER_FOLLOW = {"we", "i", "the", "this", "that", "these", "those", "if", "when", "what", "let's", "let", "you",
+_OPENER_FOLLOW = {"we", "we're", "we'll", "i", "i'm", "you'll", "the", "this", "that", "these", "those", "if", "when", "what", "let's", "let", "you",
                   "it", "there", "here", "in", "for", "a", "an", "our", "one", "another", "how", "why"}
 
 
