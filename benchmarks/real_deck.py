@@ -1,10 +1,11 @@
 """Real slides, not drawn ones: render a PDF slide deck into a lecture video and score the slide finder on it.
 
-    python -m benchmarks.real_deck DECK.pdf [DECK2.pdf ...] [--pip] [--noise] [--size 1280x720] [--fps 15]
+    python -m benchmarks.real_deck DECK.pdf [DECK2.pdf ...] [--pip] [--noise] [--room] [--size 1280x720] [--fps 15]
 
 Each page is shown for 15–75 s (seeded), some earlier pages are shown again, and a speaker picture-in-picture and
-sensor noise can be added. Consecutive pages where the later one only adds ink to the earlier (beamer overlays,
-bullet builds) are one slide in the ground truth, as a person would count them. Prints precision, recall and F1
+sensor noise can be added; `--room` films the projection as a room camera does (at an angle inside a larger
+scene, exposure drifting, the lecturer walking in front of the screen). Consecutive pages where the later one
+only adds ink to the earlier (beamer overlays, bullet builds) are one slide in the ground truth, as a person would count them. Prints precision, recall and F1
 of slide changes (±2 s), distinct slides found vs expected, and speed.
 """
 
@@ -80,8 +81,11 @@ def plan(pages: list[np.ndarray], rng: random.Random) -> tuple[list[tuple[int, f
 
 
 def encode(pages: list[np.ndarray], schedule: list[tuple[int, float]], out: Path, fps: int, pip: bool,
-           noise: bool, rng: random.Random) -> float:
+           noise: bool, rng: random.Random, room: bool = False) -> float:
     """Write the lecture video; returns its duration."""
+    from pipeline.synth import exposure_at, lecturer_at, room_view
+    if room:
+        pages = [room_view(p) for p in pages]
     h, w = pages[0].shape[:2]
     total = sum(d for _, d in schedule)
     nrng = np.random.default_rng(rng.randrange(1 << 30))
@@ -94,8 +98,14 @@ def encode(pages: list[np.ndarray], schedule: list[tuple[int, float]], out: Path
             t_end += d
             while i / fps < t_end:
                 frame = pages[p]
-                if pip or noise:
+                if pip or noise or room:
                     frame = frame.copy()
+                if room:
+                    t = i / fps
+                    frame = np.minimum(frame * np.float32(exposure_at(t)), 255).astype(np.uint8)
+                    (x0, y0, x1, y1), (hx0, hy0, hx1, hy1) = lecturer_at(t, w, h)
+                    frame[y0:y1, x0:x1] = (20, 28, 60)
+                    frame[hy0:hy1, hx0:hx1] = (150, 150, 160)
                 if pip:
                     pw, ph = w // 5, h // 5
                     shade = 90 + int(40 * np.sin(i / fps * 3.0))
@@ -120,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("decks", nargs="+", type=Path)
     ap.add_argument("--pip", action="store_true")
     ap.add_argument("--noise", action="store_true")
+    ap.add_argument("--room", action="store_true", help="a room camera: screen at an angle, lecturer walking")
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--seed", type=int, default=1)
@@ -133,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(args.seed)
         pages = render_pages(deck, size)
         schedule, truth, distinct = plan(pages, rng)
-        video = OUT / f"{deck.stem}{'-pip' if args.pip else ''}{'-noise' if args.noise else ''}.mp4"
-        duration = encode(pages, schedule, video, args.fps, args.pip, args.noise, rng)
+        tags = "".join(f"-{t}" for t in ("pip", "noise", "room") if getattr(args, t))
+        video = OUT / f"{deck.stem}{tags}.mp4"
+        duration = encode(pages, schedule, video, args.fps, args.pip, args.noise, rng, args.room)
         t0 = time.perf_counter()
         showings = detect_slides(video, OUT / video.stem)
         took = time.perf_counter() - t0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"
 TOLERANCE = 2.0
-VARIANTS = ("cuts", "builds", "fades", "pip", "pointer", "revisits", "noise", "all", "fast")
+VARIANTS = ("cuts", "builds", "fades", "pip", "pointer", "revisits", "noise", "all", "fast", "room")
 ALL_FLAGS = ("builds", "fades", "pip", "pointer", "revisits", "noise")
 
 
@@ -33,7 +33,11 @@ def spec_for(variant: str, minutes: int):
         return LectureSpec(duration=minutes * 60.0, slides=minutes * 8, size=(1280, 720), fps=15,
                            seed=VARIANTS.index(variant) + 11 * minutes, builds=True, revisits=True, pip=True,
                            pointer=True, showing_seconds=(4.0, 12.0), build_seconds=(0.6, 2.0))
-    flags = ALL_FLAGS if variant == "all" else (() if variant == "cuts" else (variant,))
+    if variant == "room":
+        # a room camera: the screen at an angle, exposure drifting, the lecturer walking in front, sensor noise
+        flags = ("room", "noise")
+    else:
+        flags = ALL_FLAGS if variant == "all" else (() if variant == "cuts" else (variant,))
     spec = LectureSpec(duration=minutes * 60.0, slides=max(6, minutes), size=(1280, 720), fps=15,
                        seed=VARIANTS.index(variant) + 11 * minutes)
     return replace(spec, **{f: True for f in flags})

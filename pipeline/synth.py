@@ -53,6 +53,8 @@ class LectureSpec:
     revisits: bool = False           # return to earlier slides now and then
     noise: bool = False              # temporal sensor noise on every frame
     clip: bool = False               # a video clip plays inside every fourth slide (motion confined to a box)
+    room: bool = False               # a room camera: the projection filmed at an angle inside a larger scene,
+                                     # exposure drifting slowly, the lecturer walking in front of the screen
     showing_seconds: tuple[float, float] | None = None   # each showing lasts uniformly this long (a fast
                                      # lecture) instead of splitting `duration` evenly among the slides
     build_seconds: tuple[float, float] | None = None     # build steps this far apart, from the showing's
@@ -255,6 +257,58 @@ def _dot(dst: np.ndarray, x: int, y: int, r: int, w: int, h: int) -> None:
     dv[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = 240
 
 
+# where the screen's corners land in a room camera's picture (fractions: TL, TR, BR, BL): filmed from the left
+_SCREEN = ((0.17, 0.08), (0.86, 0.15), (0.84, 0.76), (0.19, 0.86))
+_WALL = (88, 80, 72)
+
+
+def room_view(rgb: np.ndarray) -> np.ndarray:
+    """The slide as a room camera sees it: projected on a screen seen at an angle, a dim wall around it."""
+    h, w = rgb.shape[:2]
+    src = [(0, 0), (w, 0), (w, h), (0, h)]
+    dst = [(x * w, y * h) for x, y in _SCREEN]
+    # PIL maps each output pixel back to the input: solve the homography from dst to src
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(dst, src):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = np.linalg.solve(np.array(rows, float), np.array(rhs, float))
+    slide = Image.fromarray(rgb)
+    # a projector is softer and less contrasty than the file: wash the blacks out a little
+    slide = Image.fromarray((np.asarray(slide, np.float32) * 0.82 + 30).astype(np.uint8))
+    warped = slide.transform((w, h), Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BILINEAR,
+                             fillcolor=_WALL)
+    return np.asarray(warped)
+
+
+def exposure_at(t: float) -> float:
+    """A room camera's gain at time t: auto-exposure hunting by about +-10 % over a minute or two."""
+    return 1.0 + 0.08 * math.sin(2 * math.pi * t / 97.0) + 0.03 * math.sin(2 * math.pi * t / 23.0)
+
+
+def lecturer_at(t: float, w: int, h: int) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+    """Body and head (x0, y0, x1, y1, even pixels) of the lecturer walking across the screen, pausing at the ends."""
+    phase = (t / 70.0) % 1.0
+    u = min(1.0, max(0.0, 1.5 * abs(2 * phase - 1) - 0.25))
+    cx = int(w * (0.22 + 0.56 * u))
+    bw, top, neck = w // 12, int(h * 0.42) & ~1, (int(h * 0.42) + h // 9) & ~1
+    body = (max(0, cx - bw // 2) & ~1, neck, min(w, cx + bw // 2) & ~1, h)
+    head = (max(0, cx - bw // 4) & ~1, top, min(w, cx + bw // 4) & ~1, neck)
+    return body, head
+
+
+def _room_camera(img: np.ndarray, t: float, w: int, h: int) -> None:
+    """Drift the exposure and draw the lecturer walking in front of the screen into a yuv420p frame, in place."""
+    img[:h] = np.minimum(img[:h] * np.float32(exposure_at(t)), 235).astype(np.uint8)
+    (x0, y0, x1, y1), (hx0, hy0, hx1, hy1) = lecturer_at(t, w, h)
+    img[y0:y1, x0:x1] = 40
+    img[hy0:hy1, hx0:hx1] = 150
+    du = img[h:h + h // 4].reshape(h // 2, w // 2)
+    dv = img[h + h // 4:].reshape(h // 2, w // 2)
+    du[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = 140
+    dv[y0 // 2:y1 // 2, x0 // 2:x1 // 2] = 120
+
+
 def _cues(showings: list[TruthShowing], deck: list[_Slide], rng: random.Random) -> list[Cue]:
     cues = []
     for s in showings:
@@ -302,7 +356,8 @@ class _Frames:
         if key not in self.cache:
             if len(self.cache) > 8:     # only the current and next showings are ever needed
                 self.cache.pop(next(iter(self.cache)))
-            self.cache[key] = _yuv(_draw(self.deck[slide], shown, self.spec.size, self.theme))
+            rgb = _draw(self.deck[slide], shown, self.spec.size, self.theme)
+            self.cache[key] = _yuv(room_view(rgb) if self.spec.room else rgb)
         return self.cache[key]
 
     def plan_builds(self) -> None:
@@ -368,6 +423,8 @@ class _Frames:
                 x = int(w * (0.45 + 0.3 * math.sin(t * 1.3 + k)))
                 y = int(h * (0.5 + 0.25 * math.sin(t * 0.9 + 2 * k)))
                 _dot(img, x, y, max(2, h // 90), w, h)
+        if self.spec.room:
+            _room_camera(img, t, w, h)
         if self.noise:
             np.add(img[:h], self.noise[i % len(self.noise)], out=img[:h])
         return img
@@ -396,7 +453,7 @@ def make_lecture(path: Path, spec: LectureSpec) -> GroundTruth:
 
     n_frames = max(1, int(round(spec.duration * spec.fps)))
     keyint = spec.keyint or spec.fps * 10
-    moving = spec.pip or spec.pointer or spec.noise or spec.clip
+    moving = spec.pip or spec.pointer or spec.noise or spec.clip or spec.room
     with av.open(str(path), "w", format="mp4") as out:
         vs = out.add_stream("libx264", rate=spec.fps)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"

@@ -111,3 +111,25 @@ def volatile_mask(pairs: Iterable[tuple[np.ndarray, np.ndarray]], opts: SlideOpt
 
 
 _QUIET_PAIR = 0.3   # share of blocks: above it a pair straddles a slide change
+
+
+def covered_box(mask: np.ndarray, opts: SlideOptions) -> tuple[float, float, float, float] | None:
+    """The region (x0, y0, x1, y1 as fractions of the frame) a still speaker box hides, or None.
+
+    A picture-in-picture that stays put is learned as one compact patch of volatile blocks; its still parts
+    (a plain backdrop) may not change, so the patch's bounding box is grown by one block on each side.
+    Scattered volatile blocks (noise, a clock) are no box: they hide nothing worth a note.
+    """
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if mask.sum() < _BOX_FILL * (r1 - r0) * (c1 - c0) or (r1 - r0) * (c1 - c0) > _BOX_MAX * mask.size:
+        return None
+    hb, wb = mask.shape
+    r0, c0, r1, c1 = max(0, r0 - 1), max(0, c0 - 1), min(hb, r1 + 1), min(wb, c1 + 1)
+    return (round(c0 / wb, 4), round(r0 / hb, 4), round(c1 / wb, 4), round(r1 / hb, 4))
+
+
+_BOX_FILL = 0.4   # volatile blocks filling this share of their bounding box are one speaker box
+_BOX_MAX = 0.5    # a "box" over half the frame is no speaker box (a video lecture): nothing to note

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
 from .album import Album
-from .compare import Change, changed_blocks, compare, distance, volatile_mask
+from .compare import Change, changed_blocks, compare, covered_box, distance, volatile_mask
 from .options import SlideOptions
 from .scan import Scan, scan_video, thumbnail
 from .seek import Seeker
@@ -71,6 +71,9 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
     finally:
         finder.seeker.close()
         finder.album.wait()
+    box = covered_box(mask, opts)
+    for s in showings:
+        s.covered = box     # a still speaker box hides the same region of every slide image
     progress(1.0, f"{len(finder.album.slides)} slides found")
     return showings
 

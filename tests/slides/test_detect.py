@@ -61,6 +61,7 @@ def test_cuts_found_on_the_frame(cuts, tmp_path):
     assert [p.name for p in images] == [f"slide-{i:03d}.png" for i in range(1, 6)]
     assert Image.open(images[0]).size == SMALL
     assert all(s.repeat_of is None and not s.cues and s.text == "" for s in showings)
+    assert all(s.covered is None for s in showings)     # nothing hides any part of these slides
 
 
 def test_builds_are_one_slide_and_keep_the_final_state(tmp_path_factory, tmp_path):
@@ -88,6 +89,24 @@ def test_pip_and_pointer_are_ignored(tmp_path_factory, tmp_path):
     showings, out = run(path, tmp_path)
     assert_matches(showings, truth, tol=0.3)
     assert len(list(out.glob("slide-*.png"))) == 5
+
+
+def test_a_still_speaker_box_is_recorded_as_covered(tmp_path_factory, tmp_path):
+    path, truth = lecture(tmp_path_factory, "pipbox", pip=True, seed=7)
+    showings, out = run(path, tmp_path)
+    assert_matches(showings, truth, tol=0.3)
+    # synth puts the speaker at x 0.775-0.975, y 0.775-0.975 of the frame
+    for s in showings:
+        x0, y0, x1, y1 = s.covered
+        assert x0 <= 0.775 and y0 <= 0.775 and x1 >= 0.975 and y1 >= 0.975
+        assert (x1 - x0) * (y1 - y0) < 0.15     # the box, not the slide
+        assert s.to_json()["covered"] == [x0, y0, x1, y1]
+    # the region recorded is where the saved image really shows the speaker, not the slide's background
+    img = np.asarray(Image.open(out / showings[0].image).convert("L")).astype(int)
+    h, w = img.shape
+    x0, y0, x1, y1 = showings[0].covered
+    inside = img[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)]
+    assert inside.std() > 2 * img[:int(y0 * h), :int(x0 * w)].std() or abs(inside.mean() - img.mean()) > 10
 
 
 def test_revisits_point_at_the_first_showing_and_share_its_image(tmp_path_factory, tmp_path):

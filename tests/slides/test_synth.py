@@ -40,3 +40,17 @@ def test_demo_spec_is_short_with_sidecar():
 def test_odd_size_is_refused(tmp_path):
     with pytest.raises(ValueError):
         make_lecture(tmp_path / "x.mp4", LectureSpec(size=(321, 180), duration=1.0))
+
+
+def test_room_camera_films_the_screen_at_an_angle_with_a_walking_lecturer(tmp_path):
+    from tests.slides.test_detect import frame_at
+    path = tmp_path / "room.mp4"
+    make_lecture(path, LectureSpec(duration=40.0, slides=2, size=(320, 180), room=True, seed=1))
+    early, late = frame_at(path, 1.0).astype(int), frame_at(path, 30.0).astype(int)
+    # the wall around the screen: the corners are the dim wall colour, not the slide
+    for y, x in ((2, 2), (177, 2), (2, 317), (177, 317)):
+        assert abs(early[y, x] - (88, 80, 72)).max() < 25
+    # the lecturer has moved: the dark silhouette is in other columns
+    dark_early = (early[150].sum(axis=1) < 120).nonzero()[0]
+    dark_late = (late[150].sum(axis=1) < 120).nonzero()[0]
+    assert len(dark_early) and len(dark_late) and abs(dark_early.mean() - dark_late.mean()) > 20
