@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     prompts_dir: Path | None = Field(None, alias="HANDOUTS_PROMPTS_DIR",
                                      description="folder of prompt files overriding the bundled ones")
 
+    # slide text (OCR)
+    ocr_engine: Literal["auto", "rapidocr", "tesseract", "off"] = Field(
+        "auto", alias="HANDOUTS_OCR_ENGINE", description="auto: RapidOCR (models in its wheel), else Tesseract")
+    ocr_workers: int = Field(2, alias="HANDOUTS_OCR_WORKERS", ge=1, le=16,
+                             description="slides read at once; ONNX threads are the cores shared among them")
+    ocr_max_side: int = Field(960, alias="HANDOUTS_OCR_MAX_SIDE", ge=320, le=4096,
+                              description="a slide image is downscaled to this many pixels on its longer side")
+
     # sources
     max_download_bytes: int = Field(8 * 1024**3, alias="HANDOUTS_MAX_DOWNLOAD_BYTES", gt=0)
     http_timeout: float = Field(30.0, alias="HANDOUTS_HTTP_TIMEOUT", gt=0)
@@ -161,7 +169,7 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, v):
         return None if isinstance(v, str) and not v.strip() else v
 
-    @field_validator("log_level", "log_format", "storage_backend", mode="before")
+    @field_validator("log_level", "log_format", "storage_backend", "ocr_engine", mode="before")
     @classmethod
     def _lower(cls, v):
         return v.lower() if isinstance(v, str) else v
