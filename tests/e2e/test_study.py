@@ -64,7 +64,9 @@ def test_offline_study_materials_and_a_free_rerun(lecture, data_dir, tmp_path, c
     assert "<svg" in html and "http://" not in html and "https://" not in html
 
     first = _ledger(data_dir)
-    assert len(first) >= 6 and not any(r.cached for r in first)
+    # every task ran once (the title task only when the slides gave no deck title, which wins over it)
+    assert {r.prompt_name for r in first} >= {"clean_captions", "key_points", "study_table", "vignettes", "mindmap"}
+    assert not any(r.cached for r in first)
     assert {r.engine for r in first} == {"offline"} and sum(r.cost_usd for r in first) == 0
 
     # the same lecture again: every answer comes from the cache
@@ -74,7 +76,8 @@ def test_offline_study_materials_and_a_free_rerun(lecture, data_dir, tmp_path, c
     capsys.readouterr()
     assert main(["ai", "costs"]) == 0
     costs = capsys.readouterr().out
-    assert "extractive-v1" in costs and "12       6" in costs
+    n = len(first)  # calls, of which the re-run's half were cached
+    assert "extractive-v1" in costs and f"{2 * n:>2}       {n}" in costs
     assert main(["ai", "cache", "clear", "--prompt", "study_table"]) == 0
     assert "removed 1" in capsys.readouterr().out
 

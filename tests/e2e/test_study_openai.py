@@ -14,6 +14,7 @@ from tests.fakes.openai_server import FakeOpenAI, FakeResponse
 def fake(tmp_path, monkeypatch):
     with FakeOpenAI() as server:
         monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("HANDOUTS_OCR_ENGINE", "off")  # these drawn slides would give the title; the AI names it here
         monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("HANDOUTS_AI_RETRIES", "0")

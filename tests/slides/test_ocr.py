@@ -141,7 +141,7 @@ def test_bad_ocr_settings_are_refused(make_settings):
 
 
 def test_make_without_an_engine_still_makes_the_handout(short_lecture, tmp_path, monkeypatch, no_engine, capsys):
-    from pipeline.cli import main
+    from handouts.cli import main
 
     monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HANDOUTS_STAGE_RETRY_DELAY", "0")
