@@ -28,7 +28,8 @@ def world(tmp_path):
 
 
 def _running(w, job_id, stage):
-    return (stage, "running") in w.runs(job_id)
+    """The stage is claimed in the store and its body has begun (it wrote its note): a kill now lands inside it."""
+    return (stage, "running") in w.runs(job_id) and stage in w.started()
 
 
 def check_sigkill_mid_stage(w):

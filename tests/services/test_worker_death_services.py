@@ -23,7 +23,8 @@ def test_sigkill_inside_a_stage_with_postgres_and_redis(tmp_path, postgres_url, 
         w.hold.touch()
         [job_id] = w.submit()
         a = w.start()
-        assert w.wait(lambda: ("b", "running") in w.runs(job_id)), w.runs(job_id)
+        # claimed in the store and its body begun, so the kill lands inside the stage
+        assert w.wait(lambda: ("b", "running") in w.runs(job_id) and "b" in w.started()), w.runs(job_id)
         os.kill(a.pid, signal.SIGKILL)
         a.wait()
         w.hold.unlink()
