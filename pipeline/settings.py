@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # sources
     max_download_bytes: int = Field(8 * 1024**3, alias="HANDOUTS_MAX_DOWNLOAD_BYTES", gt=0)
     http_timeout: float = Field(30.0, alias="HANDOUTS_HTTP_TIMEOUT", gt=0)
+    # wall clock for one request, headers and body: a longer download continues in a Range request
+    http_request_deadline: float = Field(300.0, alias="HANDOUTS_HTTP_REQUEST_DEADLINE", gt=0)
     http_retries: int = Field(3, alias="HANDOUTS_HTTP_RETRIES", ge=0, le=10)
     allow_private_urls: bool = Field(False, alias="HANDOUTS_ALLOW_PRIVATE_URLS",
                                      description="let URLs reach loopback and private networks (tests, intranets)")

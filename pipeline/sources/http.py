@@ -24,7 +24,7 @@ from ..media import Looks, not_a_video, sniff
 from ..settings import Settings
 from ..types import CancelCheck
 from .files import PartFile
-from .netguard import UrlGuard, display_url
+from .netguard import UrlGuard, display_url, request_deadline
 
 
 @dataclass
@@ -80,6 +80,10 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+def _why(e: Exception) -> str:
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
 def _filename(response: httpx.Response) -> str:
     disposition = response.headers.get("content-disposition", "")
     for part in disposition.split(";"):
@@ -118,6 +122,10 @@ class HttpSession:
     @contextmanager
     def _open(self, url: str, headers: dict[str, str], what: str) -> Iterator[httpx.Response]:
         """A streamed GET that follows redirects through the guard and maps final statuses to errors."""
+        with request_deadline(self.settings.http_request_deadline):
+            yield from self._open_within_deadline(url, headers, what)
+
+    def _open_within_deadline(self, url: str, headers: dict[str, str], what: str) -> Iterator[httpx.Response]:
         for _ in range(POLICY.max_redirects + 1):
             self.guard.check(url, self.source)
             request = self.client.build_request("GET", url, headers={"Accept-Encoding": "identity",
@@ -226,7 +234,7 @@ class HttpSession:
                     raise InputError(f"{what} is over {PLAYLIST_MAX_BYTES // 2**20} MB, too big for a playlist",
                                      source=self.source)
         except httpx.TransportError as e:
-            raise _Transient(f"cut off while reading ({type(e).__name__})") from None
+            raise _Transient(f"cut off while reading ({_why(e)})") from None
         return bytes(body)
 
     def download(self, url: str, part: PartFile, what: str, *, resume: bool = True, sniff_head: bool = False,
@@ -363,7 +371,7 @@ class _Body:
                 if expected is not None and self.received >= expected:
                     break
         except httpx.TransportError as e:
-            raise _Transient(f"the connection broke after {self.received:,} bytes ({type(e).__name__})") from None
+            raise _Transient(f"the connection broke after {self.received:,} bytes ({_why(e)})") from None
         if sniffing:
             if self.s._is_playlist(head, info):
                 info.playlist = head.decode("utf-8", "replace")

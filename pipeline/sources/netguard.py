@@ -8,12 +8,16 @@ no second lookup to poison. TLS still verifies the certificate against the host 
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Callable
 
 import httpcore
 import httpx
-from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import InputError, SourceNotFound, SourceUnavailable
@@ -168,6 +172,75 @@ class UrlGuard:
         self._checked.add(key)
 
 
+_deadline: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("http_deadline", default=None)
+
+
+@contextmanager
+def request_deadline(seconds: float) -> Iterator[None]:
+    """Every socket read and write inside this block stops when `seconds` of wall-clock time have passed.
+
+    httpx's timeouts bound each read; a server that sends one byte a second (in its headers, its body or a
+    playlist) never trips them. Under this deadline such a request ends as a read timeout after `seconds`.
+    """
+    token = _deadline.set((time.monotonic() + seconds, seconds))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _past_deadline() -> httpcore.ReadTimeout | None:
+    current = _deadline.get()
+    if current is not None and current[0] - time.monotonic() <= 0:
+        return httpcore.ReadTimeout(f"the server took longer than the {current[1]:g} s request deadline "
+                                    "(HANDOUTS_HTTP_REQUEST_DEADLINE)")
+    return None
+
+
+def _left(timeout: float | None) -> float | None:
+    """The socket timeout to use now: the smaller of httpx's and what the request's deadline leaves."""
+    current = _deadline.get()
+    if current is None:
+        return timeout
+    if (late := _past_deadline()) is not None:
+        raise late
+    left = current[0] - time.monotonic()
+    return left if timeout is None else min(timeout, left)
+
+
+def _bounded(call, timeout: float | None):
+    try:
+        return call(_left(timeout))
+    except httpcore.TimeoutException:
+        late = _past_deadline()
+        if late is None:
+            raise
+        raise late from None
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose reads and writes honour `request_deadline`."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return _bounded(lambda t: self._inner.read(max_bytes, t), timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _bounded(lambda t: self._inner.write(buffer, t), timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _left(timeout)))
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)
+
+
 class _PinnedBackend(httpcore.SyncBackend):
     """Opens TCP connections only to the addresses the guard checked for that host and port."""
 
@@ -176,6 +249,10 @@ class _PinnedBackend(httpcore.SyncBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options=None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._connect(host, port, _left(timeout), local_address, socket_options))
+
+    def _connect(self, host: str, port: int, timeout: float | None, local_address: str | None,
+                 socket_options) -> httpcore.NetworkStream:
         addresses = self.guard.pinned(host, port)
         if addresses is None:
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
