@@ -7,6 +7,11 @@ so a worker that comes back late cannot finish a stage a second time.
 
 The heartbeat is one thread per process renewing every lease it holds in one UPDATE. Stages decode video and
 crunch pixels in C code that releases the GIL, so the thread keeps its beat.
+
+A stage stops itself at its time limit when it next checks (every loop calls `check_cancel`). One stuck where it
+cannot check (a hung read inside a C library) would otherwise keep its lease for ever, renewed by a heartbeat that
+is still alive: past its limit plus HANDOUTS_STAGE_OVERRUN_GRACE the heartbeat gives that lease up instead, marked
+as a timeout, and the reaper treats it like a dead worker's (resumed elsewhere, dead-lettered after repeats).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -42,6 +48,7 @@ class LeaseKeeper:
         self.owner = owner or worker_id()
         self._held: set[int] = set()
         self._lost: set[int] = set()
+        self._deadlines: dict[int, tuple[float, str]] = {}   # run id -> (monotonic time, why it is over)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -52,11 +59,13 @@ class LeaseKeeper:
         return (now or utcnow()) + timedelta(seconds=self.settings.lease_seconds)
 
     # ---- what the runner calls --------------------------------------------------------------------------------
-    def hold(self, run_id: int) -> None:
-        """Start renewing the lease of a run this process just claimed."""
+    def hold(self, run_id: int, until: float | None = None, why: str = "") -> None:
+        """Start renewing the lease of a run this process just claimed; past monotonic time `until`, stop (`why`)."""
         with self._lock:
             self._held.add(run_id)
             self._lost.discard(run_id)
+            if until is not None:
+                self._deadlines[run_id] = (until, why)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
                 self._thread.start()
@@ -66,6 +75,7 @@ class LeaseKeeper:
         with self._lock:
             self._held.discard(run_id)
             self._lost.discard(run_id)
+            self._deadlines.pop(run_id, None)
 
     def lost(self, run_id: int) -> bool:
         """True once a heartbeat found that this run is no longer ours (reaped or released)."""
@@ -82,6 +92,10 @@ class LeaseKeeper:
         ids = self.held()
         if not ids:
             return
+        self._give_up_overruns()
+        ids = self.held() - self._lost_now()
+        if not ids:
+            return
         now = utcnow()
         with self.sessions() as s, s.begin():
             s.execute(update(StageRun).where(StageRun.id.in_(ids), StageRun.status == RunStatus.RUNNING,
@@ -96,6 +110,28 @@ class LeaseKeeper:
         for run_id in news:  # once per run: the stage stops at its next check
             log.warning("lease_lost", run_id=run_id)
         self.beats += 1
+
+    def _lost_now(self) -> set[int]:
+        with self._lock:
+            return set(self._lost)
+
+    def _give_up_overruns(self) -> None:
+        """Leases of runs past their limit and grace: expire them now, recorded as a timeout."""
+        clock = time.monotonic()
+        with self._lock:
+            over = {r: why for r, (until, why) in self._deadlines.items()
+                    if clock > until and r in self._held and r not in self._lost}
+        if not over:
+            return
+        now = utcnow()
+        with self.sessions() as s, s.begin():
+            for run in s.scalars(select(StageRun).where(StageRun.id.in_(over), StageRun.status == RunStatus.RUNNING,
+                                                        StageRun.worker == self.owner)):
+                run.lease_expires_at = now
+                run.error = {"code": "stage_timeout", "message": over[run.id]}
+                log.error("stage_overran", job_id=run.job_id, stage=run.stage, run_id=run.id, reason=over[run.id])
+        with self._lock:
+            self._lost |= set(over)
 
     def _beat(self) -> None:
         while True:

@@ -39,7 +39,9 @@ def run_job_stage(rt: Ports, job_id: str, stage: str | None = None) -> None:
         rt.emit(job_id, claim)
         return
     stage, run_id, attempt, facts, done = claim
-    rt.leases.hold(run_id)
+    limit = rt.settings.stage_timeout(stage)
+    rt.leases.hold(run_id, until=time.monotonic() + limit + rt.settings.overrun_grace,
+                   why=f"stage '{stage}' ran past its {limit:g} s time limit and did not stop")
     rt.emit(job_id, "progress")
     structlog.contextvars.bind_contextvars(job_id=job_id, stage=stage, tenant=facts["tenant"])
     try:
@@ -105,20 +107,24 @@ def _claim(rt: Ports, job_id: str, stage: str | None):
 
 def expire_run(job: Job, run: StageRun, settings) -> str:
     """Mark a run whose lease lapsed; dead-letter its job after too many lost workers. Returns "dead" or "resume"."""
+    overran = (run.error or {}).get("code") == "stage_timeout"   # its own worker gave the lease up (leases.py)
     run.status = RunStatus.EXPIRED
     run.finished_at = utcnow()
-    run.error = {"code": "lease_expired", "message": f"worker {run.worker} stopped renewing its lease"}
+    if not overran:
+        run.error = {"code": "lease_expired", "message": f"worker {run.worker} stopped renewing its lease"}
     losses = sum(1 for r in job.stage_runs if r.stage == run.stage and r.status == RunStatus.EXPIRED)
-    log.warning("lease_expired", job_id=job.id, stage=run.stage, worker=run.worker, losses=losses)
+    log.warning("lease_expired", job_id=job.id, stage=run.stage, worker=run.worker, losses=losses, overran=overran)
     if losses >= settings.max_lease_losses:
         job.status = JobStatus.DEAD
+        why = (run.error["message"] + f" ({losses} attempts lost)" if overran else
+               f"stage '{run.stage}' lost its worker {losses} times (killed, out of memory or stopped answering)")
         job.error = {"code": "dead_letter", "stage": run.stage,
-                     "message": f"stage '{run.stage}' lost its worker {losses} times (killed, out of memory or "
-                                "stopped answering); look at the workers' logs, then `handouts retry` the job"}
+                     "message": f"{why}; look at the workers' logs, then `handouts retry` the job"}
         job.message = f"dead at {run.stage}: {job.error['message']}"
         job.finished_at = utcnow()
         return "dead"
-    job.message = f"{run.stage}: its worker stopped; resuming"
+    job.message = (f"{run.stage}: it ran past its time limit; resuming" if overran
+                   else f"{run.stage}: its worker stopped; resuming")
     return "resume"
 
 

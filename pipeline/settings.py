@@ -129,6 +129,9 @@ class Settings(BaseSettings):
                                                  "is unreachable")
     shutdown_grace: float = Field(20.0, alias="HANDOUTS_SHUTDOWN_GRACE", ge=0,
                                   description="seconds a stopping worker lets running stages finish")
+    overrun_grace: float = Field(120.0, alias="HANDOUTS_STAGE_OVERRUN_GRACE", ge=0,
+                                 description="seconds past its time limit a stage that does not stop keeps its "
+                                             "lease; then its worker stops renewing it and the reaper takes over")
 
     # Slack
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

@@ -125,3 +125,35 @@ def test_a_stage_that_keeps_killing_its_worker_is_dead_lettered(world):
     assert w.wait(lambda: w.job(job_id).status == JobStatus.DEAD, timeout=30), w.runs(job_id)
     job = w.job(job_id)
     assert "lost its worker 2 times" in job.error["message"] and job.error["code"] == "dead_letter"
+
+
+def _errors(w, job_id, stage):
+    return [r.error for r in w.job(job_id).stage_runs if r.stage == stage and r.error]
+
+
+def test_a_hung_stage_past_its_limit_gives_its_lease_up_and_resumes(world):
+    """A stage stuck where it never checks its time limit: its heartbeat stops renewing it, another run takes over."""
+    w = world(HANDOUTS_STAGE_TIMEOUT="1", HANDOUTS_STAGE_OVERRUN_GRACE="0.5", HELD_STUCK="1")
+    w.hold.touch()
+    [job_id] = w.submit()
+    w.start()
+    assert w.wait(lambda: ("b", "expired") in w.runs(job_id), timeout=30), w.runs(job_id)
+    [first] = _errors(w, job_id, "b")
+    assert first["code"] == "stage_timeout" and "past its 1 s time limit" in first["message"]
+    w.hold.unlink()  # whatever hung comes loose: the late first run finds its lease gone and changes nothing
+    assert w.wait(lambda: w.job(job_id).status == JobStatus.COMPLETED, timeout=30), w.runs(job_id)
+    runs = w.runs(job_id)
+    assert Counter(s for s, st in runs if st == "succeeded") == {"a": 1, "b": 1, "c": 1}, runs
+    assert [a.name for a in w.job(job_id).artifacts] == ["b.txt"]
+
+
+def test_a_stage_that_always_hangs_is_dead_lettered_with_the_reason(world):
+    w = world(HANDOUTS_STAGE_TIMEOUT="1", HANDOUTS_STAGE_OVERRUN_GRACE="0.3", HANDOUTS_MAX_LEASE_LOSSES="2",
+              HELD_STUCK="1")
+    w.hold.touch()
+    [job_id] = w.submit()
+    w.start()
+    assert w.wait(lambda: w.job(job_id).status == JobStatus.DEAD, timeout=40), w.runs(job_id)
+    job = w.job(job_id)
+    assert job.error["code"] == "dead_letter" and "ran past its 1 s time limit" in job.error["message"], job.error
+    w.hold.unlink()  # the two stuck threads end; the close() below checks they leave no traceback

@@ -3,7 +3,7 @@
     python -m tests.fakes.held_worker      (settings from the environment, like `handouts worker`)
 
 Each stage appends "<stage> <pid> <unix time>" to $HELD_LOG when it starts; stage "b" stores an artifact, then waits while
-$HELD_FILE exists.
+$HELD_FILE exists (with $HELD_STUCK set, without ever checking for cancellation or its time limit: a hung stage).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ def _b(ctx):
     p.write_text("made by b")
     ctx.save_artifact(p, "manifest")
     hold = Path(os.environ["HELD_FILE"])
+    stuck = bool(os.environ.get("HELD_STUCK"))
     while hold.exists():
-        ctx.check_cancel()
+        if not stuck:
+            ctx.check_cancel()
         time.sleep(0.05)
     return {"b": True}
 
