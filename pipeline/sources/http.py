@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,6 +79,46 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+DECODED_PIECE = 1 << 20   # a compressed body is inflated at most this much at a time, each piece counted
+
+
+def _encoding(response: httpx.Response) -> str:
+    return response.headers.get("content-encoding", "").strip().lower()
+
+
+def _body_bytes(response: httpx.Response, source: str) -> Iterator[bytes]:
+    """The body as it arrives, decoded in bounded pieces.
+
+    We ask for `identity`; a server may compress anyway. httpx would inflate a whole network chunk at once (a
+    64 KiB gzip chunk can become hundreds of MiB before any limit sees it), so gzip and deflate are inflated here
+    a piece at a time and the download limit counts each piece; other encodings are refused.
+    """
+    encoding = _encoding(response)
+    if encoding in ("", "identity"):
+        yield from response.iter_raw()
+        return
+    if encoding in ("gzip", "x-gzip"):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    elif encoding == "deflate":
+        inflater = zlib.decompressobj()
+    else:
+        raise InputError(f"{display_url(str(response.url))} (from {source}) was sent with Content-Encoding "
+                         f"'{encoding}', which Handouts does not decode; serve the file uncompressed", source=source)
+    try:
+        for raw in response.iter_raw():
+            data = raw
+            while data:
+                piece = inflater.decompress(data, DECODED_PIECE)
+                data = inflater.unconsumed_tail
+                if piece:
+                    yield piece
+        if tail := inflater.flush():
+            yield tail
+    except zlib.error as e:
+        raise InputError(f"{display_url(str(response.url))} (from {source}) sent a corrupt {encoding} body ({e})",
+                         source=source) from None
 
 
 def _why(e: Exception) -> str:
@@ -220,7 +261,7 @@ class HttpSession:
         try:
             for attempt in self._retrying(lambda: False):
                 with attempt, self._open(url, {}, what) as response:
-                    return self._read_small(response.iter_bytes(), what).decode("utf-8", "replace")
+                    return self._read_small(_body_bytes(response, self.source), what).decode("utf-8", "replace")
         except _Transient as e:
             raise self._give_up(url, what, e) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
@@ -319,7 +360,8 @@ class _Body:
 
     def _plan(self, response: httpx.Response, first: int) -> tuple[int, int | None]:
         """(bytes to skip at the start of this answer, expected length of the whole body) from its headers."""
-        length = int(response.headers.get("content-length", -1))
+        # a compressed body's length and byte ranges count compressed bytes: neither says where the file ends
+        length = int(response.headers.get("content-length", -1)) if _encoding(response) in ("", "identity") else -1
         if response.status_code == 416:
             # The server no longer accepts our range: the next attempt starts the body again without one.
             self.ranges_ok = False
@@ -337,7 +379,8 @@ class _Body:
             self._restart()
         if self.byterange:
             return self.byterange[1], self.byterange[0]
-        self.ranges_ok = response.headers.get("accept-ranges", "").lower() == "bytes"
+        self.ranges_ok = (response.headers.get("accept-ranges", "").lower() == "bytes"
+                          and _encoding(response) in ("", "identity"))
         etag = response.headers.get("etag", "")
         self.validator = etag if etag and not etag.startswith("W/") else response.headers.get("last-modified")
         return 0, length if length >= 0 else None
@@ -349,7 +392,7 @@ class _Body:
         head = b""
         try:
             # No chunk_size: re-chunking would hold back bytes that then die with a broken connection.
-            chunks = response.iter_bytes()
+            chunks = _body_bytes(response, self.s.source)
             for chunk in chunks:
                 self.s.cancel_check()
                 if skip:

@@ -242,3 +242,42 @@ def test_retry_after_accepts_seconds_and_dates():
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     assert 25 <= _retry_after(later) <= 30
     assert _retry_after("soon") is None and _retry_after(None) is None
+
+
+def test_a_gzip_bomb_is_stopped_at_the_limit_as_it_inflates(http_server, dest, settings, monkeypatch):
+    import gzip
+
+    from pipeline.sources import http as source_http
+
+    bomb = gzip.compress(b"\x00\x00\x00\x18ftypmp42" + bytes(200 * 2**20), compresslevel=9)  # 200 MiB inflated
+    assert len(bomb) < 300_000
+    http_server.add("/v.mp4", bomb, "video/mp4", headers={"Content-Encoding": "gzip"}, ranges=False)
+    pieces = []
+    real = source_http._body_bytes
+
+    def watched(response, source):
+        for piece in real(response, source):
+            pieces.append(len(piece))
+            yield piece
+
+    monkeypatch.setattr(source_http, "_body_bytes", watched)
+    small = settings.model_copy(update={"max_download_bytes": 8 * 2**20})
+    with pytest.raises(InputError, match="larger than the download limit"):
+        fetch_source(http_server.url("/v.mp4"), dest, small)
+    assert max(pieces) <= source_http.DECODED_PIECE and sum(pieces) <= 10 * 2**20  # never inflated far past it
+    assert leftovers(dest) == []
+
+
+def test_a_gzip_encoded_video_is_inflated_whole(http_server, dest, settings, video):
+    import gzip
+
+    http_server.add("/v.mp4", gzip.compress(video), "video/mp4", headers={"Content-Encoding": "gzip"})
+    got = fetch_source(http_server.url("/v.mp4"), dest, settings)
+    assert got.sha256 == sha(video) and got.size == len(video)
+
+
+def test_an_encoding_we_do_not_decode_is_refused_by_name(http_server, dest, settings, video):
+    http_server.add("/v.mp4", video, "video/mp4", headers={"Content-Encoding": "br"})
+    with pytest.raises(InputError, match="Content-Encoding 'br'.*uncompressed"):
+        fetch_source(http_server.url("/v.mp4"), dest, settings)
+    assert leftovers(dest) == []
