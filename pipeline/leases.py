@@ -93,7 +93,8 @@ class LeaseKeeper:
         if not ids:
             return
         self._give_up_overruns()
-        ids = self.held() - self._lost_now()
+        with self._lock:
+            ids = self._held - self._lost
         if not ids:
             return
         now = utcnow()
@@ -110,10 +111,6 @@ class LeaseKeeper:
         for run_id in news:  # once per run: the stage stops at its next check
             log.warning("lease_lost", run_id=run_id)
         self.beats += 1
-
-    def _lost_now(self) -> set[int]:
-        with self._lock:
-            return set(self._lost)
 
     def _give_up_overruns(self) -> None:
         """Leases of runs past their limit and grace: expire them now, recorded as a timeout."""

@@ -88,6 +88,10 @@ def _encoding(response: httpx.Response) -> str:
     return response.headers.get("content-encoding", "").strip().lower()
 
 
+def _compressed(response: httpx.Response) -> bool:
+    return _encoding(response) not in ("", "identity")
+
+
 def _body_bytes(response: httpx.Response, source: str) -> Iterator[bytes]:
     """The body as it arrives, decoded in bounded pieces.
 
@@ -95,10 +99,10 @@ def _body_bytes(response: httpx.Response, source: str) -> Iterator[bytes]:
     64 KiB gzip chunk can become hundreds of MiB before any limit sees it), so gzip and deflate are inflated here
     a piece at a time and the download limit counts each piece; other encodings are refused.
     """
-    encoding = _encoding(response)
-    if encoding in ("", "identity"):
+    if not _compressed(response):
         yield from response.iter_raw()
         return
+    encoding = _encoding(response)
     if encoding in ("gzip", "x-gzip"):
         inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     elif encoding == "deflate":
@@ -361,7 +365,7 @@ class _Body:
     def _plan(self, response: httpx.Response, first: int) -> tuple[int, int | None]:
         """(bytes to skip at the start of this answer, expected length of the whole body) from its headers."""
         # a compressed body's length and byte ranges count compressed bytes: neither says where the file ends
-        length = int(response.headers.get("content-length", -1)) if _encoding(response) in ("", "identity") else -1
+        length = -1 if _compressed(response) else int(response.headers.get("content-length", -1))
         if response.status_code == 416:
             # The server no longer accepts our range: the next attempt starts the body again without one.
             self.ranges_ok = False
@@ -380,7 +384,7 @@ class _Body:
         if self.byterange:
             return self.byterange[1], self.byterange[0]
         self.ranges_ok = (response.headers.get("accept-ranges", "").lower() == "bytes"
-                          and _encoding(response) in ("", "identity"))
+                          and not _compressed(response))
         etag = response.headers.get("etag", "")
         self.validator = etag if etag and not etag.startswith("W/") else response.headers.get("last-modified")
         return 0, length if length >= 0 else None

@@ -189,12 +189,9 @@ def request_deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def _past_deadline() -> httpcore.ReadTimeout | None:
-    current = _deadline.get()
-    if current is not None and current[0] - time.monotonic() <= 0:
-        return httpcore.ReadTimeout(f"the server took longer than the {current[1]:g} s request deadline "
-                                    "(HANDOUTS_HTTP_REQUEST_DEADLINE)")
-    return None
+def _late(seconds: float) -> httpcore.ReadTimeout:
+    return httpcore.ReadTimeout(f"the server took longer than the {seconds:g} s request deadline "
+                                "(HANDOUTS_HTTP_REQUEST_DEADLINE)")
 
 
 def _left(timeout: float | None) -> float | None:
@@ -202,20 +199,21 @@ def _left(timeout: float | None) -> float | None:
     current = _deadline.get()
     if current is None:
         return timeout
-    if (late := _past_deadline()) is not None:
-        raise late
     left = current[0] - time.monotonic()
+    if left <= 0:
+        raise _late(current[1])
     return left if timeout is None else min(timeout, left)
 
 
 def _bounded(call, timeout: float | None):
+    """`call(socket timeout)`; a timeout that the request's deadline caused says so."""
     try:
         return call(_left(timeout))
     except httpcore.TimeoutException:
-        late = _past_deadline()
-        if late is None:
+        current = _deadline.get()
+        if current is None or current[0] > time.monotonic():
             raise
-        raise late from None
+        raise _late(current[1]) from None
 
 
 class _DeadlineStream(httpcore.NetworkStream):
