@@ -89,8 +89,9 @@ def test_failed_job_tells_the_requester_and_retry_finishes_it(world):
 
 def test_app_home_lists_jobs_and_keeps_the_chosen_profile(world):
     w = world()
-    _start(w, user="U1")
-    assert w.fake.wait_for(lambda: w.fake.called("files.completeUploadExternal"))
+    job_id = _start(w, user="U1")
+    # the home tab links the files once the upload's permalinks are on record, not when the upload call is made
+    assert w.fake.wait_for(lambda: any(f.get("permalink") for f in w.state(job_id).files.values()))
     assert w.event({"type": "app_home_opened", "user": "U1", "channel": "DU1", "tab": "home"}).status_code == 200
     assert w.fake.wait_for(lambda: w.fake.called("views.publish"))
     view = w.fake.called("views.publish")[0].params["view"]
