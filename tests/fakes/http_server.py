@@ -6,6 +6,8 @@ Use the `http_server` fixture (re-export it from a conftest: `from tests.fakes.h
     http_server.add_flaky("/v.mp4", data, fail_times=2)      # 500 twice, then the bytes
     http_server.add_cut("/v.mp4", data, cut_after=1000)      # first answer breaks off after 1000 bytes
     url = http_server.url("/v.mp4"); http_server.hits("/v.mp4")
+    http_server.route("/token", lambda req, n: Reply(200, b"{}", "application/json"))   # any method; req.form, req.query
+    http_server.route_prefix("/api/v1/sessions/", route)      # paths with ids in them
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ class RecordedRequest:
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query string's parameters (the last value of a repeated name)."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        return dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+
+    @property
+    def form(self) -> dict[str, str]:
+        """A form-encoded body's fields."""
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(self.body.decode("latin-1"), keep_blank_values=True))
 
 
 @dataclass
@@ -71,10 +88,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(head=False)
 
+    def do_POST(self) -> None:
+        self._serve(head=False)
+
+    def do_PUT(self) -> None:
+        self._serve(head=False)
+
+    def do_DELETE(self) -> None:
+        self._serve(head=False)
+
     def _serve(self, head: bool) -> None:
         fake = self.server.fake
         path = self.path.split("?", 1)[0]
-        request = RecordedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        request = RecordedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         route, count = fake._take(path, request)
         reply = route(request, count) if route else Reply(404, b"not found", "text/plain")
         if reply.delay:
@@ -126,6 +154,7 @@ class FakeHTTPServer:
 
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
+        self._prefixes: dict[str, Route] = {}
         self._hits: dict[str, int] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -141,7 +170,13 @@ class FakeHTTPServer:
             self.requests.append(request)
             count = self._hits.get(path, 0)
             self._hits[path] = count + 1
-            return self._routes.get(path), count
+            route = self._routes.get(path)
+            if route is None:
+                # the longest registered prefix answers paths with ids in them (`/api/v1/sessions/<id>`)
+                for prefix in sorted(self._prefixes, key=len, reverse=True):
+                    if path.startswith(prefix):
+                        return self._prefixes[prefix], count
+            return route, count
 
     def url(self, path: str) -> str:
         """The absolute URL of a path on this server."""
@@ -160,6 +195,10 @@ class FakeHTTPServer:
     def route(self, path: str, route: Route) -> None:
         """Register a route function for `path`."""
         self._routes[path] = route
+
+    def route_prefix(self, prefix: str, route: Route) -> None:
+        """Register a route function for every path starting with `prefix` that has no exact route."""
+        self._prefixes[prefix] = route
 
     def add(self, path: str, body: bytes, content_type: str = "application/octet-stream", *, status: int = 200,
             headers: dict[str, str] | None = None, ranges: bool = True) -> None:
