@@ -42,8 +42,12 @@ def build_bolt_app(rt: Runtime) -> App:
     s = rt.settings
     token = s.slack_bot_token.get_secret_value() if s.slack_bot_token and not s.slack_client_id else None
     client = WebClient(token=token, base_url=s.slack_api_url, timeout=10)
+    # work accepted after an ack (starting a job, posting a reply) runs here; closing the process waits for it, so
+    # a deploy's SIGTERM does not cut a request off between "we told Slack yes" and "the job exists"
+    executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack")
+    rt.on_close(lambda: executor.shutdown(wait=True, cancel_futures=False))
     kwargs: dict = dict(signing_secret=s.slack_signing_secret.get_secret_value(), client=client,
-                        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack"),
+                        listener_executor=executor,
                         user_facing_authorize_error_message=NOT_INSTALLED, process_before_response=False)
     oauth = bool(s.slack_client_id)
     if oauth:

@@ -20,7 +20,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from . import ops
     from .wiring import open_runtime
 
+    owned = runtime is None
     rt = runtime or open_runtime(settings or load_settings_or_exit())
+    if owned:  # a WSGI server's worker exits through the interpreter: let accepted work finish first
+        import atexit
+
+        atexit.register(rt.close)
     app = Flask("handouts")
     app.config["SECRET_KEY"] = rt.settings.secret_key.get_secret_value()
     app.extensions["handouts"] = rt

@@ -219,6 +219,7 @@ def cmd_serve(args) -> int:
     finally:
         if worker is not None:
             worker.stop()  # running stages get the grace period, then go back to the queue
+        rt.close()  # adapters finish what they acknowledged (a Slack command's job is created, not dropped)
     return 0
 
 

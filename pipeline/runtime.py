@@ -49,6 +49,7 @@ class Runtime:
     notifiers: tuple[Notifier, ...] = ()
     task: TaskWrapper | None = None
     listeners: list[ProgressListener] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings, *, engine: Engine | None = None, notifiers: Sequence[Notifier] = (),
@@ -115,5 +116,16 @@ class Runtime:
         for listener in self.listeners:
             listener(job_id, stage, percent, message)
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run `closer` when the process closes its runtime (an adapter's thread pool, a client); last added, first run."""
+        self.closers.append(closer)
+
     def close(self) -> None:
+        """Let adapters finish the work they accepted (they registered how), then release the database."""
+        while self.closers:
+            closer = self.closers.pop()
+            try:
+                closer()
+            except Exception as e:  # one adapter failing to close must not keep the others open
+                log.warning("close_failed", closer=getattr(closer, "__qualname__", repr(closer)), error=repr(e))
         self.engine.dispose()
