@@ -26,6 +26,7 @@ log = structlog.get_logger("handouts.slack")
 
 BOT_SCOPES = ["commands", "chat:write", "files:write", "im:write", "channels:read", "groups:read"]
 LISTENER_THREADS = 32
+STARTS_AT_ONCE = 4  # jobs being started after their ack at once; 0 starts them on the listener's own thread
 NOT_INSTALLED = ("Handouts is not installed in this workspace (any more). Ask a workspace admin to install it "
                  "again from the Handouts server's /slack/install page.")
 
@@ -45,6 +46,9 @@ def build_bolt_app(rt: Runtime) -> App:
     # work accepted after an ack (starting a job, posting a reply) runs here; closing the process waits for it, so
     # a deploy's SIGTERM does not cut a request off between "we told Slack yes" and "the job exists"
     executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack")
+    starts = ThreadPoolExecutor(STARTS_AT_ONCE, thread_name_prefix="slack-start") if STARTS_AT_ONCE else None
+    if starts is not None:  # closed after the listener pool (closers run last first), which may still hand it work
+        rt.on_close(lambda: starts.shutdown(wait=True, cancel_futures=False))
     rt.on_close(lambda: executor.shutdown(wait=True, cancel_futures=False))
     kwargs: dict = dict(signing_secret=s.slack_signing_secret.get_secret_value(), client=client,
                         listener_executor=executor,
@@ -63,7 +67,10 @@ def build_bolt_app(rt: Runtime) -> App:
     if notifier is None:  # the composition root registers it whenever Slack is configured; never build a second
         raise ConfigError("SLACK_SIGNING_SECRET", "Slack is configured but its notifier is not wired; build the "
                           "process with handouts.wiring.open_runtime")
-    register_all(app, Deps(rt=rt, notifier=notifier, oauth=oauth))
+    deps = Deps(rt=rt, notifier=notifier, oauth=oauth)
+    if starts is not None:
+        deps.after_ack = starts.submit
+    register_all(app, deps)
 
     @app.error
     def _unexpected(error, body):

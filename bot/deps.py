@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.notifier import SlackNotifier
 from pipeline.addresses import slack_tenant
@@ -22,6 +23,8 @@ class Deps:
     rt: Runtime
     notifier: SlackNotifier
     oauth: bool = False
+    # runs work a listener accepted after its ack (bot.app hands it to the start pool); inline by default
+    after_ack: Callable[..., object] = field(default=lambda fn, *args: fn(*args))
 
     @property
     def stages(self) -> list[str]:

@@ -1,8 +1,6 @@
-"""`/handout`: parse, ack at once, then start the job on the listener's thread (never before the ack)."""
+"""`/handout`: parse, ack at once, then start the job on the start pool (never before the ack)."""
 
 from __future__ import annotations
-
-import threading
 
 import structlog
 from sqlalchemy.exc import DBAPIError
@@ -15,10 +13,9 @@ from ..start import Duplicate, start_handout, started_text
 
 log = structlog.get_logger("handouts.slack.commands")
 
-# Starting a job (DNS, a Slack call, an insert, a post) after the ack is bounded, so that in a burst the threads
-# still waiting to ack are not starved of the interpreter by those already past it.
-STARTS_AT_ONCE = 4
-_starting = threading.BoundedSemaphore(STARTS_AT_ONCE)
+# Starting a job (DNS, a Slack call, an insert, a post) happens after the ack on a small pool of its own
+# (bot.app builds it, Deps.after_ack hands work to it): Bolt's listener threads only parse and ack, so a burst of
+# commands never leaves them all waiting to start jobs while new commands queue for a thread to ack them.
 
 
 def register(app, deps: Deps) -> None:
@@ -39,22 +36,31 @@ def register(app, deps: Deps) -> None:
             ack(response_type="ephemeral", text=HELP)
             return
         ack(response_type="ephemeral", text=started_text(cmd))
-        try:
-            with _starting:
-                job_id = start_handout(deps, cmd, command, client)
-            log.info("slack_job_started", job_id=job_id, team_id=command.get("team_id"))
-        except Duplicate as d:
-            respond(response_type="ephemeral", replace_original=False,
-                    text=f":repeat: That request is already running as job `{d.job_id}`; follow its message in "
-                         "the channel.")
-        except InputError as e:
-            respond(response_type="ephemeral", replace_original=False, text=f":warning: {e.message}")
-        except HandoutsError as e:
-            log.warning("slack_job_not_started", error=e.message)
-            respond(response_type="ephemeral", replace_original=False,
-                    text=f":x: The handout could not be started: {e.message}")
-        except DBAPIError as e:  # nothing was recorded: the person may simply ask again
-            log.warning("slack_job_not_started", error=f"database: {type(e.orig or e).__name__}")
-            respond(response_type="ephemeral", replace_original=False,
-                    text=":x: Handouts' database is unavailable right now, so nothing was started; try again in "
-                         "a minute.")
+        deps.after_ack(_start, deps, cmd, command, respond, client)
+
+
+def _start(deps: Deps, cmd, command: dict, respond, client) -> None:
+    """Start the job an acknowledged command asked for, and answer the person if it could not start."""
+    try:
+        job_id = start_handout(deps, cmd, command, client)
+        log.info("slack_job_started", job_id=job_id, team_id=command.get("team_id"))
+    except Duplicate as d:
+        respond(response_type="ephemeral", replace_original=False,
+                text=f":repeat: That request is already running as job `{d.job_id}`; follow its message in "
+                     "the channel.")
+    except InputError as e:
+        respond(response_type="ephemeral", replace_original=False, text=f":warning: {e.message}")
+    except HandoutsError as e:
+        log.warning("slack_job_not_started", error=e.message)
+        respond(response_type="ephemeral", replace_original=False,
+                text=f":x: The handout could not be started: {e.message}")
+    except DBAPIError as e:  # nothing was recorded: the person may simply ask again
+        log.warning("slack_job_not_started", error=f"database: {type(e.orig or e).__name__}")
+        respond(response_type="ephemeral", replace_original=False,
+                text=":x: Handouts' database is unavailable right now, so nothing was started; try again in "
+                     "a minute.")
+    except Exception as e:  # on the start pool nothing else would see it: log it and tell the person
+        log.exception("slack_job_start_failed", error=repr(e), team_id=command.get("team_id"))
+        respond(response_type="ephemeral", replace_original=False,
+                text=":x: Something went wrong on Handouts' side while starting the handout; nothing was "
+                     "started. Try again, and tell your Handouts admin if it keeps happening.")
