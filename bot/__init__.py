@@ -5,7 +5,7 @@
     command      slash-command text → link and options, or a specific error
     start        after the ack: checks, rate limits, the job, its message, the queue
     blocks       Block Kit builders, each message re-rendered whole from the job row
-    store, crypto, tables   installation/OAuth-state stores on migrated tables, tokens encrypted at rest
+    store, tables   installation/OAuth-state stores on migrated tables, tokens encrypted at rest (pipeline.crypto)
     ratelimit, prefs        per-user/per-workspace limits; a user's default profile
 
 The worker-side notifier is bot.notifier (slack_sdk only). Bolt is imported only by init_app.
