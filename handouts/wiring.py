@@ -35,3 +35,13 @@ def open_runtime(settings: Settings, *, immediate: bool = False, stages: Sequenc
     sessions = db.make_sessionmaker(engine)
     return Runtime.create(settings, engine=engine, immediate=immediate, stages=stages, storage=storage,
                           notifiers=[*adapter_notifiers(settings, sessions), *notifiers])
+
+
+def panopto_accounts(rt: Runtime, servers=None):
+    """The Panopto account service (links, connect states, tokens) over this process's database.
+
+    `servers` lists each tenant's Panopto servers (a ServerDirectory); without one, no tenant has a server yet.
+    """
+    from pipeline.panopto.accounts import PanoptoAccounts, StaticServers
+
+    return PanoptoAccounts(rt.settings, rt.sessions, servers if servers is not None else StaticServers([]))

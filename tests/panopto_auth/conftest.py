@@ -6,7 +6,9 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from pipeline import db
@@ -60,19 +62,28 @@ def _quick_retries(monkeypatch):
 class OAuthWorld:
     """The fake, one server for tenant slack:T1, settings, and the stores over a migrated database."""
 
-    def __init__(self, make_settings, http, db_url: str | None = None, **server_fields) -> None:
+    def __init__(self, make_settings, http, db_url: str | None = None, settings: dict | None = None,
+                 runtime: bool = False, **server_fields) -> None:
         self.http = http
         self.fake = install_oauth(http, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                   users={"alice": PASSWORD, "svc": SERVICE_PASSWORD})
         self.clock = Clock()
         self.fake.clock = lambda: self.clock.t.timestamp()
-        values = {"HANDOUTS_PUBLIC_URL": "http://handouts.test"}
+        values = {"HANDOUTS_PUBLIC_URL": "http://handouts.test", **(settings or {})}
         if db_url:
             values["DATABASE_URL"] = db_url
         self.settings = make_settings(**values)
-        self.engine = db.make_engine(self.settings.db_url)
-        upgrade(self.engine)
-        self.sessions = db.make_sessionmaker(self.engine)
+        self.rt = None
+        if runtime:  # the whole process: Runtime with quick stages run inline, the app factory's web app
+            from handouts.wiring import open_runtime
+            from tests.bot.conftest import quick_stages
+
+            self.rt = open_runtime(self.settings, immediate=True, stages=quick_stages())
+            self.engine, self.sessions = self.rt.engine, self.rt.sessions
+        else:
+            self.engine = db.make_engine(self.settings.db_url)
+            upgrade(self.engine)
+            self.sessions = db.make_sessionmaker(self.engine)
         self.server = PanoptoServer(**{"tenant": "slack:T1", "base_url": http.url("/Panopto"),
                                        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                                        "username": None, "password": None, "service_user_allowed": False,
@@ -81,6 +92,24 @@ class OAuthWorld:
         self.accounts = PanoptoAccounts(self.settings, self.sessions, StaticServers([self.server]),
                                         tokens=self.tokens, now=self.clock)
 
+    def app(self):
+        """The web app over this world's Runtime and account service."""
+        from handouts.app import create_app
+
+        return create_app(runtime=self.rt, panopto=self.accounts)
+
+    def browse(self, client, link: str):
+        """Follow a connect link as a browser would: our page, Panopto's consent page, back to the callback."""
+        path = urlsplit(link)
+        first = client.get(path.path)
+        if first.status_code != 302:
+            return first
+        at_panopto = httpx.get(first.headers["Location"], follow_redirects=False)
+        assert at_panopto.status_code == 302, at_panopto.text
+        back = urlsplit(at_panopto.headers["Location"])
+        assert f"{back.scheme}://{back.netloc}" == "http://handouts.test"
+        return client.get(f"{back.path}?{back.query}")
+
     def store(self, sessions=None) -> TokenStore:
         return TokenStore(self.settings, sessions or self.sessions, now=self.clock)
 
@@ -88,7 +117,10 @@ class OAuthWorld:
         self.accounts.login(tenant="slack:T1", user=user, server=self.server, username="alice", password=PASSWORD)
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self.rt is not None:
+            self.rt.close()
+        else:
+            self.engine.dispose()
 
 
 @pytest.fixture
