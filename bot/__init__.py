@@ -36,7 +36,7 @@ def init_app(flask_app: "Flask", rt: "Runtime") -> None:
 
     from .app import build_bolt_app
 
-    bolt = build_bolt_app(rt)
+    bolt = build_bolt_app(rt, flask_app.extensions.get("handouts_panopto"))
     handler = SlackRequestHandler(bolt)
 
     def slack_endpoint():

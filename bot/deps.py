@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.notifier import SlackNotifier
 from pipeline.addresses import slack_tenant
 from pipeline.models import Job
 from pipeline.runtime import Runtime
+
+if TYPE_CHECKING:
+    from pipeline.panopto.accounts import PanoptoAccounts
 
 
 def tenant_of(team_id: str | None, enterprise_id: str | None = None) -> str:
@@ -22,6 +26,7 @@ class Deps:
     rt: Runtime
     notifier: SlackNotifier
     oauth: bool = False
+    panopto: "PanoptoAccounts | None" = None
 
     @property
     def stages(self) -> list[str]:
