@@ -37,11 +37,15 @@ def open_runtime(settings: Settings, *, immediate: bool = False, stages: Sequenc
                           notifiers=[*adapter_notifiers(settings, sessions), *notifiers])
 
 
-def panopto_accounts(rt: Runtime, servers=None):
-    """The Panopto account service (links, connect states, tokens) over this process's database.
+def panopto_servers(settings: Settings, sessions):
+    """Each tenant's Panopto servers (a ServerDirectory): the server registry fills this in; none until then."""
+    from pipeline.panopto.accounts import StaticServers
 
-    `servers` lists each tenant's Panopto servers (a ServerDirectory); without one, no tenant has a server yet.
-    """
-    from pipeline.panopto.accounts import PanoptoAccounts, StaticServers
+    return StaticServers([])
 
-    return PanoptoAccounts(rt.settings, rt.sessions, servers if servers is not None else StaticServers([]))
+
+def panopto_accounts(settings: Settings, sessions, servers=None):
+    """The Panopto account service (links, connect states, tokens) over this process's database."""
+    from pipeline.panopto.accounts import PanoptoAccounts
+
+    return PanoptoAccounts(settings, sessions, servers if servers is not None else panopto_servers(settings, sessions))
