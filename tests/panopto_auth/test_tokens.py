@@ -218,3 +218,71 @@ def test_tokens_are_encrypted_at_rest(oauth_world):
     assert row.refresh_token.startswith("enc1:") and row.access_token.startswith("enc1:")
     assert isinstance(HandoutsError("x"), Exception)
     assert CLIENT_SECRET and PASSWORD  # the secrets file-searched in test_secrets
+
+
+def _process_worker(db_url: str, base_url: str, at: float, out) -> None:
+    """One worker process: its own settings, engine and store, asking for the same person's token."""
+    from datetime import datetime, timezone
+
+    from pipeline import db as pdb
+    from pipeline.panopto.tokens import TokenStore
+    from pipeline.settings import load_settings
+
+    from .conftest import CLIENT_ID, CLIENT_SECRET, PanoptoServer
+
+    settings = load_settings(DATABASE_URL=db_url, HANDOUTS_ALLOW_PRIVATE_URLS=True, HANDOUTS_AUTO_MIGRATE=False)
+    engine = pdb.make_engine(settings.db_url)
+    server = PanoptoServer(tenant=T1, base_url=base_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                           username=None, password=None, service_user_allowed=False)
+    store = TokenStore(settings, pdb.make_sessionmaker(engine), now=lambda: datetime.fromtimestamp(at, timezone.utc))
+    try:
+        out.put(("ok", store.bearer_for(tenant=T1, user="U1", server=server)))
+    except Exception as e:  # noqa: BLE001 - reported to the parent
+        out.put(("error", repr(e)))
+    finally:
+        engine.dispose()
+
+
+def _two_processes_refresh_at_once(w):
+    import multiprocessing
+
+    w.link_alice()
+    w.clock.advance(3600)
+    w.fake.refresh_delay = 0.5
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_process_worker, args=(w.settings.db_url, w.server.base_url,
+                                                       w.clock.t.timestamp(), out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    answers = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert [kind for kind, _ in answers] == ["ok", "ok"], answers
+    tokens = [t for _, t in answers]
+    assert tokens[0] == tokens[1] and w.fake.is_valid(tokens[0])
+    assert w.fake.count("refresh_token") == 1 and _row(w).version == 2
+
+
+def test_two_processes_refreshing_at_once_both_end_with_a_valid_token_sqlite(oauth_world):
+    _two_processes_refresh_at_once(oauth_world())
+
+
+def test_two_processes_refreshing_at_once_both_end_with_a_valid_token_postgres(oauth_world, postgres_url):
+    _two_processes_refresh_at_once(oauth_world(db_url=postgres_url))
+
+
+def test_a_429_with_retry_after_is_waited_out(oauth_world):
+    w = oauth_world()
+    real = w.fake.token
+
+    def busy_once(req, n):
+        if n == 0:
+            from tests.fakes.http_server import Reply
+
+            return Reply(429, b"slow down", "text/plain", {"Retry-After": "0"}, ranges=False)
+        return real(req, n)
+
+    w.http.route("/Panopto/oauth2/connect/token", busy_once)
+    w.link_alice()
+    assert w.http.hits("/Panopto/oauth2/connect/token") == 2 and _row(w) is not None
