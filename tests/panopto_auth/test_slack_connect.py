@@ -147,3 +147,33 @@ def test_without_a_panopto_server_for_the_workspace_a_session_link_says_who_can_
     assert sw.fake.wait_for(lambda: sw.ephemeral_texts())
     assert "no Panopto server is set up for you here yet" in sw.ephemeral_texts()[0]
     assert "add-server" in sw.ephemeral_texts()[0] and sw.jobs() == []
+
+
+def test_after_a_slack_round_trip_no_credential_is_anywhere_in_the_data_folder(pworld, caplog):
+    import logging
+
+    from .conftest import CLIENT_SECRET
+
+    caplog.set_level(logging.INFO)
+    sw = pworld()
+    sw.w.fake.signs_in = "alice"
+    sw.command(sw.lecture())
+    assert sw.fake.wait_for(lambda: sw.connect_buttons())
+    state = sw.connect_buttons()[0].rsplit("/", 1)[1]
+    assert sw.w.browse(sw.http, sw.connect_buttons()[0]).status_code == 200
+    sw.w.clock.advance(3600)
+    sw.w.tokens.bearer_for(tenant="slack:T1", user="U1", server=sw.w.server)  # a rotation
+    secrets = [CLIENT_SECRET, state, *sw.w.fake.refresh_tokens, *sw.w.fake.access_tokens]
+    data = sw.w.settings.data_dir
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("handouts.db") for p in files)
+    blob = b"".join(p.read_bytes() for p in files)
+    for secret in secrets:
+        assert secret.encode() not in blob, f"{secret[:6]}… is stored in plain text under {data}"
+        # the state travels in the browser's own addresses (spent now); the tokens and the secret nowhere
+        assert secret == state or secret not in caplog.text
+    for call in sw.fake.calls:  # nor sent to Slack (the connect link carries the state, shown to its owner only)
+        assert not any(t in json.dumps(call.params) for t in [CLIENT_SECRET, *sw.w.fake.refresh_tokens,
+                                                               *sw.w.fake.access_tokens])
+    for job in sw.jobs():
+        assert not any(t in json.dumps([job.source, job.options, job.error]) for t in secrets)
