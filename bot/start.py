@@ -93,11 +93,13 @@ def connect_first(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebCli
     check_reachable(cmd.url, deps.rt.settings.allow_private_urls)
     check_membership(client, channel_id)
     options = dict(cmd.options)
-    with deps.rt.sessions() as s:
+    with deps.rt.transaction() as s:
         profile = options.get("profile") or default_profile(s, payload.get("team_id") or "", user_id)
         if profile:
             get_profile(s, tenant, profile)
             options["profile"] = profile
+        # the request counts now, when it is made; the job it becomes after the callback does not count again
+        record_request(s, deps.rt.settings, payload.get("team_id") or payload.get("enterprise_id") or "", user_id)
     pending = pending_job(source=cmd.url, tenant=tenant, owner=user_id, origin=Origin.SLACK,
                           address=_address(payload), scope=slack_scope(channel_id), options=options,
                           idempotency_key=key)

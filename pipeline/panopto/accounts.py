@@ -153,10 +153,15 @@ class PanoptoAccounts:
     # ---- connecting ----------------------------------------------------------------------------------------
     def redirect_uri(self) -> str:
         """Where Panopto sends the browser back; it must be registered on the Panopto API client as it is."""
-        if not self.settings.public_url:
+        base = (self.settings.public_url or "").strip().rstrip("/")
+        if not base:
             raise ConfigError("HANDOUTS_PUBLIC_URL", "set it to the web app's public address (e.g. "
                               "https://handouts.example.edu) so Panopto can send people back after they connect")
-        return self.settings.public_url.rstrip("/") + CALLBACK_PATH
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError("HANDOUTS_PUBLIC_URL", f"'{base[:100]}' is not a web address; expected e.g. "
+                              "https://handouts.example.edu (no query string)")
+        return base + CALLBACK_PATH
 
     def connect_link(self, state: str) -> str:
         """The link a person opens to connect (it holds only the opaque state)."""

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from ..errors import HandoutsError
 from ..logs import get_logger
 from ..settings import Settings
 from ..sources.netguard import UrlGuard, pinned_transport
@@ -149,8 +150,8 @@ class PanoptoOAuth:
         """Ask Panopto to revoke a token; True when it confirmed, False when it could not (logged, not raised)."""
         try:
             response = self._post("revocation", {"token": token, "token_type_hint": hint})
-        except Exception as e:  # noqa: BLE001 - revoking is best effort; the caller forgets the token anyway
-            log.warning("panopto_revoke_failed", host=self.host, error=getattr(e, "message", type(e).__name__))
+        except HandoutsError as e:  # revoking is best effort: the caller forgets the token and says so
+            log.warning("panopto_revoke_failed", host=self.host, error=e.message)
             return False
         if response.status_code == 200:
             return True

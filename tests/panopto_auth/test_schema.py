@@ -17,7 +17,14 @@ def _about_ours(diff) -> bool:
 
 
 def test_the_migration_matches_the_models(oauth_world):
-    w = oauth_world()
+    _matches(oauth_world())
+
+
+def test_the_migration_matches_the_models_on_postgres(oauth_world, postgres_url):
+    _matches(oauth_world(db_url=postgres_url))
+
+
+def _matches(w):
     with w.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata())
     assert [d for d in diffs if _about_ours(d)] == []

@@ -177,3 +177,16 @@ def test_after_a_slack_round_trip_no_credential_is_anywhere_in_the_data_folder(p
                                                                *sw.w.fake.access_tokens])
     for job in sw.jobs():
         assert not any(t in json.dumps([job.source, job.options, job.error]) for t in secrets)
+
+
+def test_offering_connect_counts_against_the_rate_limit_once(pworld):
+    sw = pworld()
+    sw.w.fake.signs_in = "alice"
+    sw.rt.settings.slack_user_rate = 1
+    sw.command(sw.lecture())
+    assert sw.fake.wait_for(lambda: sw.connect_buttons())
+    sw.command(sw.lecture().replace("start=12", "start=13"))
+    assert sw.fake.wait_for(lambda: any("HANDOUTS_SLACK_USER_RATE" in t for t in sw.ephemeral_texts()))
+    assert len(sw.connect_buttons()) == 1
+    assert sw.w.browse(sw.http, sw.connect_buttons()[0]).status_code == 200
+    assert len(sw.jobs()) == 1  # the pending request started without being counted twice
