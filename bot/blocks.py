@@ -47,6 +47,14 @@ def _bar(percent: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+RELINK = "Run `/handout panopto connect` to link your Panopto account again, then press *Retry*."
+
+
+def _needs_panopto_link(job: Job) -> bool:
+    """A job that failed because its requester's Panopto link is missing or lapsed."""
+    return job.status == JobStatus.FAILED and (job.error or {}).get("code") == "panopto_not_linked"
+
+
 def progress_message(job: Job, stages: list[str], *, delivery_error: str | None = None) -> tuple[str, list[dict]]:
     """The one message per job in the channel: status, stage, bar, and Cancel / Retry as the state allows."""
     icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
@@ -60,6 +68,8 @@ def progress_message(job: Job, stages: list[str], *, delivery_error: str | None 
         lines.append(_esc(job.message[:300]))
     if job.cancel_requested and not job.is_terminal:
         lines.append("_Cancelling…_")
+    if _needs_panopto_link(job):
+        lines.append(RELINK)
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
     requester = getattr(job.address, "user_id", None)
     context = f"Job `{job.id}`" + (f" · requested by <@{requester}>" if requester else "")
@@ -106,6 +116,8 @@ def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple
     lines = [f"{icon} *{_esc(job_label(job))}*: {label.lower()}{where}"]
     if job.status == JobStatus.FAILED and job.error:
         lines.append(_esc(job.error.get("message", "")[:500]))
+    if _needs_panopto_link(job):
+        lines.append(RELINK)
     if job.warnings:
         lines.append("Notes: " + _esc("; ".join(job.warnings)[:500]))
     if links:

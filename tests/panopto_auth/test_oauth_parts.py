@@ -46,3 +46,23 @@ def test_a_public_address_that_is_not_a_web_address_is_named(oauth_world, value)
     with pytest.raises(ConfigError) as e:
         w.accounts.redirect_uri()
     assert "HANDOUTS_PUBLIC_URL" in e.value.message and "not a web address" in e.value.message
+
+
+def test_a_job_that_failed_for_a_lapsed_panopto_link_says_how_to_relink():
+    from bot.blocks import dm_message, progress_message
+    from pipeline.addresses import SlackAddress, dump_address
+    from pipeline.models import Job, JobStatus
+    from pipeline.panopto.contract import not_linked
+
+    error = not_linked("uni.hosted.panopto.com", "slack:T1", "U1", "connect your Panopto account again")
+    job = Job(id="j1", source="https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx?id=x", tenant="slack:T1",
+              owner="U1", origin="slack", status=JobStatus.FAILED, progress=10.0, message="failed",
+              error=error.as_dict(), warnings=[],
+              reply_to=dump_address(SlackAddress(team_id="T1", channel_id="C1", user_id="U1")))
+    _, blocks = progress_message(job, ["fetch"])
+    assert "/handout panopto connect" in blocks[0]["text"]["text"]
+    assert any(e["action_id"] == "handout_retry" for b in blocks if b["type"] == "actions" for e in b["elements"])
+    _, dm = dm_message(job, {}, "C1")
+    assert "/handout panopto connect" in str(dm)
+    job.error = {"code": "source_unavailable", "message": "down"}
+    assert "/handout panopto connect" not in str(progress_message(job, ["fetch"])[1])
