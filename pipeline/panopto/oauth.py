@@ -113,7 +113,8 @@ class PanoptoOAuth:
         self.now = now
         self._guard = UrlGuard(settings.allow_private_urls)
         self._client = httpx.Client(transport=transport or pinned_transport(self._guard),
-                                    timeout=httpx.Timeout(settings.http_timeout, connect=10.0),
+                                    # short: a refresh runs with the token row locked
+                                    timeout=httpx.Timeout(min(settings.http_timeout, 20.0), connect=10.0),
                                     follow_redirects=False, headers={"Accept": "application/json"})
 
     def close(self) -> None:

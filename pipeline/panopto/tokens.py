@@ -85,6 +85,21 @@ class TokenStore:
             return token if token is not None else self._service_login(tenant, server, host)
         raise not_linked(host, tenant, user)
 
+    def invalidate(self, *, tenant: str, user: str | None, server, token: str) -> None:
+        """Panopto refused `token` (401) before its expiry: drop it, so the next bearer_for refreshes.
+
+        Only a row still holding that very token is touched: another worker's newer token stays.
+        """
+        host = server_host(server)
+        for owner in ([user] if user else []) + [SERVICE_USER]:
+            with db.transaction(self.sessions) as s:
+                row = s.scalar(select(PanoptoToken).where(*self._owner(tenant, owner, host)))
+                if row is not None and self.cipher.decrypt(row.access_token) == token:
+                    s.execute(update(PanoptoToken).where(PanoptoToken.id == row.id,
+                                                         PanoptoToken.version == row.version)
+                              .values(access_token=None, access_expires_at=None))
+                    return
+
     # ---- storing and forgetting -------------------------------------------------------------------------------
     def save(self, *, tenant: str, user: str, server, tokens: TokenSet, grant: str,
              panopto_user: str | None = None) -> None:

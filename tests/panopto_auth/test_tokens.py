@@ -286,3 +286,14 @@ def test_a_429_with_retry_after_is_waited_out(oauth_world):
     w.http.route("/Panopto/oauth2/connect/token", busy_once)
     w.link_alice()
     assert w.http.hits("/Panopto/oauth2/connect/token") == 2 and _row(w) is not None
+
+
+def test_a_token_panopto_refused_early_is_dropped_and_the_next_call_refreshes(oauth_world):
+    w = oauth_world()
+    w.link_alice()
+    first = w.tokens.bearer_for(tenant=T1, user="U1", server=w.server)
+    w.tokens.invalidate(tenant=T1, user="U1", server=w.server, token="pat-someone-elses")  # not ours: kept
+    assert w.tokens.bearer_for(tenant=T1, user="U1", server=w.server) == first
+    w.tokens.invalidate(tenant=T1, user="U1", server=w.server, token=first)
+    second = w.tokens.bearer_for(tenant=T1, user="U1", server=w.server)
+    assert second != first and w.fake.is_valid(second) and w.fake.count("refresh_token") == 1
