@@ -133,3 +133,58 @@ def test_the_pages_are_open_to_browsers_elsewhere_while_the_status_pages_are_not
     remote = {"REMOTE_ADDR": "203.0.113.9"}
     assert http.get("/", environ_base=remote).status_code == 403
     assert http.get("/panopto/connect/nope", environ_base=remote).status_code == 404
+
+
+def test_an_expired_state_is_refused_at_the_callback_too(oauth_world):
+    w = oauth_world(runtime=True)
+    w.fake.signs_in = "alice"
+    http = w.app().test_client()
+    state = _begin(w).rsplit("/", 1)[1]
+    at_panopto = __import__("httpx").get(w.accounts.authorize_url(state), follow_redirects=False)
+    w.clock.advance(11 * 60)  # the person took too long at Panopto's page
+    page = http.get(at_panopto.headers["Location"].replace("http://handouts.test", ""))
+    assert page.status_code == 400 and "expired" in page.text
+    assert w.fake.count("authorization_code") == 0
+    with w.sessions() as s:
+        assert s.scalar(select(PanoptoToken)) is None
+
+
+def test_two_callbacks_with_one_state_at_once_link_once(oauth_world):
+    import threading
+
+    import httpx
+
+    from pipeline.panopto.accounts import ConnectProblem
+
+    w = oauth_world()
+    w.fake.signs_in = "alice"
+    state = _begin(w).rsplit("/", 1)[1]
+    code = httpx.URL(httpx.get(w.accounts.authorize_url(state), follow_redirects=False)
+                     .headers["Location"]).params["code"]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def callback():
+        barrier.wait()
+        try:
+            w.accounts.complete(state=state, code=code)
+            outcomes.append("linked")
+        except ConnectProblem as e:
+            outcomes.append(e.reason)
+
+    threads = [threading.Thread(target=callback) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["linked", "used"]
+    assert w.fake.count("authorization_code") == 1
+
+
+def test_old_states_are_cleared_as_new_ones_are_made(oauth_world):
+    w = oauth_world()
+    _begin(w)
+    w.clock.advance(2 * 86400)
+    _begin(w)
+    with w.sessions() as s:
+        assert len(list(s.scalars(select(PanoptoConnectState)))) == 1
