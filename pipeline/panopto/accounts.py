@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import db
@@ -29,7 +29,6 @@ from ..errors import ConfigError, InputError
 from ..logs import get_logger
 from ..models import utcnow
 from ..settings import Settings
-from .contract import not_linked
 from .oauth import InvalidGrant, server_host
 from .tables import PanoptoConnectState
 from .tokens import LinkInfo, TokenStore, aware
@@ -303,4 +302,4 @@ class PanoptoAccounts:
 
 
 __all__ = ["ConnectProblem", "Connected", "LinkStatus", "PanoptoAccounts", "ServerDirectory", "StaticServers",
-           "not_linked", "pending_job"]
+           "pending_job"]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from pipeline import db
-from pipeline.errors import HandoutsError, InputError
+from pipeline.errors import InputError
 from pipeline.panopto.contract import PanoptoAuthFailed, PanoptoNotLinked
 from pipeline.panopto.oauth import PanoptoOAuth
 from pipeline.panopto.tables import SERVICE_USER, PanoptoToken
@@ -216,8 +216,11 @@ def test_tokens_are_encrypted_at_rest(oauth_world):
     w.link_alice()
     row = _row(w)
     assert row.refresh_token.startswith("enc1:") and row.access_token.startswith("enc1:")
-    assert isinstance(HandoutsError("x"), Exception)
-    assert CLIENT_SECRET and PASSWORD  # the secrets file-searched in test_secrets
+    (refresh,) = w.fake.live_refresh_tokens("alice")
+    assert refresh not in row.refresh_token and w.tokens.cipher.decrypt(row.refresh_token) == refresh
+    access = w.tokens.bearer_for(tenant=T1, user="U1", server=w.server)
+    assert access not in row.access_token and w.tokens.cipher.decrypt(row.access_token) == access
+    assert CLIENT_SECRET not in repr(row.__dict__) and PASSWORD not in repr(row.__dict__)
 
 
 def _process_worker(db_url: str, base_url: str, at: float, out) -> None:
