@@ -5,7 +5,7 @@
     command      slash-command text → link and options, or a specific error
     start        after the ack: checks, rate limits, the job, its message, the queue
     blocks       Block Kit builders, each message re-rendered whole from the job row
-    store, crypto, tables   installation/OAuth-state stores on migrated tables, tokens encrypted at rest
+    store, tables   installation/OAuth-state stores on migrated tables, tokens encrypted at rest (pipeline.crypto)
     ratelimit, prefs        per-user/per-workspace limits; a user's default profile
 
 The worker-side notifier is bot.notifier (slack_sdk only). Bolt is imported only by init_app.
@@ -36,7 +36,7 @@ def init_app(flask_app: "Flask", rt: "Runtime") -> None:
 
     from .app import build_bolt_app
 
-    bolt = build_bolt_app(rt)
+    bolt = build_bolt_app(rt, flask_app.extensions.get("handouts_panopto"))
     handler = SlackRequestHandler(bolt)
 
     def slack_endpoint():

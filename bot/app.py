@@ -38,8 +38,8 @@ def _skip_event_retries(body, request, next):  # noqa: A002 - Bolt passes `next`
     return next()
 
 
-def build_bolt_app(rt: Runtime) -> App:
-    """The Bolt app for this process's settings, with every listener registered."""
+def build_bolt_app(rt: Runtime, panopto=None) -> App:
+    """The Bolt app for this process's settings, with every listener registered (`panopto`: PanoptoAccounts)."""
     s = rt.settings
     token = s.slack_bot_token.get_secret_value() if s.slack_bot_token and not s.slack_client_id else None
     client = WebClient(token=token, base_url=s.slack_api_url, timeout=10)
@@ -67,7 +67,7 @@ def build_bolt_app(rt: Runtime) -> App:
     if notifier is None:  # the composition root registers it whenever Slack is configured; never build a second
         raise ConfigError("SLACK_SIGNING_SECRET", "Slack is configured but its notifier is not wired; build the "
                           "process with handouts.wiring.open_runtime")
-    deps = Deps(rt=rt, notifier=notifier, oauth=oauth)
+    deps = Deps(rt=rt, notifier=notifier, oauth=oauth, panopto=panopto)
     if starts is not None:
         deps.after_ack = starts.submit
     register_all(app, deps)

@@ -11,6 +11,8 @@ CANCEL = "handout_cancel"
 RETRY = "handout_retry"
 REDELIVER = "handout_redeliver"
 PROFILE_SELECT = "home_profile_select"
+PANOPTO_CONNECT = "panopto_connect"
+PANOPTO_DISCONNECT = "panopto_disconnect"
 
 _STATUS = {
     JobStatus.QUEUED: (":hourglass_flowing_sand:", "Queued"),
@@ -45,6 +47,14 @@ def _bar(percent: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+RELINK = "Run `/handout panopto connect` to link your Panopto account again, then press *Retry*."
+
+
+def _needs_panopto_link(job: Job) -> bool:
+    """A job that failed because its requester's Panopto link is missing or lapsed."""
+    return job.status == JobStatus.FAILED and (job.error or {}).get("code") == "panopto_not_linked"
+
+
 def progress_message(job: Job, stages: list[str], *, delivery_error: str | None = None) -> tuple[str, list[dict]]:
     """The one message per job in the channel: status, stage, bar, and Cancel / Retry as the state allows."""
     icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
@@ -58,6 +68,8 @@ def progress_message(job: Job, stages: list[str], *, delivery_error: str | None 
         lines.append(_esc(job.message[:300]))
     if job.cancel_requested and not job.is_terminal:
         lines.append("_Cancelling…_")
+    if _needs_panopto_link(job):
+        lines.append(RELINK)
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
     requester = getattr(job.address, "user_id", None)
     context = f"Job `{job.id}`" + (f" · requested by <@{requester}>" if requester else "")
@@ -104,6 +116,8 @@ def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple
     lines = [f"{icon} *{_esc(job_label(job))}*: {label.lower()}{where}"]
     if job.status == JobStatus.FAILED and job.error:
         lines.append(_esc(job.error.get("message", "")[:500]))
+    if _needs_panopto_link(job):
+        lines.append(RELINK)
     if job.warnings:
         lines.append("Notes: " + _esc("; ".join(job.warnings)[:500]))
     if links:
@@ -112,9 +126,43 @@ def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
 
 
+def connect_message(host: str, link: str, minutes: float, *, pending: bool) -> tuple[str, list[dict]]:
+    """The ephemeral answer asking a person to link their Panopto account (a link button, single use)."""
+    text = (f"To make this handout, Handouts opens the recording on {host} with *your own* Panopto account, so "
+            "you get only what you may watch. Connect it once" + (" and your request starts by itself."
+                                                                   if pending else "."))
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f":link: {text}"}},
+              {"type": "actions", "elements": [{"type": "button", "action_id": PANOPTO_CONNECT, "style": "primary",
+                                                "text": {"type": "plain_text", "text": "Connect Panopto"},
+                                                "url": link}]},
+              {"type": "context", "elements": [{"type": "mrkdwn", "text":
+                  f"The button works once, for {minutes:g} minutes. `/handout panopto disconnect` unlinks it."}]}]
+    return text, blocks
+
+
+def panopto_home_blocks(rows: list[tuple[str, str | None, str | None]]) -> list[dict]:
+    """App Home's Panopto part: per server (host, linked-since text or None, connect link or None)."""
+    blocks: list[dict] = [{"type": "divider"}, {"type": "section", "text": {"type": "mrkdwn",
+                                                                            "text": "*Panopto account*"}}]
+    for host, since, link in rows:
+        if since:
+            text = f":white_check_mark: Linked on {_esc(host)} since {since}."
+            button = {"type": "button", "action_id": PANOPTO_DISCONNECT, "value": host[:150], "style": "danger",
+                      "text": {"type": "plain_text", "text": "Disconnect"}}
+        else:
+            text = f":heavy_minus_sign: Not linked on {_esc(host)}: Panopto links ask you to connect first."
+            button = {"type": "button", "action_id": PANOPTO_CONNECT, "url": link or "",
+                      "text": {"type": "plain_text", "text": "Connect Panopto"}}
+        block: dict = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+        if since or link:
+            block["accessory"] = button
+        blocks.append(block)
+    return blocks
+
+
 def home_view(jobs: list[Job], profiles: list[str], current: str | None,
-              links: dict[str, dict[str, str]] | None = None) -> dict:
-    """App Home: a default profile picker and the user's recent jobs with status and links."""
+              links: dict[str, dict[str, str]] | None = None, panopto: list[dict] | None = None) -> dict:
+    """App Home: a default profile picker, the Panopto link, and the user's recent jobs with status and links."""
     options = [{"text": {"type": "plain_text", "text": p[:75]}, "value": p[:75]} for p in profiles[:100]]
     picker: dict[str, Any] = {"type": "static_select", "action_id": PROFILE_SELECT, "options": options,
                               "placeholder": {"type": "plain_text", "text": "Choose a profile"}}
@@ -124,6 +172,7 @@ def home_view(jobs: list[Job], profiles: list[str], current: str | None,
         {"type": "header", "text": {"type": "plain_text", "text": "Handouts"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Default setting profile* for your `/handout` "
                                      "requests (a `--profile` in the command wins)."}, "accessory": picker},
+        *(panopto or []),
         {"type": "divider"},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Your recent handouts*" if jobs else
                                      "No handouts yet. Try `/handout <video link>` in a channel."}},

@@ -24,6 +24,7 @@ NOT_VIDEO_SUFFIXES = {
     ".jpeg": "an image", ".gif": "an image", ".zip": "an archive", ".mp3": "an audio file (no slides to see)",
     ".m4a": "an audio file (no slides to see)", ".wav": "an audio file (no slides to see)",
 }
+PANOPTO_ACTIONS = ("connect", "disconnect", "status")
 PAGE_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "drive.google.com", "zoom.us", "teams.microsoft.com")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
@@ -37,6 +38,8 @@ HELP = (
     "• `--profile NAME`: the setting profile for study materials (your default is set in the app's Home tab)\n"
     "• `--title \"Week 3: Cells\"`: the handout's title\n"
     "• `--paper a4` or `--paper letter`\n"
+    "A Panopto recording's own link works too: the first time, connect your Panopto account (a button appears); "
+    "`/handout panopto disconnect` unlinks it.\n"
     f"*Example*\n`{EXAMPLE}`\n"
     "Progress appears in the channel; the files arrive in the thread of that message."
 )
@@ -49,6 +52,8 @@ class HandoutCommand:
     url: str = ""
     options: dict = field(default_factory=dict)
     help: bool = False
+    panopto_session: str | None = None   # the link is a Panopto session page: fetched with the person's account
+    panopto_action: str | None = None    # `/handout panopto disconnect|connect|status`
 
 
 def usage_error(problem: str) -> InputError:
@@ -80,6 +85,12 @@ def parse_command(text: str) -> HandoutCommand:
         raise usage_error("A quote is not closed: put the title in straight quotes, e.g. --title \"Week 3\".") from None
     if words and words[0].lower() in ("help", "--help", "-h", "?"):
         return HandoutCommand(help=True)
+    if words and words[0].lower() == "panopto":
+        action = words[1].lower() if len(words) > 1 else "status"
+        if action not in PANOPTO_ACTIONS or len(words) > 2:
+            raise usage_error(f"`/handout panopto {' '.join(words[1:])}` is not a Panopto command; use "
+                              "`/handout panopto connect`, `/handout panopto disconnect` or `/handout panopto status`.")
+        return HandoutCommand(panopto_action=action)
     cmd = HandoutCommand()
     urls: list[str] = []
     i = 0
@@ -113,6 +124,9 @@ def parse_command(text: str) -> HandoutCommand:
         raise usage_error(f"One video per command, but I read {len(urls)} words that are not options "
                           f"({', '.join('`' + u[:60] + '`' for u in urls[:3])}). Put a title in quotes.")
     cmd.url = check_link(urls[0])
+    is_panopto, session = panopto_session_id(cmd.url)
+    if is_panopto and session and not _is_direct_video(cmd.url):
+        cmd.panopto_session = session
     return cmd
 
 
@@ -149,11 +163,7 @@ def check_link(url: str) -> str:
         if session is None:
             raise usage_error(f"{shown} is a Panopto link without a session id (the `?id=…` part). Open the "
                               "recording itself and copy its link, or better, a direct video (MP4) link.")
-        if not _is_direct_video(url):
-            raise usage_error(f"{shown} is a Panopto session page (id {session}). Panopto sessions are not "
-                              "supported yet: paste a direct video (MP4 or HLS .m3u8) link, such as the "
-                              "recording's Download link in Panopto.")
-        return url
+        return url  # a session page is fetched through Panopto with the person's own account
     host = parts.hostname.lower()
     if any(host == h or host.endswith("." + h) for h in PAGE_HOSTS):
         raise usage_error(f"{shown} is a video page on {host}, not a video file; Handouts needs a direct link "

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.notifier import SlackNotifier
 from pipeline.addresses import slack_tenant
 from pipeline.models import Job
 from pipeline.runtime import Runtime
+
+if TYPE_CHECKING:
+    from pipeline.panopto.accounts import PanoptoAccounts
 
 
 def tenant_of(team_id: str | None, enterprise_id: str | None = None) -> str:
@@ -23,6 +27,7 @@ class Deps:
     rt: Runtime
     notifier: SlackNotifier
     oauth: bool = False
+    panopto: "PanoptoAccounts | None" = None
     # runs work a listener accepted after its ack (bot.app hands it to the start pool); inline by default
     after_ack: Callable[..., object] = field(default=lambda fn, *args: fn(*args))
 

@@ -18,9 +18,12 @@ from pipeline.ai.profiles import get_profile
 from pipeline.errors import HandoutsError, InputError
 from pipeline.jobs import submit_job
 from pipeline.models import Job, JobStatus, utcnow
+from pipeline.panopto.accounts import pending_job
+from pipeline.panopto.oauth import server_host
 from bot.notifier import slack_error
 from pipeline.sources.netguard import display_url, redact_url
 
+from .blocks import connect_message
 from .command import HandoutCommand, check_reachable
 from .deps import Deps, tenant_of
 from .prefs import default_profile
@@ -56,17 +59,63 @@ def check_membership(client: WebClient, channel_id: str) -> None:
         raise InputError(INVITE, channel=channel_id)
 
 
+def _request_key(payload: dict) -> str:
+    return f"slack:{payload.get('team_id') or payload.get('enterprise_id')}:{payload.get('trigger_id')}"
+
+
+def _address(payload: dict) -> SlackAddress:
+    return SlackAddress(team_id=payload.get("team_id"), enterprise_id=payload.get("enterprise_id"),
+                        channel_id=payload["channel_id"], user_id=payload["user_id"],
+                        is_enterprise_install=bool(payload.get("is_enterprise_install")))
+
+
+def _refuse_repeat(deps: Deps, key: str) -> None:
+    with deps.rt.sessions() as s:  # a retried delivery of the same command: answer before any network work
+        known = s.scalar(select(Job.id).where(Job.idempotency_key == key))
+    if known:
+        raise Duplicate(known)
+
+
+def connect_first(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebClient) -> tuple[str, list] | None:
+    """For a Panopto session link: None when the person may go ahead (linked, or a service user stands in);
+    otherwise the Connect Panopto message, with the request kept server-side to start after the callback."""
+    accounts = deps.panopto
+    if accounts is None:
+        raise InputError(f"{display_url(cmd.url)} is a Panopto recording, but Panopto is not set up on this "
+                         "Handouts server: ask its administrator, or paste a direct video (MP4) link.")
+    tenant = tenant_of(payload.get("team_id"), payload.get("enterprise_id"))
+    user_id, channel_id = payload["user_id"], payload["channel_id"]
+    server = accounts.server_for_link(tenant, cmd.url)
+    if not accounts.needs_connect(tenant, user_id, server):
+        return None
+    key = _request_key(payload)
+    _refuse_repeat(deps, key)
+    check_reachable(cmd.url, deps.rt.settings.allow_private_urls)
+    check_membership(client, channel_id)
+    options = dict(cmd.options)
+    with deps.rt.transaction() as s:
+        profile = options.get("profile") or default_profile(s, payload.get("team_id") or "", user_id)
+        if profile:
+            get_profile(s, tenant, profile)
+            options["profile"] = profile
+        # the request counts now, when it is made; the job it becomes after the callback does not count again
+        record_request(s, deps.rt.settings, payload.get("team_id") or payload.get("enterprise_id") or "", user_id)
+    pending = pending_job(source=cmd.url, tenant=tenant, owner=user_id, origin=Origin.SLACK,
+                          address=_address(payload), scope=slack_scope(channel_id), options=options,
+                          idempotency_key=key)
+    state = accounts.begin_connect(tenant=tenant, user=user_id, server=server, pending=pending)
+    return connect_message(server_host(server), accounts.connect_link(state),
+                           deps.rt.settings.panopto_connect_minutes, pending=True)
+
+
 def start_handout(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebClient) -> str:
     """Create, announce and queue the job for a slash command; returns its id (Duplicate if it exists)."""
     rt, settings = deps.rt, deps.rt.settings
     team_id, user_id, channel_id = payload.get("team_id"), payload["user_id"], payload["channel_id"]
     enterprise_id = payload.get("enterprise_id")
     tenant = tenant_of(team_id, enterprise_id)
-    key = f"slack:{team_id or enterprise_id}:{payload.get('trigger_id')}"
-    with rt.sessions() as s:  # a retried delivery of the same command: answer before any network work
-        known = s.scalar(select(Job.id).where(Job.idempotency_key == key))
-    if known:
-        raise Duplicate(known)
+    key = _request_key(payload)
+    _refuse_repeat(deps, key)
     check_reachable(cmd.url, settings.allow_private_urls)
     check_membership(client, channel_id)
     options = dict(cmd.options)
@@ -84,8 +133,7 @@ def start_handout(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebCli
                 Job.created_at > utcnow() - DUPLICATE_WINDOW).order_by(Job.created_at.desc()).limit(1))
             if recent:
                 raise Duplicate(recent)
-            address = SlackAddress(team_id=team_id, enterprise_id=enterprise_id, channel_id=channel_id,
-                                   user_id=user_id, is_enterprise_install=bool(payload.get("is_enterprise_install")))
+            address = _address(payload)
             job = submit_job(s, queued.append, source=cmd.url, tenant=tenant, owner=user_id, origin=Origin.SLACK,
                              address=address, scope=slack_scope(channel_id), options=options, idempotency_key=key,
                              seal=rt.seal)

@@ -15,10 +15,10 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 
+from pipeline.crypto import SecretCipher, cipher_for
 from pipeline.settings import Settings
 
 from . import tables
-from .crypto import TokenCipher, cipher_from_settings
 
 log = logging.getLogger("handouts.slack.store")
 
@@ -26,7 +26,7 @@ log = logging.getLogger("handouts.slack.store")
 class EncryptedInstallationStore(SQLAlchemyInstallationStore):
     """slack_sdk's SQLAlchemy installation store on the migrated tables, with every token encrypted."""
 
-    def __init__(self, client_id: str, engine: Engine, cipher: TokenCipher) -> None:
+    def __init__(self, client_id: str, engine: Engine, cipher: SecretCipher) -> None:
         super().__init__(client_id=client_id, engine=engine, logger=log)
         self.metadata = tables.metadata
         self.installations = tables.installations
@@ -85,4 +85,4 @@ def make_installation_store(settings: Settings, engine: Engine) -> EncryptedInst
     """The installation store in OAuth mode; None in single-workspace mode."""
     if not settings.slack_client_id:
         return None
-    return EncryptedInstallationStore(settings.slack_client_id, engine, cipher_from_settings(settings))
+    return EncryptedInstallationStore(settings.slack_client_id, engine, cipher_for(settings, "slack-tokens"))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from pipeline.panopto.accounts import PanoptoAccounts
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings, load_settings_or_exit
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               panopto: PanoptoAccounts | None = None) -> Flask:
     """The web app: operator pages and files, and the Slack adapter when Slack is configured.
 
     With no arguments it reads the settings from the environment and opens its own Runtime, so any WSGI server
@@ -16,9 +18,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """
     import bot
     import web
+    from web.panopto import bp as panopto_bp
 
     from . import ops
-    from .wiring import open_runtime
+    from .wiring import open_runtime, panopto_accounts
 
     owned = runtime is None
     rt = runtime or open_runtime(settings or load_settings_or_exit())
@@ -31,5 +34,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.extensions["handouts"] = rt
     web.init_app(app, rt)
     app.register_blueprint(ops.bp)  # /readyz (open, for probes) and /metrics (operators, e.g. Prometheus)
+    app.extensions["handouts_panopto"] = panopto or panopto_accounts(rt.settings, rt.sessions)
+    app.register_blueprint(panopto_bp)  # /panopto/connect/<state> and /panopto/callback (open: people's browsers)
     bot.init_app(app, rt)  # /slack/events (and OAuth install) when Slack is configured
     return app

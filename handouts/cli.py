@@ -522,7 +522,65 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("job", nargs="?")
     st.add_argument("--limit", type=int, default=20)
     st.set_defaults(fn=cmd_status, quiet_logs=True)
+
+    pa = sub.add_parser("panopto", help="your Panopto account for `handouts make` with Panopto links")
+    pa_sub = pa.add_subparsers(dest="panopto_command", required=True)
+    pl = pa_sub.add_parser("login", help="link your Panopto account (asks for the password; stores only tokens)")
+    pl.add_argument("--username", help="your Panopto user name (asked when left out)")
+    pl.add_argument("--host", help="the Panopto server, when several are set up")
+    pa_sub.add_parser("logout", help="unlink your Panopto account and revoke it at Panopto")
+    pa_sub.add_parser("status", help="whether your Panopto account is linked")
+    pa.set_defaults(fn=cmd_panopto, quiet_logs=True)
     return p
+
+
+def cmd_panopto(args) -> int:
+    """Link the local CLI user's Panopto account (password grant), unlink it, or show it."""
+    import getpass
+
+    from pipeline.panopto.oauth import server_host
+    from pipeline.settings import load_settings_or_exit
+
+    from .wiring import panopto_accounts
+
+    settings = load_settings_or_exit()
+    accounts = panopto_accounts(settings, _sessions(settings))
+    tenant, user = "local", "local"
+    if args.panopto_command == "logout":
+        removed = accounts.disconnect(tenant=tenant, user=user)
+        for host, revoked in removed:
+            print(f"unlinked your Panopto account on {host}"
+                  + ("; Panopto revoked the access" if revoked else "; Panopto could not be reached to revoke it "
+                     "(remove it under User Settings → API Clients in Panopto)"))
+        if not removed:
+            print("no Panopto account was linked")
+        return 0
+    servers = accounts.servers_of(tenant)
+    if args.panopto_command == "status":
+        for st in accounts.statuses(tenant, user):
+            print(f"{st.server_host}: " + (f"linked as {st.linked.panopto_user or 'you'} since "
+                                           f"{st.linked.linked_at:%Y-%m-%d %H:%M}" if st.linked else "not linked"))
+        if not servers:
+            print("no Panopto server is set up (handouts panopto add-server)")
+        return 0
+    if args.host:
+        server = accounts.server(tenant, args.host)
+        if server is None:
+            raise InputError(f"--host {args.host}: not a Panopto server set up here (known: "
+                             f"{', '.join(server_host(s) for s in servers) or 'none'})")
+    elif len(servers) == 1:
+        server = servers[0]
+    elif not servers:
+        raise InputError("no Panopto server is set up for the command line (tenant 'local'): add one with "
+                         "handouts panopto add-server, or set PANOPTO_HOST")
+    else:
+        raise InputError(f"several Panopto servers are set up; pick one with --host "
+                         f"({', '.join(server_host(s) for s in servers)})")
+    username = args.username or input(f"Panopto user name on {server_host(server)}: ").strip()
+    password = getpass.getpass(f"Panopto password for {username}: ")
+    accounts.login(tenant=tenant, user=user, server=server, username=username, password=password)
+    print(f"linked your Panopto account {username} on {server_host(server)}; the password was not stored")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

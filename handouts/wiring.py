@@ -35,3 +35,17 @@ def open_runtime(settings: Settings, *, immediate: bool = False, stages: Sequenc
     sessions = db.make_sessionmaker(engine)
     return Runtime.create(settings, engine=engine, immediate=immediate, stages=stages, storage=storage,
                           notifiers=[*adapter_notifiers(settings, sessions), *notifiers])
+
+
+def panopto_servers(settings: Settings, sessions):
+    """Each tenant's Panopto servers (a ServerDirectory): the server registry fills this in; none until then."""
+    from pipeline.panopto.accounts import StaticServers
+
+    return StaticServers([])
+
+
+def panopto_accounts(settings: Settings, sessions, servers=None):
+    """The Panopto account service (links, connect states, tokens) over this process's database."""
+    from pipeline.panopto.accounts import PanoptoAccounts
+
+    return PanoptoAccounts(settings, sessions, servers if servers is not None else panopto_servers(settings, sessions))

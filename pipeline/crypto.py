@@ -55,14 +55,17 @@ class SecretCipher:
                               "the old key in the list (new,old) when rotating") from None
 
 
+def slack_token_cipher(keys: list[str]) -> SecretCipher:
+    """The cipher of stored Slack tokens for a key list ("new,old" split), errors naming its setting."""
+    return SecretCipher(keys, setting="HANDOUTS_SLACK_TOKEN_KEY", what="a stored Slack token")
+
+
 def cipher_for(settings: Settings, purpose: str) -> SecretCipher:
     """The cipher of one purpose: "slack-tokens", or any other name for credentials (panopto, lti, sources)."""
     if purpose == "slack-tokens":
         if settings.slack_token_key is not None:
-            return SecretCipher(settings.slack_token_key.get_secret_value().split(","),
-                                setting="HANDOUTS_SLACK_TOKEN_KEY", what="a stored Slack token")
-        return SecretCipher(["handouts-slack-tokens:" + settings.secret_key.get_secret_value()],
-                            setting="HANDOUTS_SLACK_TOKEN_KEY", what="a stored Slack token")
+            return slack_token_cipher(settings.slack_token_key.get_secret_value().split(","))
+        return slack_token_cipher(["handouts-slack-tokens:" + settings.secret_key.get_secret_value()])
     if settings.credentials_key is not None:
         return SecretCipher(settings.credentials_key.get_secret_value().split(","))
     return SecretCipher([f"handouts-{purpose}:" + settings.secret_key.get_secret_value()])

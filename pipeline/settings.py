@@ -168,6 +168,15 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field("auto", alias="HANDOUTS_LOG_FORMAT")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", alias="HANDOUTS_LOG_LEVEL")
 
+    # Panopto accounts (each person's own OAuth link)
+    public_url: str | None = Field(None, alias="HANDOUTS_PUBLIC_URL",
+                                   description="the web app's address as browsers reach it (https://handouts.example"
+                                               ".edu); Panopto sends people back to {this}/panopto/callback")
+    panopto_connect_minutes: float = Field(10.0, alias="HANDOUTS_PANOPTO_CONNECT_MINUTES", gt=0, le=1440,
+                                           description="how long a Connect Panopto link stays usable (once)")
+    panopto_refresh_margin: float = Field(60.0, alias="HANDOUTS_PANOPTO_REFRESH_MARGIN", ge=0, le=1800,
+                                          description="seconds before expiry an access token is renewed")
+
     @field_validator("database_url", "redis_url", "s3_bucket", "s3_endpoint_url", "openai_base_url",
                      "slack_client_id", mode="before")
     @classmethod

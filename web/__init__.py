@@ -41,7 +41,7 @@ def init_app(app: Flask, rt: Runtime) -> None:
     def _operators_only():
         # The status pages list every job and serve its files: loopback may see them (the embedded default);
         # anyone else needs HANDOUTS_ADMIN_TOKEN. Health and Slack's own signed endpoint stay open.
-        if request.path in ("/healthz", "/readyz") or request.path.startswith("/slack/"):
+        if request.path in ("/healthz", "/readyz") or request.path.startswith(("/slack/", "/panopto/")):
             return None
         token = rt.settings.admin_token.get_secret_value() if rt.settings.admin_token else None
         offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or \

@@ -1,8 +1,8 @@
 """Listeners by kind; each module's `register(app, deps)` adds its own, called in one place (bot.app)."""
 
-from . import actions, commands, events
+from . import actions, commands, events, panopto
 
-MODULES = (commands, actions, events)
+MODULES = (commands, actions, events, panopto)
 
 
 def register_all(app, deps) -> None:

@@ -9,7 +9,8 @@ from pipeline.errors import HandoutsError, InputError
 
 from ..command import HELP, parse_command
 from ..deps import Deps
-from ..start import Duplicate, start_handout, started_text
+from ..start import Duplicate, connect_first, start_handout, started_text
+from .panopto import panopto_command
 
 log = structlog.get_logger("handouts.slack.commands")
 
@@ -35,6 +36,10 @@ def register(app, deps: Deps) -> None:
         if cmd.help:
             ack(response_type="ephemeral", text=HELP)
             return
+        if cmd.panopto_action:
+            ack(response_type="ephemeral", text=":hourglass_flowing_sand: One moment…")
+            deps.after_ack(panopto_command, deps, cmd.panopto_action, command, respond)
+            return
         ack(response_type="ephemeral", text=started_text(cmd))
         deps.after_ack(_start, deps, cmd, command, respond, client)
 
@@ -42,6 +47,12 @@ def register(app, deps: Deps) -> None:
 def _start(deps: Deps, cmd, command: dict, respond, client) -> None:
     """Start the job an acknowledged command asked for, and answer the person if it could not start."""
     try:
+        ask = connect_first(deps, cmd, command, client) if cmd.panopto_session else None
+        if ask is not None:
+            text, blocks = ask
+            respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+            log.info("slack_panopto_connect_offered", team_id=command.get("team_id"))
+            return
         job_id = start_handout(deps, cmd, command, client)
         log.info("slack_job_started", job_id=job_id, team_id=command.get("team_id"))
     except Duplicate as d:
