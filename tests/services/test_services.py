@@ -48,7 +48,7 @@ def test_postgres_migrations_and_a_job(postgres_url, make_settings):
 
     calls = []
     rt = open_runtime(make_settings(DATABASE_URL=postgres_url), immediate=True, stages=_stages(calls))
-    assert db.schema_revision(rt.engine) == "0005"
+    assert db.schema_revision(rt.engine) == "0009"
     upgrade(rt.engine)  # a second upgrade is a no-op
     with rt.transaction() as s:
         job_id = submit_job(s, rt.enqueue, source="x.mp4", tenant="uni", owner="u1",

@@ -128,3 +128,31 @@ def test_frame_ancestors_must_be_origins(make_app, bad):
 
     with pytest.raises(ConfigError, match="HANDOUTS_FRAME_ANCESTORS"):
         make_app(HANDOUTS_FRAME_ANCESTORS=bad)
+
+
+def test_frame_ancestors_from_the_environment(make_app, monkeypatch):
+    monkeypatch.setenv("HANDOUTS_FRAME_ANCESTORS", '["https://moodle.example.edu"]')
+    app, rt = make_app()
+    assert rt.settings.frame_ancestors == ["https://moodle.example.edu"]
+    lms = Blueprint("lms_probe", __name__)
+    lms.add_url_rule("/lti/page", "page", lambda: "inside")
+    app.register_blueprint(lms)
+    csp = app.test_client().get("/lti/page").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://moodle.example.edu" in csp
+
+
+def test_views_can_opt_in_to_framing_and_out_of_csrf(make_app):
+    from web import csrf_exempt, frameable
+
+    app, _ = make_app(HANDOUTS_FRAME_ANCESTORS=["https://lms.example.edu"])
+    probe = Blueprint("probe", __name__)
+    probe.add_url_rule("/embed/card", "card", frameable(lambda: "card"))
+    # a platform's signed launch arrives from the LMS with no session of ours
+    probe.add_url_rule("/launch", "launch", csrf_exempt(lambda: "launched"), methods=["POST"])
+    probe.add_url_rule("/plain", "plain", lambda: "plain", methods=["POST"])
+    app.register_blueprint(probe)
+    client = app.test_client()
+    assert "frame-ancestors 'self' https://lms.example.edu" in \
+        client.get("/embed/card").headers["Content-Security-Policy"]
+    assert client.post("/launch").status_code == 200
+    assert client.post("/plain").status_code == 400
