@@ -6,7 +6,7 @@ The composition root (handouts.app) mounts it beside the Slack and LTI adapters.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -55,8 +55,6 @@ def _rt_of(app: Flask) -> Runtime:
 
 @health.get("/healthz")
 def healthz():
-    from flask import current_app
-
     checks = {}
     try:
         with _rt_of(current_app).engine.connect() as c:

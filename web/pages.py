@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select, tuple_
@@ -85,25 +86,27 @@ def filtered(viewer: Viewer, f: JobFilter):
     return query
 
 
-def page_of_jobs(s: Session, viewer: Viewer, f: JobFilter, size: int = PAGE_SIZE) -> tuple[list[Job], bool, bool]:
-    """One page, newest first, keyed on (created_at, id) so a deep page costs what the first does.
+_LISTED = (Job.id, Job.title, Job.source, Job.status, Job.progress, Job.message, Job.created_at)
 
-    Returns the jobs, whether older ones follow and whether newer ones precede.
+
+def page_of_jobs(s: Session, viewer: Viewer, f: JobFilter, size: int = PAGE_SIZE) -> tuple[list, bool, bool]:
+    """One page of rows (the listed columns only), newest first, keyed on (created_at, id) so a deep page costs
+    what the first does. Returns the rows, whether older ones follow and whether newer ones precede.
     """
-    query = filtered(viewer, f)
+    query = filtered(viewer, f).with_only_columns(*_LISTED)
     anchor_id = f.after or f.before
     anchor = None
     if anchor_id:
         anchor = s.execute(select(Job.created_at, Job.id).where(Job.id == anchor_id)).first()
     key = tuple_(Job.created_at, Job.id)
     if anchor is not None and f.before:
-        rows = list(s.scalars(query.where(key > tuple_(anchor[0], anchor[1]))
+        rows = list(s.execute(query.where(key > tuple_(anchor[0], anchor[1]))
                               .order_by(Job.created_at.asc(), Job.id.asc()).limit(size + 1)))
         newer = len(rows) > size
         return list(reversed(rows[:size])), True, newer
     if anchor is not None:
         query = query.where(key < tuple_(anchor[0], anchor[1]))
-    rows = list(s.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(size + 1)))
+    rows = list(s.execute(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(size + 1)))
     return rows[:size], len(rows) > size, anchor is not None
 
 
@@ -133,9 +136,11 @@ def jobs():
     with _rt().sessions() as s:
         rows, older, newer = page_of_jobs(s, viewer, f)
         counts = status_counts(s, viewer)
-        listed = [{"id": j.id, "title": j.title or j.source[-60:], "status": j.status,
-                   "progress": round(j.progress or 0), "message": j.message or "", "created_at": j.created_at}
-                  for j in rows]
+    # one link prefix for all rows: building fifty URLs through the router costs more than the queries
+    prefix = url_for("pages.job_page", job_id="-")[:-1]
+    listed = [{"id": j.id, "href": prefix + quote(j.id, safe=""), "title": j.title or j.source[-60:],
+               "status": j.status, "progress": round(j.progress or 0), "message": j.message or "",
+               "created_at": j.created_at, "created": _fmt_time(j.created_at)} for j in rows]
     return render_template("web/jobs.html", jobs=listed, counts=counts, filter=f, statuses=JobStatus.ALL,
                            older=f.args(after=listed[-1]["id"]) if older and listed else None,
                            newer=f.args(before=listed[0]["id"]) if newer and listed else None,

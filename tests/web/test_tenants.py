@@ -57,3 +57,19 @@ def test_a_viewer_without_a_tenant_is_nobody(app_rt):
     app, _ = app_rt
     client = _as_viewer(app, "")
     assert client.get("/api/jobs/x").status_code == 401
+
+
+def test_get_job_with_a_viewer_is_scoped(app_rt):
+    import pytest
+
+    from pipeline.errors import JobNotFound
+    from pipeline.jobs import OPERATOR, Viewer, get_job, list_jobs
+
+    _, rt = app_rt
+    theirs = submit(rt, tenant="slack:T999", title="Theirs")
+    with rt.sessions() as s:
+        assert get_job(s, theirs, viewer=OPERATOR).id == theirs
+        assert get_job(s, theirs, viewer=Viewer(tenant="slack:T999")).id == theirs
+        with pytest.raises(JobNotFound):
+            get_job(s, theirs, viewer=Viewer(tenant="lti:aaa:1"))
+        assert list_jobs(s, Viewer(tenant="lti:aaa:1")) == []
