@@ -101,11 +101,11 @@ def current_viewer() -> Viewer | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and token_matches(header.removeprefix("Bearer ").strip()):
         return OPERATOR
-    if not _admin_token() and _loopback_unproxied():
-        return OPERATOR
-    data = session.get("viewer")
+    data = session.get("viewer")  # a platform signed this browser in as one viewer: that is who it is
     if isinstance(data, dict) and data.get("tenant"):
         return Viewer(tenant=str(data["tenant"]), scope=data.get("scope"), owner=data.get("owner"))
+    if not _admin_token() and _loopback_unproxied():
+        return OPERATOR
     return None
 
 

@@ -73,3 +73,15 @@ def test_get_job_with_a_viewer_is_scoped(app_rt):
         with pytest.raises(JobNotFound):
             get_job(s, theirs, viewer=Viewer(tenant="lti:aaa:1"))
         assert list_jobs(s, Viewer(tenant="lti:aaa:1")) == []
+
+
+def test_a_signed_in_viewer_stays_in_its_tenant_even_on_this_machine(make_app):
+    app, rt = make_app(HANDOUTS_ADMIN_TOKEN=None, HANDOUTS_SECRET_KEY=None)
+    submit(rt, tenant="lti:aaa:1", title="Ours")
+    submit(rt, tenant="slack:T999", title="Theirs")
+    client = app.test_client()  # loopback, no admin token: an operator by default
+    assert "Theirs" in client.get("/", headers=HTML).get_data(as_text=True)
+    with client.session_transaction() as s:
+        s["viewer"] = {"tenant": "lti:aaa:1", "scope": None, "owner": None}
+    page = client.get("/", headers=HTML).get_data(as_text=True)
+    assert "Ours" in page and "Theirs" not in page
