@@ -117,10 +117,25 @@ def _headers(app: Flask, settings: Settings, response: Response) -> Response:
 # -- session cookie ---------------------------------------------------------------------------------------------
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, marked Secure whenever the request came over https."""
+    """Flask's signed cookie session, marked Secure whenever the request came over https.
+
+    Inside the LMS's iframe (a frameable page over https) the cookie is a third-party one: it is sent only as
+    SameSite=None; Secure; Partitioned (CHIPS), so it lives in a jar of its own for that LMS and never becomes
+    the operator's first-party cookie. Everywhere else it is SameSite=Lax.
+    """
+
+    def _inside_lms(self, app: Flask) -> bool:
+        settings: Settings = app.extensions["handouts"].settings
+        return self.get_cookie_secure(app) and bool(settings.frame_ancestors) and _is_frameable(app, settings)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return "None" if self._inside_lms(app) else super().get_cookie_samesite(app)
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return self._inside_lms(app) or super().get_cookie_partitioned(app)
 
 
 def check_frame_ancestors(origins: list[str]) -> None:

@@ -156,3 +156,23 @@ def test_views_can_opt_in_to_framing_and_out_of_csrf(make_app):
         client.get("/embed/card").headers["Content-Security-Policy"]
     assert client.post("/launch").status_code == 200
     assert client.post("/plain").status_code == 400
+
+
+def test_the_lms_iframe_gets_a_partitioned_third_party_cookie(make_app):
+    from flask import session
+
+    app, _ = make_app(HANDOUTS_FRAME_ANCESTORS=["https://canvas.example.edu"])
+    lms = Blueprint("lms_cookie", __name__)
+
+    def launch():
+        session["viewer"] = {"tenant": "lti:aaa:1", "scope": None, "owner": None}
+        return "launched"
+    lms.add_url_rule("/lti/page", "page", launch)
+    app.register_blueprint(lms)
+    client = app.test_client()
+    inside = client.get("/lti/page", base_url="https://handouts.example").headers["Set-Cookie"]
+    assert "SameSite=None" in inside and "Secure" in inside and "Partitioned" in inside and "HttpOnly" in inside
+    plain = client.get("/lti/page").headers["Set-Cookie"]
+    assert "SameSite=Lax" in plain and "Partitioned" not in plain, "over http a None cookie would be refused"
+    own = client.get("/sign-in", base_url="https://handouts.example").headers["Set-Cookie"]
+    assert "SameSite=Lax" in own and "Partitioned" not in own
