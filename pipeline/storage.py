@@ -156,6 +156,7 @@ class Storage(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def url(self, key: str, *, expires: int, filename: str | None = None,
             content_type: str = "application/octet-stream") -> str: ...
+    def verify(self, token: str) -> SignedFile: ...
 
 
 class LocalStorage:
@@ -326,6 +327,11 @@ class S3Storage:
             return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(expires))
         except Exception as e:
             raise self._fail(key, "link signing", e) from e
+
+    def verify(self, token: str) -> SignedFile:
+        """S3 links are checked by S3; a `/files/<token>` link was never made by this store."""
+        raise SignedUrlError("this server keeps its files in S3, so this link is not one of its downloads; "
+                             "open the job page again for a fresh link")
 
 
 @lru_cache(maxsize=8)

@@ -19,6 +19,8 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from pipeline.jobs import OPERATOR, Viewer
 from pipeline.runtime import Runtime
 
+from .errors import wants_json
+
 bp = Blueprint("auth", __name__)
 
 _FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP")
@@ -117,7 +119,7 @@ def require_viewer() -> Viewer:
     if _admin_token() is None:
         abort(403, description="the status pages answer only on this machine; set HANDOUTS_ADMIN_TOKEN to reach "
                                "them from elsewhere")
-    if _wants_html():
+    if not wants_json():
         abort(redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path)))
     abort(401, description="sign in at /sign-in with HANDOUTS_ADMIN_TOKEN, or send an Authorization: Bearer header")
 
@@ -127,13 +129,6 @@ def require_operator() -> Viewer:
     if not viewer.operator:
         abort(403, description="only an operator may do this")
     return viewer
-
-
-def _wants_html() -> bool:
-    if request.path.startswith("/api/") or request.path == "/metrics":
-        return False
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "text/html" or not request.accept_mimetypes.values()
 
 
 def _safe_next(target: str | None) -> str:

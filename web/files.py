@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect
 
 from pipeline.errors import StorageError
 from pipeline.jobs import get_visible_job
@@ -18,6 +18,7 @@ from pipeline.runtime import Runtime
 from pipeline.storage import SignedUrlError, content_disposition
 
 from .auth import require_viewer
+from .errors import error_response
 
 bp = Blueprint("files", __name__)
 
@@ -46,21 +47,16 @@ def job_file(job_id: str, name: str):
 
 def _refuse(e: SignedUrlError):
     status = 410 if e.expired else 403
-    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
-        return {"error": "link_expired" if e.expired else "bad_link", "message": e.message}, status
-    return render_template("web/error.html", status=status,
-                           heading="Link expired" if e.expired else "Link not valid", message=e.message), status
+    return error_response(status, "link_expired" if e.expired else "bad_link", e.message,
+                          heading="Link expired" if e.expired else "Link not valid")
 
 
 @bp.get("/files/<token>")
 def signed_file(token: str):
     """Serve a local file named by a signed link: no session needed, the signature is the permission."""
     storage = _rt().storage
-    verify = getattr(storage, "verify", None)
-    if verify is None:
-        return _refuse(SignedUrlError("this server keeps its files in S3; links to it come from the job page"))
     try:
-        signed = verify(token)
+        signed = storage.verify(token)
     except SignedUrlError as e:
         return _refuse(e)
     try:
