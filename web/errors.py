@@ -27,7 +27,8 @@ def wants_json() -> bool:
 def error_response(status: int, code: str, message: str, *, heading: str | None = None):
     """The error in the form the client wants, with `message` said as it is."""
     if wants_json():
-        return jsonify(error=code, message=message), status
+        headers = {"WWW-Authenticate": 'Bearer realm="handouts"'} if status == 401 else {}
+        return jsonify(error=code, message=message), status, headers
     return render_template("web/error.html", status=status, heading=heading or _TITLES.get(status, "Error"),
                            message=message), status
 

@@ -10,7 +10,9 @@ def test_form_sign_in_then_the_session_remembers(make_app):
     client = app.test_client()
     first = client.get("/", headers=HTML, environ_base=REMOTE)
     assert first.status_code == 302 and "/sign-in?next=/" in first.headers["Location"]
-    assert client.get("/api/jobs/x", environ_base=REMOTE).status_code == 401
+    api = client.get("/api/jobs/x", environ_base=REMOTE)
+    assert api.status_code == 401 and api.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "/sign-in" in api.get_json()["message"]
     r = sign_in(client, **REMOTE)
     assert r.status_code == 303 and r.headers["Location"] == "/"
     assert client.get("/", headers=HTML, environ_base=REMOTE).status_code == 200
@@ -93,3 +95,16 @@ def test_without_a_token_only_this_machine_unproxied(make_app):
     assert client.get("/metrics", environ_base=REMOTE).status_code == 403
     page = client.get("/sign-in", headers=HTML, environ_base=REMOTE).get_data(as_text=True)
     assert "No admin token is set" in page and 'type="password"' not in page
+
+
+def test_behind_a_trusted_proxy_failures_count_per_client(make_app):
+    app, _ = make_app(HANDOUTS_SIGNIN_ATTEMPTS=2, HANDOUTS_PROXY_HOPS=1)
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    guesser = app.test_client()
+    guesser.environ_base.update({"HTTP_X_FORWARDED_FOR": "198.51.100.66"})
+    for _ in range(2):
+        assert sign_in(guesser, token="guess", **proxy).status_code == 401
+    assert sign_in(guesser, **proxy).status_code == 429
+    operator = app.test_client()
+    operator.environ_base.update({"HTTP_X_FORWARDED_FOR": "203.0.113.20"})
+    assert sign_in(operator, **proxy).status_code == 303, "another client behind the same proxy is not locked out"
