@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, abort, current_app, redirect
+from flask import Blueprint, Response, abort, current_app, redirect, request
 
 from pipeline.errors import StorageError
 from pipeline.jobs import get_visible_job
@@ -40,6 +40,8 @@ def job_file(job_id: str, name: str):
             abort(404, description=f"job {job_id} has no file named '{name[:120]}'")
         key, ctype = art.storage_key, art.content_type
     url = rt.storage.url(key, expires=rt.settings.download_ttl, filename=name, content_type=ctype)
+    if url.startswith("/"):  # the local store's path on this app, wherever the app is mounted
+        url = request.script_root + url
     response = redirect(url, code=303)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -114,3 +114,10 @@ def test_content_disposition_forms():
     assert content_disposition("a.svg", "image/svg+xml").startswith("attachment;")
     assert content_disposition('we"ird/na\\me.xlsx').startswith('attachment; filename="we_ird_na_me.xlsx"')
     assert "filename*=UTF-8''%E8%AC%9B%E7%BE%A9.pdf" in content_disposition("講義.pdf", "application/pdf")
+
+
+def test_links_follow_the_apps_mount_point(operator, app_rt):
+    _, rt = app_rt
+    job = submit(rt)
+    r = operator.get(f"/jobs/{job}/files/handout.pdf", base_url="http://localhost/handouts")
+    assert r.status_code == 303 and r.headers["Location"].startswith("/handouts/files/")
