@@ -111,8 +111,10 @@ def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str =
     return job
 
 
-def get_job(session: Session, job_id: str) -> Job:
-    """The job with this id, or JobNotFound."""
+def get_job(session: Session, job_id: str, *, viewer: Viewer | None = None) -> Job:
+    """The job with this id, or JobNotFound; with a `viewer`, only a job that viewer may see."""
+    if viewer is not None:
+        return get_visible_job(session, viewer, job_id)
     job = session.get(Job, job_id)
     if job is None:
         raise JobNotFound(job_id)

@@ -89,6 +89,9 @@ class Job(Base):
         Index("ix_jobs_scope_created", "tenant", "scope", "created_at"),
         Index("ix_jobs_owner_status_created", "tenant", "owner", "status", "created_at"),
         Index("ix_jobs_status", "status"),
+        Index("ix_jobs_created", "created_at", "id"),                  # the status pages: newest first
+        Index("ix_jobs_tenant_created", "tenant", "created_at", "id"),
+        Index("ix_jobs_tenant_status", "tenant", "status"),             # counts by status, one tenant
     )
 
     @property

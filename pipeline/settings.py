@@ -163,6 +163,25 @@ class Settings(BaseSettings):
                                                           "when unset")
     admin_token: SecretStr | None = Field(None, alias="HANDOUTS_ADMIN_TOKEN",
                                           description="lets operators reach the status pages from other machines")
+    https: bool = Field(False, alias="HANDOUTS_HTTPS",
+                        description="the app is reached over https (also detected per request behind "
+                                    "HANDOUTS_PROXY_HOPS): Secure cookies and HSTS")
+    proxy_hops: int = Field(0, alias="HANDOUTS_PROXY_HOPS", ge=0, le=5,
+                            description="reverse proxies in front of the app whose X-Forwarded-* headers are "
+                                        "trusted; 0 trusts none")
+    session_hours: float = Field(12.0, alias="HANDOUTS_SESSION_HOURS", gt=0, le=24 * 30,
+                                 description="how long an operator stays signed in")
+    frame_ancestors: list[str] = Field(default_factory=list, alias="HANDOUTS_FRAME_ANCESTORS",
+                                       description="JSON list of origins (e.g. the LMS) that may frame the "
+                                                   "pages under HANDOUTS_FRAMEABLE_PATHS; no others are framed")
+    frameable_paths: list[str] = Field(default_factory=lambda: ["/lti/"], alias="HANDOUTS_FRAMEABLE_PATHS",
+                                       description="path prefixes of pages shown inside the LMS")
+    download_ttl: int = Field(900, alias="HANDOUTS_DOWNLOAD_TTL", ge=10, le=7 * 24 * 3600,
+                              description="seconds a signed download link stays valid")
+    signin_attempts: int = Field(5, alias="HANDOUTS_SIGNIN_ATTEMPTS", ge=1, le=1000,
+                                 description="failed operator sign-ins allowed per address per window")
+    signin_window: float = Field(900.0, alias="HANDOUTS_SIGNIN_WINDOW", gt=0,
+                                 description="seconds over which failed sign-ins are counted")
 
     # logs
     log_format: Literal["auto", "json", "console"] = Field("auto", alias="HANDOUTS_LOG_FORMAT")

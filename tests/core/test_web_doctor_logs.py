@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import structlog
 from structlog.testing import capture_logs
@@ -52,7 +54,7 @@ def test_status_pages_and_downloads(rt):
     assert "Cell &lt;biology&gt;" in page, "titles are escaped"
     detail = client.get(f"/jobs/{ok}").get_data(as_text=True)
     assert "handout.pdf" in detail and "no audio track" in detail
-    r = client.get(f"/jobs/{ok}/files/handout.pdf")
+    r = client.get(f"/jobs/{ok}/files/handout.pdf", follow_redirects=True)  # via its signed link
     assert r.status_code == 200 and r.data == b"%PDF-1.4 test" and r.mimetype == "application/pdf"
     assert client.get(f"/jobs/{ok}/files/nope.pdf").status_code == 404
     failed = client.get(f"/api/jobs/{bad}").get_json()
@@ -109,9 +111,13 @@ def test_status_pages_are_for_operators_only(make_settings):
     rt = open_runtime(make_settings(HANDOUTS_ADMIN_TOKEN="s3cret-token", HANDOUTS_SECRET_KEY="k" * 40),
                         immediate=True, stages=_stages())
     client = create_app(runtime=rt).test_client()
-    assert client.get("/").status_code == 403, "with a token set, loopback signs in too"
-    assert client.get("/?token=wrong", environ_base=remote).status_code == 403
+    assert client.get("/").status_code == 401, "with a token set, loopback signs in too"
+    assert client.get("/?token=wrong", environ_base=remote).status_code == 401
     assert client.get("/", headers={"Authorization": "Bearer s3cret-token"}, environ_base=remote).status_code == 200
-    assert client.get("/?token=s3cret-token", environ_base=remote).status_code == 200
+    assert client.get("/?token=s3cret-token", environ_base=remote).status_code == 401, "never a token in the URL"
+    form = client.get("/sign-in", environ_base=remote).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    signed_in = client.post("/sign-in", data={"token": "s3cret-token", "csrf_token": csrf}, environ_base=remote)
+    assert signed_in.status_code == 303
     assert client.get("/", environ_base=remote).status_code == 200, "the session remembers the operator"
     rt.close()
