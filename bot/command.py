@@ -10,9 +10,10 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from pipeline.errors import InputError
+from pipeline.panopto.links import panopto_session_id, parse_panopto_link
 from pipeline.sources.netguard import UrlGuard, display_url
 
 EXAMPLE = "/handout https://media.example.edu/lectures/week3.mp4 --no-quiz --profile medical"
@@ -25,12 +26,12 @@ NOT_VIDEO_SUFFIXES = {
     ".m4a": "an audio file (no slides to see)", ".wav": "an audio file (no slides to see)",
 }
 PAGE_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "drive.google.com", "zoom.us", "teams.microsoft.com")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 HELP = (
     "*Make a handout from a lecture video*\n"
     "`/handout <video link> [options]`\n"
-    "The link must lead straight to the video file (MP4, MOV, WebM) or an HLS playlist (.m3u8).\n"
+    "The link must lead straight to the video file (MP4, MOV, WebM), an HLS playlist (.m3u8), or a Panopto "
+    "session (its Viewer or Embed link).\n"
     "*Options*\n"
     "• `--no-quiz`: leave the practice questions out of what is posted\n"
     "• `--no-ai`: slides and captions only, no study materials\n"
@@ -116,26 +117,6 @@ def parse_command(text: str) -> HandoutCommand:
     return cmd
 
 
-def panopto_session_id(url: str) -> tuple[bool, str | None]:
-    """(is this a Panopto link, its session id if any): Viewer/Embed ?id= or ?tid=, or an id in a Podcast path."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if "panopto" not in host and "/panopto/" not in parts.path.lower():
-        return False, None
-    query = {k.lower(): v for k, v in parse_qs(parts.query).items()}
-    for key in ("id", "tid", "sessionid", "deliveryid"):
-        for value in query.get(key, []):
-            if _UUID.fullmatch(value.strip()):
-                return True, value.strip().lower()
-    found = _UUID.search(parts.path)
-    return True, found.group(0).lower() if found else None
-
-
-def _is_direct_video(url: str) -> bool:
-    parts = urlsplit(url)
-    return PurePosixPath(parts.path).suffix.lower() in VIDEO_SUFFIXES
-
-
 def check_link(url: str) -> str:
     """The link if it may be a video; InputError naming the problem (not a link, a web page, Panopto…)."""
     parts = urlsplit(url)
@@ -144,15 +125,11 @@ def check_link(url: str) -> str:
             raise usage_error(f"`{url[:80]}` has no https:// in front; paste the whole link.")
         raise usage_error(f"`{url[:80]}` is not a web link; give an http(s) link to a video.")
     shown = display_url(url)
-    is_panopto, session = panopto_session_id(url)
-    if is_panopto:
-        if session is None:
-            raise usage_error(f"{shown} is a Panopto link without a session id (the `?id=…` part). Open the "
-                              "recording itself and copy its link, or better, a direct video (MP4) link.")
-        if not _is_direct_video(url):
-            raise usage_error(f"{shown} is a Panopto session page (id {session}). Panopto sessions are not "
-                              "supported yet: paste a direct video (MP4 or HLS .m3u8) link, such as the "
-                              "recording's Download link in Panopto.")
+    if panopto_session_id(url)[0]:
+        try:
+            parse_panopto_link(url)   # a session link goes on; a folder or a link without an id is refused here
+        except InputError as e:
+            raise usage_error(e.message) from None
         return url
     host = parts.hostname.lower()
     if any(host == h or host.endswith("." + h) for h in PAGE_HOSTS):

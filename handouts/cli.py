@@ -521,6 +521,10 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("job", nargs="?")
     st.add_argument("--limit", type=int, default=20)
     st.set_defaults(fn=cmd_status, quiet_logs=True)
+
+    from .panopto_cli import add_panopto_parser
+
+    add_panopto_parser(sub)
     return p
 
 

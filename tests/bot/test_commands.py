@@ -78,8 +78,8 @@ def test_help_and_malformed_commands_answer_in_the_ack(world):
              f"{URL} --colour red": "`--colour` is not an option", f"{URL} --profile": "needs a value",
              "https://x.edu/notes.pdf": "a PDF document", "https://www.youtube.com/watch?v=abc": "video page",
              "https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx": "without a session id",
-             "https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx?id=0f6b4a62-1d2c-4e57-9a3b-aa12bb34cc56":
-                 "not supported yet"}
+             'https://uni.hosted.panopto.com/Panopto/Pages/Sessions/List.aspx#folderID="0f6b4a62-1d2c-4e57-9a3b-'
+             'aa12bb34cc56"': "folder, not a session"}
     for text, expected in cases.items():
         answer = w.command(text).get_json()
         assert answer["response_type"] == "ephemeral"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import BOT_SCOPES
-from bot.command import panopto_session_id, parse_command
+from bot.command import parse_command
+from pipeline.panopto.links import panopto_session_id
 from bot.crypto import TokenCipher
 from pipeline.errors import ConfigError, InputError
 
