@@ -7,6 +7,7 @@ from typing import Sequence
 from pipeline import db
 from pipeline.context import StageDef
 from pipeline.notify import Notifier
+from pipeline.panopto.credentials import PanoptoCredentials
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.storage import Storage
@@ -24,7 +25,7 @@ def adapter_notifiers(settings: Settings, sessions) -> list[Notifier]:
 
 def open_runtime(settings: Settings, *, immediate: bool = False, stages: Sequence[StageDef] | None = None,
                  storage: Storage | None = None, notifiers: Sequence[Notifier] = (),
-                 migrate: bool | None = None) -> Runtime:
+                 migrate: bool | None = None, panopto_credentials: PanoptoCredentials | None = None) -> Runtime:
     """A process's Runtime: the schema migrated (when HANDOUTS_AUTO_MIGRATE is on) and every adapter wired.
 
     `notifiers` are added to the adapters' own (tests listen this way); one per type.
@@ -34,4 +35,5 @@ def open_runtime(settings: Settings, *, immediate: bool = False, stages: Sequenc
         upgrade(engine)
     sessions = db.make_sessionmaker(engine)
     return Runtime.create(settings, engine=engine, immediate=immediate, stages=stages, storage=storage,
-                          notifiers=[*adapter_notifiers(settings, sessions), *notifiers])
+                          notifiers=[*adapter_notifiers(settings, sessions), *notifiers],
+                          panopto_credentials=panopto_credentials)

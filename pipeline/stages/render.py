@@ -156,6 +156,7 @@ def run(ctx: StageContext) -> dict:
     files.append((write_manifest(showings, out / "slides.json",
                                  extra={"title": title, "duration": fetched["media"]["duration"],
                                         "captions_source": ctx.outputs["captions"]["source"],
+                                        "slides_source": (ctx.outputs.get("slides") or {}).get("source", "finder"),
                                         "captions_cleaned": bool(study.get("results", {}).get("clean_captions"))}),
                   "manifest"))
     names = [ctx.save_artifact(path, kind)["name"] for path, kind in files]
