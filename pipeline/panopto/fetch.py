@@ -22,8 +22,8 @@ from ..sources.files import PartFile, hash_file, remove_quietly, suffix_for_form
 from ..sources.hls import fetch_hls
 from ..sources.http import HttpSession
 from ..types import CancelCheck, Cue, Progress, no_cancel, no_progress
-from .client import (Delivery, PanoptoClient, PanoptoLoginPage, SessionInfo, Stream, download_slot, language_name,
-                     language_order)
+from .client import (Delivery, PanoptoClient, PanoptoLoginPage, PanoptoSessionNotFound, SessionInfo, Stream,
+                     download_slot, language_name, language_order)
 from .links import PanoptoLink
 from .servers import PanoptoServer
 
@@ -100,7 +100,15 @@ def fetch_panopto(link: PanoptoLink, server: PanoptoServer, bearer: str, dest_di
     with PanoptoClient(server, settings, bearer, tenant=tenant, user=user, cancel_check=cancel_check,
                        transport=transport) as client:
         progress(0.02, "looking the session up in Panopto")
-        info = client.session(link.session_id)
+        try:
+            info = client.session(link.session_id)
+        except PanoptoSessionNotFound as e:
+            if link.by != "tid":
+                raise
+            raise PanoptoSessionNotFound(f"{e.message} The link names it by `tid=`, which is not always the "
+                                         "session's own id: open the recording in Panopto and send the link that "
+                                         "has `?id=` in it (Share, or the address bar of the viewer).",
+                                         source=client.host, session_id=link.session_id) from None
         delivery = client.delivery(link.session_id)
         captions: list[Cue] = []
         caption_language = None

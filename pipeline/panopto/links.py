@@ -37,6 +37,7 @@ class PanoptoLink:
     session_id: str          # lower-case GUID
     kind: str                # viewer | embed | podcast | other
     start: float | None = None   # the &start= offset, in seconds, when the link has one
+    by: str = "id"               # what named the session: id | tid | sessionid | deliveryid | path
 
     @property
     def host(self) -> str:
@@ -90,14 +91,14 @@ def parse_panopto_link(url: str) -> PanoptoLink | None:
     fragment = _query(unquote(parts.fragment).replace('"', ""))
     base = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
     start = _start(query.get("start", []))
-    session = next((g for k in _SESSION_KEYS if (g := _guid_in(query.get(k, [])))), None)
+    by, session = next(((k, g) for k in _SESSION_KEYS if (g := _guid_in(query.get(k, [])))), ("id", None))
     if session is None and "/podcast/" in lower:
         found = GUID.search(path)
-        session = found.group(0).lower() if found else None
+        by, session = "path", (found.group(0).lower() if found else None)
     kind = ("embed" if lower.endswith("/embed.aspx") else "viewer" if lower.endswith("/viewer.aspx")
             else "podcast" if "/podcast/" in lower else "other")
     if session is not None:
-        return PanoptoLink(text, base, session, kind, start)
+        return PanoptoLink(text, base, session, kind, start, by)
     shown = f"{base}{path}"
     if (any(k in query or k in fragment for k in _FOLDER_KEYS) or lower.endswith("/list.aspx")
             or "/sessions/" in lower or "/folders/" in lower):

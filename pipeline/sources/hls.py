@@ -73,7 +73,7 @@ def _decrypt_aes128(data: bytes, key: bytes, iv: bytes, what: str, label: str) -
 def _segment_key(session: HttpSession, seg: Segment, keys: dict[str, bytes], label: str) -> bytes:
     uri = seg.key.uri
     if uri not in keys:
-        body = session.get_bytes(uri, f"the stream key of {label} ({display_url(uri)})", limit=64)
+        body = session.get_bytes(uri, f"the stream key of {label} ({display_url(uri)})", limit=4096)
         if len(body) != 16:
             raise InputError(f"the stream key of {label} is {len(body)} bytes, not 16 (an AES-128 key): the "
                              "server probably answered a sign-in page; check the account's access", source=label)

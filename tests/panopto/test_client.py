@@ -134,3 +134,15 @@ def test_one_download_per_host_at_a_time():
     for t in threads:
         t.join()
     assert peak[0] == 1
+
+
+def test_a_long_retry_after_is_not_slept_through(panopto, settings, tmp_path):
+    from tests.fakes.http_server import Reply
+
+    sid = panopto.add_session(tmp_path, screen=None)
+    panopto.server.route(f"/Panopto/api/v1/sessions/{sid}",
+                         lambda req, n: Reply(429, b"slow down", "text/plain", {"Retry-After": "3600"}, ranges=False))
+    started = time.monotonic()
+    with _client(panopto, settings) as c, pytest.raises(SourceUnavailable) as e:
+        c.session(sid)
+    assert time.monotonic() - started < 2 and "asks to wait 3600 s" in e.value.message and e.value.retryable

@@ -39,6 +39,8 @@ def test_start_offset_and_host():
     link = parse_panopto_link(f"{BASE}/Pages/Viewer.aspx?id={SID}&start=95.5")
     assert link.start == 95.5 and link.host == "uni.hosted.panopto.com"
     assert parse_panopto_link(f"{BASE}/Pages/Viewer.aspx?id={SID}&start=abc").start is None
+    assert parse_panopto_link(f"{BASE}/Pages/Embed.aspx?tid={SID}").by == "tid"
+    assert parse_panopto_link(f"{BASE}/Podcast/Download/{SID}.mp4").by == "path"
 
 
 @pytest.mark.parametrize("url, expected", [

@@ -75,6 +75,13 @@ def test_a_session_with_captions_and_powerpoint_slides(env, panopto, tmp_path, c
     assert "activation energy" in spoken and "active site" in spoken
     names = {p.name for p in out.iterdir()}
     assert any(n.startswith("week-3-enzymes-2026-03-04") and n.endswith("-handout-notes.pdf") for n in names), names
+    import pypdfium2 as pdfium
+
+    notes = next(out / n for n in names if n.endswith("-handout-notes.pdf"))
+    doc = pdfium.PdfDocument(str(notes))
+    text = doc[0].get_textpage().get_text_range()
+    assert "Panopto (its slides and captions)" in text, "the handout says where its parts came from"
+    doc.close()
     fetched = _fetch_checkpoint(tmp_path / "data")
     assert fetched["kind"] == "panopto" and fetched["captions_source"] == "panopto"
     assert fetched["panopto"]["caption_language"] == "en-GB", "the blank en-US track was skipped"
@@ -148,3 +155,23 @@ def test_not_linked_other_hosts_and_folders(env, panopto, tmp_path, capsys, monk
     assert main(["make", folder, "-o", str(tmp_path / "o3")]) == 1
     assert "folder, not a session" in capsys.readouterr().err
     assert not any(r.path.startswith("/Panopto/Content/") for r in panopto.server.requests)
+
+
+def test_a_tid_link_that_is_not_the_session_id_says_to_send_the_id_link(env, panopto, tmp_path, capsys):
+    panopto.add_session(tmp_path / "fake-media", seconds=2, screen=None)
+    tid = "11111111-2222-4333-8444-555555555555"
+    assert main(["make", panopto.server.url(f"/Panopto/Pages/Embed.aspx?tid={tid}"), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "has no session" in err and "`?id=`" in err, err
+
+
+def test_an_hls_key_behind_a_sign_in_page_is_refused_clearly(env, panopto, tmp_path, capsys):
+    from tests.fakes.http_server import Reply
+    from tests.fakes.panopto import LOGIN_HTML
+
+    sid = panopto.add_session(tmp_path / "fake-media", seconds=4, screen="hls", podcast=None)
+    panopto.server.route(f"/Panopto/Content/{sid}/screen/key",
+                         lambda req, n: Reply(200, LOGIN_HTML, "text/html", ranges=False))
+    assert main(["make", panopto.viewer_url(sid), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "not 16 (an AES-128 key)" in err and "sign-in page" in err, err
