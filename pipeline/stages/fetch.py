@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..captions import write_srt
 from ..context import StageContext
 from ..crypto import cipher_for
 from ..errors import InputError
-from ..panopto.links import PanoptoLink, looks_like_panopto, parse_panopto_link
+from ..panopto.links import PanoptoFolderLink, PanoptoLink, looks_like_panopto, parse_panopto_link
 from ..sources import fetch_source
 from ..storage import source_key
 
@@ -26,7 +27,7 @@ def run(ctx: StageContext) -> dict:
     if ctx.options.get("sealed_source"):  # the link with its credentials, kept encrypted until now
         source = cipher_for(ctx.settings, "sources").decrypt(ctx.options["sealed_source"])
     incoming = ctx.workdir / "incoming"
-    link = parse_panopto_link(source) if looks_like_panopto(source) else None
+    link = _panopto_link(source)
     if link is not None and _through_panopto(ctx, link):
         return _fetch_panopto(ctx, link, incoming)
     if source.startswith("storage:"):
@@ -57,6 +58,20 @@ def run(ctx: StageContext) -> dict:
             "original_name": fetched.original_name, "media": fetched.media.to_json(),
             "captions_key": captions_key,
             "title": ctx.options.get("title") or _title_from_name(fetched.original_name)}
+
+
+def _panopto_link(source: str) -> PanoptoLink | None:
+    """The Panopto session a source names; None for other sources and for plain video files on Panopto-named hosts."""
+    if not looks_like_panopto(source):
+        return None
+    try:
+        return parse_panopto_link(source)
+    except PanoptoFolderLink:
+        raise
+    except InputError:
+        if Path(urlsplit(source).path).suffix.lower() in (".mp4", ".m4v", ".mov", ".webm", ".m3u8"):
+            return None   # a file that merely sits on a host with "panopto" in its name
+        raise
 
 
 def _through_panopto(ctx: StageContext, link: PanoptoLink) -> bool:

@@ -175,3 +175,14 @@ def test_an_hls_key_behind_a_sign_in_page_is_refused_clearly(env, panopto, tmp_p
     assert main(["make", panopto.viewer_url(sid), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "not 16 (an AES-128 key)" in err and "sign-in page" in err, err
+
+
+def test_a_plain_file_on_a_panopto_named_path_is_fetched_as_a_file(env, panopto, tmp_path, monkeypatch):
+    from tests.fakes.media import make_clip
+
+    monkeypatch.delenv("PANOPTO_HOST")
+    clip = make_clip(tmp_path / "c.mp4", seconds=3, colours=[(250, 250, 250), (20, 40, 160)])
+    panopto.server.add("/panopto/archive/week3.mp4", clip.read_bytes(), "video/mp4")
+    assert main(["make", panopto.server.url("/panopto/archive/week3.mp4"), "-o", str(tmp_path / "o"),
+                 "--no-ai"]) == 0
+    assert _fetch_checkpoint(tmp_path / "data")["kind"] == "http" and env.calls == []
