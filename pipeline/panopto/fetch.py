@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from ..errors import NotAVideo
+from ..errors import NotAVideo, SourceUnavailable
 from ..media import probe
 from ..settings import Settings
 from ..sources.fetch import FetchedSource
@@ -22,7 +22,7 @@ from ..sources.files import PartFile, hash_file, remove_quietly, suffix_for_form
 from ..sources.hls import fetch_hls
 from ..sources.http import HttpSession
 from ..types import CancelCheck, Cue, Progress, no_cancel, no_progress
-from .client import (Delivery, PanoptoClient, PanoptoLoginPage, PanoptoSessionNotFound, SessionInfo, Stream,
+from .client import (Delivery, PanoptoClient, PanoptoForbidden, PanoptoLoginPage, PanoptoSessionNotFound, SessionInfo, Stream,
                      download_slot, language_name, language_order)
 from .links import PanoptoLink
 from .servers import PanoptoServer
@@ -75,6 +75,12 @@ def _download(client: PanoptoClient, stream: Stream, dest_dir: Path, stem: str, 
                     return FetchedSource(final, part.sha256, part.size, final.name, "panopto", media)
             mp4 = fetch_hls(session, got.url, got.playlist, folder, label, progress=progress,
                             cancel_check=cancel_check, aes128=True)
+    except SourceUnavailable as e:
+        if e.status not in (401, 403):
+            raise
+        raise PanoptoForbidden(f"Panopto refused to let this account download {label} ({e.status}): downloads "
+                               "may be switched off for this recording; ask its owner to allow downloads (or to "
+                               "give you access), then send the link again.", source=client.host) from None
     except NotAVideo:
         raise PanoptoLoginPage(f"Panopto sent a web page (most likely its sign-in page) instead of {label}: the "
                                "linked account may not download this recording. Connect your Panopto account "

@@ -146,3 +146,10 @@ def test_a_long_retry_after_is_not_slept_through(panopto, settings, tmp_path):
     with _client(panopto, settings) as c, pytest.raises(SourceUnavailable) as e:
         c.session(sid)
     assert time.monotonic() - started < 2 and "asks to wait 3600 s" in e.value.message and e.value.retryable
+
+
+def test_log_fields_named_like_cookies_or_bearers_are_masked():
+    from pipeline.logs import _drop_secrets
+
+    event = _drop_secrets(None, "info", {"event": "x", "set_cookie": ".ASPXAUTH=abc", "bearer": "t0k", "host": "h"})
+    assert event == {"event": "x", "set_cookie": "***", "bearer": "***", "host": "h"}

@@ -186,3 +186,11 @@ def test_a_plain_file_on_a_panopto_named_path_is_fetched_as_a_file(env, panopto,
     assert main(["make", panopto.server.url("/panopto/archive/week3.mp4"), "-o", str(tmp_path / "o"),
                  "--no-ai"]) == 0
     assert _fetch_checkpoint(tmp_path / "data")["kind"] == "http" and env.calls == []
+
+
+def test_a_download_that_panopto_refuses_says_to_ask_the_owner(env, panopto, tmp_path, capsys):
+    sid = panopto.add_session(tmp_path / "fake-media", seconds=2, podcast=None)
+    panopto.server.add_status(f"/Panopto/Content/{sid}/screen.mp4", 403)
+    assert main(["make", panopto.viewer_url(sid), "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "refused to let this account download" in err and "ask its owner to allow downloads" in err, err
