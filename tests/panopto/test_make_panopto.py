@@ -132,7 +132,8 @@ def test_a_resumed_mp4_download(env, panopto, tmp_path):
 @pytest.mark.parametrize("switch, words", [
     ("not_found", "has no session"), ("forbidden", "ask the recording's owner"),
     ("processing", "try again when processing ends"), ("no_streams", "has no video"),
-    ("login_page", "sign-in page"),
+    ("login_page", "sign-in page"), ("outage", "try again in a few minutes"),
+    ("login_required", "Connect your Panopto account again"),
 ])
 def test_bad_sessions_fail_with_what_to_do(env, panopto, tmp_path, capsys, switch, words):
     sid = panopto.add_session(tmp_path / "fake-media", seconds=2, screen=None)
@@ -147,6 +148,9 @@ def test_not_linked_other_hosts_and_folders(env, panopto, tmp_path, capsys, monk
     env.token = None
     assert main(["make", panopto.viewer_url(sid), "-o", str(tmp_path / "o1")]) == 1
     assert "Connect your Panopto account" in capsys.readouterr().err
+    env.token = "revoked-token"
+    assert main(["make", panopto.viewer_url(sid), "-o", str(tmp_path / "o1")]) == 1
+    assert "no longer accepts the linked account's sign-in" in capsys.readouterr().err
     env.token = GOOD_TOKEN
     other = f"https://other.hosted.panopto.com/Panopto/Pages/Viewer.aspx?id={sid}"
     assert main(["make", other, "-o", str(tmp_path / "o2")]) == 1
