@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from pipeline.errors import InputError
-from pipeline.panopto.links import panopto_session_id, parse_panopto_link
+from pipeline.panopto.links import PanoptoFolderLink, panopto_session_id, parse_panopto_link
 from pipeline.sources.netguard import UrlGuard, display_url
 
 EXAMPLE = "/handout https://media.example.edu/lectures/week3.mp4 --no-quiz --profile medical"
@@ -128,9 +128,12 @@ def check_link(url: str) -> str:
     if panopto_session_id(url)[0]:
         try:
             parse_panopto_link(url)   # a session link goes on; a folder or a link without an id is refused here
-        except InputError as e:
+        except PanoptoFolderLink as e:
             raise usage_error(e.message) from None
-        return url
+        except InputError as e:
+            if PurePosixPath(parts.path).suffix.lower() not in VIDEO_SUFFIXES:
+                raise usage_error(e.message) from None
+        return url   # a session, or a plain video file on a Panopto-named host
     host = parts.hostname.lower()
     if any(host == h or host.endswith("." + h) for h in PAGE_HOSTS):
         raise usage_error(f"{shown} is a video page on {host}, not a video file; Handouts needs a direct link "

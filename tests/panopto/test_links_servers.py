@@ -73,6 +73,9 @@ def test_slash_command_now_takes_a_panopto_session_and_refuses_a_folder():
     with pytest.raises(InputError) as e:
         parse_command(f'{BASE}/Pages/Sessions/List.aspx#folderID="{SID}"')
     assert "folder, not a session" in e.value.message and "Example" in e.value.message
+    assert parse_command("https://media.uni.edu/panopto/archive/week3.mp4").url.endswith("week3.mp4")
+    with pytest.raises(InputError, match="without a session id"):
+        parse_command("https://media.uni.edu/panopto/archive/week3")
 
 
 # --- servers -----------------------------------------------------------------------------------------------
