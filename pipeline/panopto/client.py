@@ -44,6 +44,8 @@ API = "/Panopto/api/v1"
 LEGACY_LOGIN = f"{API}/auth/legacyLogin"
 DELIVERY_INFO = "/Panopto/Pages/Viewer/DeliveryInfo.aspx"
 SLIDE_IMAGE = "/Panopto/Pages/Viewer/Image.aspx"
+GENERATE_SRT = "/Panopto/Pages/Transcription/GenerateSRT.ashx"
+SRT_LANGUAGES = ("0", "1", "English_USA", "English_UK")   # what GenerateSRT is known to accept
 AUTH_COOKIE = ".ASPXAUTH"
 CSRF_COOKIE = "csrfToken"
 ERROR_LOGIN_REQUIRED = 2
@@ -544,6 +546,31 @@ class PanoptoClient:
                 cues.append(Cue(max(0.0, start), max(0.0, start) + max(0.1, length or 0.0), text))
         cues.sort(key=lambda c: c.start)
         return cues
+
+    def srt_captions(self, session_id: str) -> tuple[list[Cue], str | None]:
+        """Captions from GenerateSRT (the older caption download), for sessions whose player lists none.
+
+        Without captions (or without access) it answers an empty body or the sign-in page; only a body with
+        SRT timings counts.
+        """
+        from ..captions.subtitles import parse_subtitle_text
+        from ..errors import BadCaptions
+
+        if not self.logged_in:
+            self.login()
+        for language in SRT_LANGUAGES:
+            r = self._send("GET", GENERATE_SRT, what=f"the SRT captions of session {session_id}",
+                           params={"id": session_id, "language": language})
+            text = r.text if r.status_code == 200 else ""
+            if "-->" not in text or text.lstrip()[:1] == "<":
+                continue
+            try:
+                cues = parse_subtitle_text(text, source="Panopto's SRT captions")
+            except BadCaptions:
+                continue
+            if cues:
+                return cues, language
+        return [], None
 
     def slide_image(self, slide: PptSlide) -> bytes:
         """The image of one PowerPoint slide (PNG or JPEG)."""

@@ -124,6 +124,8 @@ def fetch_panopto(link: PanoptoLink, server: PanoptoServer, bearer: str, dest_di
             if cues:   # a listed track may be blank: try the next language
                 captions, caption_language = cues, language_name(lang)
                 break
+        if not captions:
+            captions, caption_language = client.srt_captions(link.session_id)
         slides: list[PanoptoSlide] = []
         if delivery.slides:
             folder = dest_dir / "panopto-slides"

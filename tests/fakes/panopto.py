@@ -10,6 +10,7 @@ What it serves (shapes from Panopto's public documentation and the player's own 
     GET|POST /Panopto/Pages/Viewer/DeliveryInfo.aspx   cookie; Delivery JSON, or `getCaptions` cue lists;
                                                    `ErrorCode 2` without a valid cookie
     GET  /Panopto/Pages/Viewer/Image.aspx          cookie; PNG slides of the PowerPoint timestamps
+    GET  /Panopto/Pages/Transcription/GenerateSRT.ashx  cookie; SRT, an empty body, or the sign-in page
     GET  /Panopto/Content/{id}/...                 cookie; MP4 with Range, HLS master/variant/segments with an
                                                    AES-128 key behind the cookie
 It registers no `/Panopto/oauth2/...` route. Every request is in `server.requests` (method, path, headers, body).
@@ -54,6 +55,7 @@ class FakeSession:
     slides: list[tuple[float, str, int]] = field(default_factory=list)   # (time, object id, number)
     captions: dict[int, list[tuple[float, float, str]]] = field(default_factory=dict)
     percent_completed: float = 100.0
+    srt: str | None = None                       # what GenerateSRT serves (language 0), when anything
 
 
 @dataclass
@@ -117,12 +119,13 @@ class PanoptoFake:
     def add_session(self, folder: Path, *, name: str = "Week 3: Enzymes", start_time: str = "2026-03-04T09:00:00Z",
                     seconds: float = 6.0, screen: str | None = "mp4", podcast: str | None = "mp4",
                     slides: int = 0, captions: dict[int, list[tuple[float, float, str]]] | None = None,
+                    srt: str | None = None,
                     slide_colours=((240, 240, 240), (30, 60, 200), (200, 40, 40))) -> str:
         """A session with a screen stream (silent, changing colours) and a podcast (a tone), in mp4 or hls."""
         sid = str(uuid.uuid4())
         folder = Path(folder) / sid
         folder.mkdir(parents=True, exist_ok=True)
-        s = FakeSession(sid, name, start_time, seconds, captions=dict(captions or {}))
+        s = FakeSession(sid, name, start_time, seconds, captions=dict(captions or {}), srt=srt)
         if screen:
             clip = make_clip(folder / "screen.mp4", seconds=seconds, size=(320, 180), colours=slide_colours,
                              audio=None)
@@ -272,6 +275,15 @@ class PanoptoFake:
         body = self.slide_images.get((q.get("id", ""), int(q.get("number", "0") or 0)))
         return Reply(200, body, "image/png", ranges=False) if body else Reply(404, b"", "text/plain", ranges=False)
 
+    def generate_srt(self, req: RecordedRequest, n: int) -> Reply:
+        if (early := self._common()) is not None:
+            return early
+        if not self._cookie_ok(req):
+            return Reply(200, LOGIN_HTML, "text/html; charset=utf-8", ranges=False)
+        s = self.sessions.get(req.query.get("id", "").lower())
+        body = s.srt if s is not None and s.srt and req.query.get("language") == "0" else ""
+        return Reply(200, body.encode(), "text/plain; charset=utf-8", ranges=False)
+
     def content(self, req: RecordedRequest, n: int) -> Reply:
         if (early := self._common()) is not None:
             return early
@@ -292,5 +304,6 @@ def install_panopto(server: FakeHTTPServer, *, accept_bearer: Callable[[str], bo
     server.route("/Panopto/api/v1/auth/legacyLogin", fake.legacy_login)
     server.route("/Panopto/Pages/Viewer/DeliveryInfo.aspx", fake.delivery_info)
     server.route("/Panopto/Pages/Viewer/Image.aspx", fake.image)
+    server.route("/Panopto/Pages/Transcription/GenerateSRT.ashx", fake.generate_srt)
     server.route_prefix("/Panopto/Content/", fake.content)
     return fake

@@ -198,3 +198,16 @@ def test_a_download_that_panopto_refuses_says_to_ask_the_owner(env, panopto, tmp
     assert main(["make", panopto.viewer_url(sid), "-o", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "refused to let this account download" in err and "ask its owner to allow downloads" in err, err
+
+
+def test_captions_from_generate_srt_when_the_player_lists_none(env, panopto, tmp_path):
+    srt = "1\n00:00:00,000 --> 00:00:02,500\nCaptions from the SRT download\n\n2\n00:00:02,500 --> 00:00:05,000\nSecond line\n"
+    sid = panopto.add_session(tmp_path / "fake-media", seconds=5, slides=2, srt=srt)
+    out = tmp_path / "out"
+    assert main(["make", panopto.viewer_url(sid), "-o", str(out), "--no-ai"]) == 0
+    manifest = json.loads((out / "slides.json").read_text())
+    assert manifest["captions_source"] == "panopto" and "SRT download" in manifest["slides"][0]["text"]
+    fetched = _fetch_checkpoint(tmp_path / "data")
+    assert fetched["panopto"]["caption_language"] == "0" and "audio_key" not in fetched
+    asked = panopto.server.requests_to("/Panopto/Pages/Transcription/GenerateSRT.ashx")
+    assert len(asked) == 1 and ".ASPXAUTH" in asked[0].headers.get("cookie", "")

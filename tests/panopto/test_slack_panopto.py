@@ -29,6 +29,7 @@ def test_a_linked_users_panopto_link_simply_works(make_settings, slack_api, pano
         r = w.command(f"{panopto.viewer_url(sid)} --no-ai")
         assert r.status_code == 200 and "Starting" in r.get_json()["text"], r.get_json()
         assert slack_api.wait_for(lambda: slack_api.called("files.completeUploadExternal"), timeout=60)
+        assert slack_api.wait_for(lambda: len(slack_api.called("chat.postMessage")) >= 3)  # progress, summary, DM
         [job] = w.jobs()
         assert job.status in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS), (job.status, job.error)
         assert creds.calls and creds.calls[0][:2] == ("slack:T1", "U1"), "fetched as the person who asked"
