@@ -10,9 +10,10 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from pipeline.errors import InputError
+from pipeline.panopto.links import PanoptoFolderLink, panopto_session_id, parse_panopto_link
 from pipeline.sources.netguard import UrlGuard, display_url
 
 EXAMPLE = "/handout https://media.example.edu/lectures/week3.mp4 --no-quiz --profile medical"
@@ -26,12 +27,12 @@ NOT_VIDEO_SUFFIXES = {
 }
 PANOPTO_ACTIONS = ("connect", "disconnect", "status")
 PAGE_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "drive.google.com", "zoom.us", "teams.microsoft.com")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 HELP = (
     "*Make a handout from a lecture video*\n"
     "`/handout <video link> [options]`\n"
-    "The link must lead straight to the video file (MP4, MOV, WebM) or an HLS playlist (.m3u8).\n"
+    "The link must lead straight to the video file (MP4, MOV, WebM), an HLS playlist (.m3u8), or a Panopto "
+    "session (its Viewer or Embed link).\n"
     "*Options*\n"
     "• `--no-quiz`: leave the practice questions out of what is posted\n"
     "• `--no-ai`: slides and captions only, no study materials\n"
@@ -124,30 +125,13 @@ def parse_command(text: str) -> HandoutCommand:
         raise usage_error(f"One video per command, but I read {len(urls)} words that are not options "
                           f"({', '.join('`' + u[:60] + '`' for u in urls[:3])}). Put a title in quotes.")
     cmd.url = check_link(urls[0])
-    is_panopto, session = panopto_session_id(cmd.url)
-    if is_panopto and session and not _is_direct_video(cmd.url):
-        cmd.panopto_session = session
+    try:  # a session link, its embed or its podcast download: fetched through Panopto with the person's rights
+        link = parse_panopto_link(cmd.url)
+    except InputError:  # check_link let it through: a plain video file on a Panopto-looking host
+        link = None
+    if link is not None:
+        cmd.panopto_session = link.session_id
     return cmd
-
-
-def panopto_session_id(url: str) -> tuple[bool, str | None]:
-    """(is this a Panopto link, its session id if any): Viewer/Embed ?id= or ?tid=, or an id in a Podcast path."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if "panopto" not in host and "/panopto/" not in parts.path.lower():
-        return False, None
-    query = {k.lower(): v for k, v in parse_qs(parts.query).items()}
-    for key in ("id", "tid", "sessionid", "deliveryid"):
-        for value in query.get(key, []):
-            if _UUID.fullmatch(value.strip()):
-                return True, value.strip().lower()
-    found = _UUID.search(parts.path)
-    return True, found.group(0).lower() if found else None
-
-
-def _is_direct_video(url: str) -> bool:
-    parts = urlsplit(url)
-    return PurePosixPath(parts.path).suffix.lower() in VIDEO_SUFFIXES
 
 
 def check_link(url: str) -> str:
@@ -158,12 +142,15 @@ def check_link(url: str) -> str:
             raise usage_error(f"`{url[:80]}` has no https:// in front; paste the whole link.")
         raise usage_error(f"`{url[:80]}` is not a web link; give an http(s) link to a video.")
     shown = display_url(url)
-    is_panopto, session = panopto_session_id(url)
-    if is_panopto:
-        if session is None:
-            raise usage_error(f"{shown} is a Panopto link without a session id (the `?id=…` part). Open the "
-                              "recording itself and copy its link, or better, a direct video (MP4) link.")
-        return url  # a session page is fetched through Panopto with the person's own account
+    if panopto_session_id(url)[0]:
+        try:
+            parse_panopto_link(url)   # a session link goes on; a folder or a link without an id is refused here
+        except PanoptoFolderLink as e:
+            raise usage_error(e.message) from None
+        except InputError as e:
+            if PurePosixPath(parts.path).suffix.lower() not in VIDEO_SUFFIXES:
+                raise usage_error(e.message) from None
+        return url   # a session, or a plain video file on a Panopto-named host
     host = parts.hostname.lower()
     if any(host == h or host.endswith("." + h) for h in PAGE_HOSTS):
         raise usage_error(f"{shown} is a video page on {host}, not a video file; Handouts needs a direct link "

@@ -34,7 +34,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.extensions["handouts"] = rt
     web.init_app(app, rt)
     app.register_blueprint(ops.bp)  # /readyz (open, for probes) and /metrics (operators, e.g. Prometheus)
-    app.extensions["handouts_panopto"] = panopto or panopto_accounts(rt.settings, rt.sessions)
+    app.extensions["handouts_panopto"] = panopto or panopto_accounts(rt.settings, rt.sessions,
+                                                                      credentials=rt.panopto.credentials)
     app.register_blueprint(panopto_bp)  # /panopto/connect/<state> and /panopto/callback (open: people's browsers)
     bot.init_app(app, rt)  # /slack/events (and OAuth install) when Slack is configured
     return app

@@ -523,14 +523,17 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--limit", type=int, default=20)
     st.set_defaults(fn=cmd_status, quiet_logs=True)
 
-    pa = sub.add_parser("panopto", help="your Panopto account for `handouts make` with Panopto links")
-    pa_sub = pa.add_subparsers(dest="panopto_command", required=True)
+    from .panopto_cli import add_panopto_parser
+
+    pa_sub = add_panopto_parser(sub)
     pl = pa_sub.add_parser("login", help="link your Panopto account (asks for the password; stores only tokens)")
     pl.add_argument("--username", help="your Panopto user name (asked when left out)")
     pl.add_argument("--host", help="the Panopto server, when several are set up")
-    pa_sub.add_parser("logout", help="unlink your Panopto account and revoke it at Panopto")
-    pa_sub.add_parser("status", help="whether your Panopto account is linked")
-    pa.set_defaults(fn=cmd_panopto, quiet_logs=True)
+    pl.set_defaults(fn=cmd_panopto, quiet_logs=True)
+    pa_sub.add_parser("logout", help="unlink your Panopto account and revoke it at Panopto").set_defaults(
+        fn=cmd_panopto, quiet_logs=True)
+    pa_sub.add_parser("status", help="whether your Panopto account is linked").set_defaults(
+        fn=cmd_panopto, quiet_logs=True)
     return p
 
 

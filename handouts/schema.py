@@ -15,6 +15,7 @@ def metadata() -> MetaData:
     """The metadata holding every table Handouts migrates (domain, Slack, LTI)."""
     import bot.tables  # noqa: F401  (the Slack tables join the shared metadata)
     import pipeline.panopto.tables  # noqa: F401  (Panopto accounts and connect states)
+    import pipeline.panopto.servers  # noqa: F401  (panopto_servers)
     from pipeline.models import Base
 
     return Base.metadata

@@ -33,6 +33,8 @@ class StageContext:
     deadline: float
     log: Any
     ai: Any = None                    # the AI service port (pipeline.ai.service.AIService)
+    owner: str = "local"              # who asked (a Slack user, an LMS user, "local")
+    panopto: Any = None               # Panopto servers and bearers (pipeline.panopto.access.PanoptoAccess)
     previous: dict | None = None      # this stage's output from a run a retry superseded
     warnings: list[str] = field(default_factory=list)
     artifacts: list[dict] = field(default_factory=list)

@@ -10,7 +10,7 @@ import structlog
 
 from .settings import Settings
 
-_SECRET_KEYS = {"password", "token", "secret", "api_key", "authorization", "client_secret"}
+_SECRET_KEYS = {"password", "token", "secret", "api_key", "authorization", "client_secret", "cookie", "bearer"}
 
 
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")

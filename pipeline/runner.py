@@ -96,7 +96,7 @@ def _claim(rt: Ports, job_id: str, stage: str | None):
             job.message = f"{stage}: starting" + (f" (attempt {attempt})" if attempt > 1 else "")
             job.progress = _overall(rt.stages, stage, 0.0)
             s.flush()
-            facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}))
+            facts = dict(tenant=job.tenant, source=job.source, options=dict(job.options or {}), owner=job.owner)
             superseded = [r for r in job.stage_runs if r.stage == stage and r.status == RunStatus.SUPERSEDED]
             facts["previous"] = superseded[-1].output if superseded else None
             return stage, run.id, attempt, facts, done
@@ -165,7 +165,7 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
             return False
 
     ctx = StageContext(job_id=job_id, stage=stage, settings=settings, storage=rt.storage, workdir=workdir, ai=rt.ai,
-                       outputs=done, report=report, cancel_requested=cancel_requested,
+                       panopto=getattr(rt, "panopto", None), outputs=done, report=report, cancel_requested=cancel_requested,
                        deadline=time.monotonic() + settings.stage_timeout(stage), log=log, **facts)
     started = time.monotonic()
     fn = rt.stages[stage_index(rt.stages, stage)].fn

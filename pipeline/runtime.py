@@ -25,6 +25,8 @@ from .errors import ConfigError, HandoutsError
 from .leases import LeaseKeeper
 from .logs import get_logger
 from .notify import Notifier
+from .panopto.access import PanoptoAccess
+from .panopto.credentials import PanoptoCredentials
 from .queue import build_huey, register_tasks
 from .runner import run_job_stage
 from .settings import Settings
@@ -48,13 +50,14 @@ class Runtime:
     leases: LeaseKeeper
     notifiers: tuple[Notifier, ...] = ()
     task: TaskWrapper | None = None
+    panopto: PanoptoAccess | None = None
     listeners: list[ProgressListener] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings, *, engine: Engine | None = None, notifiers: Sequence[Notifier] = (),
                immediate: bool = False, storage: Storage | None = None, stages: Sequence[StageDef] | None = None,
-               ai: AIService | None = None) -> "Runtime":
+               ai: AIService | None = None, panopto_credentials: PanoptoCredentials | None = None) -> "Runtime":
         """Wire a process's ports; the schema is the caller's (the composition root migrates it)."""
         if stages is None:
             from .stages import STAGES as stages
@@ -69,7 +72,7 @@ class Runtime:
         rt = cls(settings=settings, engine=engine, sessions=sessions, storage=storage or make_storage(settings),
                  huey=build_huey(settings, immediate=immediate), stages=tuple(stages),
                  ai=ai or make_ai_service(settings, sessions), leases=LeaseKeeper(settings, sessions),
-                 notifiers=tuple(notifiers))
+                 notifiers=tuple(notifiers), panopto=PanoptoAccess(settings, sessions, panopto_credentials))
         rt.task = register_tasks(rt.huey, partial(run_job_stage, rt))
         return rt
 

@@ -187,6 +187,23 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field("auto", alias="HANDOUTS_LOG_FORMAT")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", alias="HANDOUTS_LOG_LEVEL")
 
+    # Panopto (one server for every tenant; more per tenant with `handouts panopto add-server`)
+    panopto_host: str | None = Field(None, alias="PANOPTO_HOST",
+                                     description="the Panopto server: a host, or a base URL such as https://host")
+    panopto_client_id: str | None = Field(None, alias="PANOPTO_CLIENT_ID")
+    panopto_client_secret: SecretStr | None = Field(None, alias="PANOPTO_CLIENT_SECRET")
+    panopto_username: str | None = Field(None, alias="PANOPTO_USERNAME", description="a service user (password grant)")
+    panopto_password: SecretStr | None = Field(None, alias="PANOPTO_PASSWORD")
+    panopto_allow_service_user: bool = Field(False, alias="PANOPTO_ALLOW_SERVICE_USER",
+                                             description="let the service user stand in for unlinked people")
+    panopto_caption_language: str | None = Field(None, alias="HANDOUTS_PANOPTO_CAPTION_LANGUAGE",
+                                                 description="preferred Panopto caption language, e.g. en-US")
+    panopto_timeout: float = Field(30.0, alias="HANDOUTS_PANOPTO_TIMEOUT", gt=0)
+    panopto_retries: int = Field(3, alias="HANDOUTS_PANOPTO_RETRIES", ge=0, le=10)
+    panopto_breaker_failures: int = Field(5, alias="HANDOUTS_PANOPTO_BREAKER_FAILURES", ge=1)
+    panopto_breaker_seconds: float = Field(60.0, alias="HANDOUTS_PANOPTO_BREAKER_SECONDS", gt=0)
+    panopto_downloads_per_host: int = Field(1, alias="HANDOUTS_PANOPTO_DOWNLOADS_PER_HOST", ge=1, le=16)
+
     # Panopto accounts (each person's own OAuth link)
     public_url: str | None = Field(None, alias="HANDOUTS_PUBLIC_URL",
                                    description="the web app's address as browsers reach it (https://handouts.example"

@@ -52,6 +52,13 @@ class JobSummary:
     missing: dict[str, str] = field(default_factory=dict)
     error: str | None = None
 
+    @property
+    def provenance(self) -> str | None:
+        """Which parts came from the platform itself, for a summary line: "Slides and captions from Panopto"."""
+        own = [part for part, src in (("slides", self.slides_source), ("captions", self.captions_source))
+               if src == "panopto"]
+        return f"{' and '.join(own).capitalize()} from Panopto" if own else None
+
     def files(self, *kinds: ArtifactKind) -> list[ArtifactInfo]:
         """Artifacts of these kinds, in the order asked."""
         return [a for k in kinds for a in self.artifacts if a.kind == k]

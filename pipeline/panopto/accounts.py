@@ -29,6 +29,7 @@ from ..errors import ConfigError, InputError
 from ..logs import get_logger
 from ..models import utcnow
 from ..settings import Settings
+from .credentials import PanoptoNotLinked
 from .oauth import InvalidGrant, server_host
 from .tables import PanoptoConnectState
 from .tokens import LinkInfo, TokenStore, aware
@@ -105,12 +106,16 @@ class PanoptoAccounts:
     """The account side of Panopto for one process: servers, tokens, connect states."""
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], servers: ServerDirectory, *,
-                 tokens: TokenStore | None = None, now: Callable[[], datetime] = utcnow) -> None:
+                 tokens: TokenStore | None = None, credentials=None,
+                 now: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
         self.sessions = sessions
         self.servers = servers
         self.now = now
         self.tokens = tokens or TokenStore(settings, sessions, now=now)
+        # the process's credentials port, when it is not our own token store (an institution's token broker):
+        # it may know people who never connected here
+        self.credentials = credentials if credentials is not None and credentials is not self.tokens else None
 
     # ---- servers -------------------------------------------------------------------------------------------
     def servers_of(self, tenant: str) -> list[Any]:
@@ -141,7 +146,15 @@ class PanoptoAccounts:
         """True when the person has no link on `server` and no service user may stand in."""
         if self.tokens.link(tenant, user, server_host(server)) is not None:
             return False
-        return not (getattr(server, "service_user_allowed", False) and server.username and server.password)
+        if getattr(server, "service_user_allowed", False) and server.username and server.password:
+            return False
+        if self.credentials is not None:
+            try:
+                self.credentials.bearer_for(tenant=tenant, user=user, server=server)
+            except PanoptoNotLinked:
+                return True
+            return False
+        return True
 
     def statuses(self, tenant: str, user: str) -> list[LinkStatus]:
         """The person's link on each of the tenant's servers."""

@@ -15,7 +15,7 @@ from ..media import remux_to_mp4
 from ..types import CancelCheck, Progress
 from .files import PartFile, remove_quietly
 from .http import HttpSession
-from .m3u8 import MasterPlaylist, MediaPlaylist, PlaylistError, parse_playlist, pick_variant
+from .m3u8 import MasterPlaylist, MediaPlaylist, PlaylistError, Segment, parse_playlist, pick_variant
 from .netguard import display_url
 
 _MAX_MASTER_DEPTH = 3
@@ -38,9 +38,11 @@ def resolve_media_playlist(session: HttpSession, url: str, text: str, label: str
                               "give the address of one rendition's playlist")
 
 
-def check_playable(playlist: MediaPlaylist, label: str) -> None:
-    """Refuse streams Handouts cannot turn into one file: encrypted, still live, or empty."""
-    if playlist.encryption != "NONE":
+def check_playable(playlist: MediaPlaylist, label: str, *, aes128: bool = False) -> None:
+    """Refuse streams Handouts cannot turn into one file: encrypted (unless AES-128 is allowed), live, or empty."""
+    if playlist.encryption == "AES-128" and aes128:
+        pass
+    elif playlist.encryption != "NONE":
         raise InputError(f"{label} is encrypted ({playlist.encryption}); encrypted HLS streams are not supported "
                          "yet: download the recording as an MP4 and give that instead", source=label)
     if not playlist.ended:
@@ -50,11 +52,45 @@ def check_playable(playlist: MediaPlaylist, label: str) -> None:
         raise CorruptMedia(label, f"{label} lists no segments; check that the recording finished processing")
 
 
+def _decrypt_aes128(data: bytes, key: bytes, iv: bytes, what: str, label: str) -> bytes:
+    """AES-128-CBC with PKCS#7 padding (RFC 8216 section 5.2)."""
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    if len(data) % 16:
+        raise CorruptMedia(label, f"{what} is not a whole number of AES blocks ({len(data)} bytes); the stream is "
+                                  "damaged or the key is wrong")
+    plain = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    body = plain.update(data) + plain.finalize()
+    unpad = padding.PKCS7(128).unpadder()
+    try:
+        return unpad.update(body) + unpad.finalize()
+    except ValueError:
+        raise CorruptMedia(label, f"{what} does not decrypt with its key (bad padding); the key may have "
+                                  "expired: try again") from None
+
+
+def _segment_key(session: HttpSession, seg: Segment, keys: dict[str, bytes], label: str) -> bytes:
+    uri = seg.key.uri
+    if uri not in keys:
+        body = session.get_bytes(uri, f"the stream key of {label} ({display_url(uri)})", limit=4096)
+        if len(body) != 16:
+            raise InputError(f"the stream key of {label} is {len(body)} bytes, not 16 (an AES-128 key): the "
+                             "server probably answered a sign-in page; check the account's access", source=label)
+        keys[uri] = body
+    return keys[uri]
+
+
 def fetch_hls(session: HttpSession, url: str, text: str, dest_dir: Path, label: str, *,
-              progress: Progress, cancel_check: CancelCheck) -> Path:
-    """Download the stream behind a playlist into an MP4 under a temporary name in dest_dir; returns that path."""
+              progress: Progress, cancel_check: CancelCheck, aes128: bool = False) -> Path:
+    """Download the stream behind a playlist into an MP4 under a temporary name in dest_dir; returns that path.
+
+    With `aes128`, segments encrypted with AES-128 are decrypted with keys fetched through `session` (whose
+    client carries any cookie the key URL needs; the key never touches the disk).
+    """
     media_url, playlist = resolve_media_playlist(session, url, text, label)
-    check_playable(playlist, label)
+    check_playable(playlist, label, aes128=aes128)
+    keys: dict[str, bytes] = {}
     segments = playlist.segments
     n = len(segments)
     fmp4 = any(s.init for s in segments)
@@ -69,7 +105,16 @@ def fetch_hls(session: HttpSession, url: str, text: str, dest_dir: Path, label: 
                 last_init = seg.init
             what = f"segment {i} of {n} of {label} ({display_url(seg.uri)})"
             try:
-                session.download(seg.uri, raw, what, resume=False, byterange=seg.byterange)
+                if seg.key is not None and seg.key.method == "AES-128":
+                    key = _segment_key(session, seg, keys, label)
+                    with PartFile(dest_dir, f"segment-{i}", hashing=False) as one:
+                        session.download(seg.uri, one, what, resume=False, byterange=seg.byterange)
+                        one.close()
+                        data = one.tmp.read_bytes()
+                    raw.write(_decrypt_aes128(data, key, seg.key.iv or seg.sequence.to_bytes(16, "big"), what,
+                                              label))
+                else:
+                    session.download(seg.uri, raw, what, resume=False, byterange=seg.byterange)
             except SourceNotFound:
                 raise CorruptMedia(label, f"the playlist lists a segment that is missing: {what} answered 404; "
                                           "the published stream is incomplete, ask its owner to republish it "

@@ -270,6 +270,26 @@ class HttpSession:
             raise self._give_up(url, what, e) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
+    def get_bytes(self, url: str, what: str, *, limit: int = PLAYLIST_MAX_BYTES,
+                  headers: dict[str, str] | None = None) -> bytes:
+        """A small binary body (an HLS key, a slide image) of at most `limit` bytes, retried like the rest."""
+        try:
+            for attempt in self._retrying(lambda: False):
+                with attempt, self._open(url, dict(headers or {}), what) as response:
+                    body = bytearray()
+                    try:
+                        for chunk in _body_bytes(response, self.source):
+                            body += chunk
+                            if len(body) > limit:
+                                raise InputError(f"{what} is larger than {limit:,} bytes, more than it can be; "
+                                                 "check the link", source=self.source)
+                    except httpx.TransportError as e:
+                        raise _Transient(f"cut off while reading ({_why(e)})") from None
+                    return bytes(body)
+        except _Transient as e:
+            raise self._give_up(url, what, e) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
     def _read_small(self, chunks: Iterator[bytes], what: str, body: bytes = b"") -> bytes:
         body = bytearray(body)
         try:

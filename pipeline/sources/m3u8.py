@@ -43,6 +43,15 @@ class InitSection:
 
 
 @dataclass(frozen=True)
+class SegmentKey:
+    """An EXT-X-KEY in force for a segment: the method, where the key is, and the IV (None: the sequence number)."""
+
+    method: str
+    uri: str
+    iv: bytes | None = None
+
+
+@dataclass(frozen=True)
 class Segment:
     """One media segment: where it is, how long it plays, and the init section it needs."""
 
@@ -50,6 +59,8 @@ class Segment:
     duration: float
     byterange: tuple[int, int] | None = None   # (length, offset)
     init: InitSection | None = None
+    key: SegmentKey | None = None              # the encryption in force, when there is one
+    sequence: int = 0                          # the media sequence number (the default AES-128 IV)
 
 
 @dataclass
@@ -87,6 +98,19 @@ def _byterange(text: str, previous_end: dict[str, int], uri: str) -> tuple[int, 
         raise PlaylistError(f"bad EXT-X-BYTERANGE value '{text}'") from None
     previous_end[uri] = start + n
     return n, start
+
+
+def _iv(text: str | None) -> bytes | None:
+    if not text:
+        return None
+    digits = text[2:] if text.lower().startswith("0x") else text
+    try:
+        iv = bytes.fromhex(digits.rjust(32, "0"))
+    except ValueError:
+        raise PlaylistError(f"bad EXT-X-KEY IV '{text}'") from None
+    if len(iv) != 16:
+        raise PlaylistError(f"bad EXT-X-KEY IV '{text}' (not 16 bytes)")
+    return iv
 
 
 def parse_playlist(text: str, base_url: str) -> MasterPlaylist | MediaPlaylist:
@@ -128,6 +152,8 @@ def _parse_media(lines: list[str], base_url: str) -> MediaPlaylist:
     duration: float | None = None
     byterange: str | None = None   # resolved once the segment's URI is known
     init: InitSection | None = None
+    key: SegmentKey | None = None
+    sequence = 0
     ends: dict[str, int] = {}
     for ln in lines[1:]:
         tag, _, value = ln.partition(":")
@@ -139,9 +165,14 @@ def _parse_media(lines: list[str], base_url: str) -> MediaPlaylist:
         elif tag == "#EXT-X-BYTERANGE":
             byterange = value
         elif tag == "#EXT-X-KEY":
-            method = _attributes(value).get("METHOD", "NONE").upper()
+            attrs = _attributes(value)
+            method = attrs.get("METHOD", "NONE").upper()
             if method != "NONE" and pl.encryption == "NONE":
                 pl.encryption = method
+            key = None if method == "NONE" else SegmentKey(method, urljoin(base_url, attrs.get("URI", "")),
+                                                             _iv(attrs.get("IV")))
+        elif tag == "#EXT-X-MEDIA-SEQUENCE":
+            sequence = int(value) if value.strip().isdigit() else 0
         elif tag == "#EXT-X-MAP":
             attrs = _attributes(value)
             if "URI" not in attrs:
@@ -155,8 +186,9 @@ def _parse_media(lines: list[str], base_url: str) -> MediaPlaylist:
         else:
             uri = urljoin(base_url, ln)
             rng = _byterange(byterange, ends, uri) if byterange else None
-            pl.segments.append(Segment(uri, duration if duration is not None else 0.0, rng, init))
+            pl.segments.append(Segment(uri, duration if duration is not None else 0.0, rng, init, key, sequence))
             duration, byterange = None, None
+            sequence += 1
     return pl
 
 

@@ -12,7 +12,9 @@ from ..types import MediaInfo
 def run(ctx: StageContext) -> dict:
     """Find or make the captions; a silent video yields none, with a warning."""
     fetched = ctx.outputs["fetch"]
-    video = ctx.local(fetched["video_key"])
+    # a recording in several streams (Panopto) may carry the voice in another stream than the slides
+    video = ctx.local(fetched.get("audio_key") or fetched["video_key"])
+    media = fetched.get("audio_media") if fetched.get("audio_key") else fetched["media"]
     sidecar = None
     if fetched.get("captions_key"):
         key = fetched["captions_key"]
@@ -24,10 +26,12 @@ def run(ctx: StageContext) -> dict:
         openai_client = OpenAI(api_key=ctx.settings.openai_api_key.get_secret_value(),
                                base_url=ctx.settings.openai_base_url, timeout=ctx.settings.openai_timeout,
                                max_retries=0)
-    result = get_captions(video, MediaInfo.from_json(fetched["media"]), ctx.settings, sidecar=sidecar,
+    result = get_captions(video, MediaInfo.from_json(media), ctx.settings, sidecar=sidecar,
                           progress=ctx.progress, cancel_check=ctx.check_cancel, openai_client=openai_client)
     for w in result.warnings:
         ctx.warn(w)
+    if result.source == "sidecar" and fetched.get("captions_source") and not ctx.options.get("captions_key"):
+        result.source = fetched["captions_source"]   # the platform's own captions (Panopto), not a file given
     # machine/recogniser let the handout tell students the captions are machine-heard.
     return {"source": result.source, "machine": result.machine, "recogniser": result.recogniser,
             "cues": [c.to_json() for c in result.cues]}

@@ -38,6 +38,16 @@ def _with_clean_captions(showings: list[Showing], study: dict) -> list[Showing]:
     return showings
 
 
+def _provenance(fetched: dict, captions: dict, slides: dict) -> str | None:
+    """Where a platform recording came from and which of its parts the handout took (None for plain files)."""
+    pan = fetched.get("panopto")
+    if not pan:
+        return None
+    own = [part for part, src in (("slides", slides.get("source")), ("captions", captions.get("source")))
+           if src == "panopto"]
+    return "Panopto" + (f" (its {' and '.join(own)})" if own else "")
+
+
 def _key_points_markdown(title: str, kp: KeyPoints, showings: list[Showing], note: str = "") -> str:
     numbers = slide_numbers(showings)  # a return to a slide keeps that slide's number
     lines = [f"# {title}", ""] + ([f"*{note}*", ""] if note else [])
@@ -134,7 +144,8 @@ def run(ctx: StageContext) -> dict:
                        subject=f"Handout of {fetched.get('original_name')}",
                        language=ctx.settings.caption_language, duration=fetched["media"]["duration"],
                        paper=ctx.options.get("paper", "letter"),
-                       machine_captions=bool(captions.get("machine")), recogniser=captions.get("recogniser"))
+                       machine_captions=bool(captions.get("machine")), recogniser=captions.get("recogniser"),
+                       source=_provenance(fetched, captions, ctx.outputs.get("slides") or {}))
     # Without a layout option both default handouts are made; with one, only that layout.
     layout = ctx.options.get("layout")
     layouts = ["16up", "notes"] if not layout else [check_layout(layout)]
@@ -156,6 +167,7 @@ def run(ctx: StageContext) -> dict:
     files.append((write_manifest(showings, out / "slides.json",
                                  extra={"title": title, "duration": fetched["media"]["duration"],
                                         "captions_source": ctx.outputs["captions"]["source"],
+                                        "slides_source": (ctx.outputs.get("slides") or {}).get("source", "finder"),
                                         "captions_cleaned": bool(study.get("results", {}).get("clean_captions"))}),
                   "manifest"))
     names = [ctx.save_artifact(path, kind)["name"] for path, kind in files]

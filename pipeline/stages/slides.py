@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from ..context import StageContext
 from ..slides import detect_slides
 from ..slides.ocr import OcrOptions, OcrUnavailable, attach_text, deck_title, read_slides
+from ..types import Showing
 
 _FIND_SHARE = 0.85  # of this stage's progress; reading the slides' text is the rest
 
@@ -15,9 +19,12 @@ def run(ctx: StageContext) -> dict:
     Output: `showings` (Showing.to_json each, with `slide_text` when it was read), `images` (file name ->
     storage key) and `deck_title` (the opening slide's most prominent text, "" when there is none).
     """
-    video = ctx.local(ctx.outputs["fetch"]["video_key"])
+    fetched = ctx.outputs["fetch"]
     out_dir = ctx.workdir / "slides"
     out_dir.mkdir(parents=True, exist_ok=True)
+    if fetched.get("panopto_slides"):
+        return _platform_slides(ctx, out_dir, fetched["panopto_slides"], fetched.get("slides_source") or "panopto")
+    video = ctx.local(fetched["video_key"])
     showings = detect_slides(video, out_dir, progress=lambda f, m="": ctx.progress(_FIND_SHARE * f, m),
                              cancel_check=ctx.check_cancel)
     _read_text(ctx, out_dir, showings)
@@ -26,6 +33,27 @@ def run(ctx: StageContext) -> dict:
         if sh.image not in images:
             images[sh.image] = ctx.save_artifact(out_dir / sh.image, "slide", sh.image, "image/png")["storage_key"]
     return {"showings": [sh.to_json() for sh in showings], "images": images, "deck_title": deck_title(showings)}
+
+
+def _platform_slides(ctx: StageContext, out_dir, slides: list[dict], source: str) -> dict:
+    """The platform's own slide images and times (PowerPoint timestamps): no slide finding needed."""
+    showings: list[Showing] = []
+    first_of: dict[str, int] = {}
+    for i, sl in enumerate(slides):
+        ctx.check_cancel()
+        image = f"slide-{i + 1:03d}.png"
+        local = ctx.local(sl["key"], Path(sl["key"]).name)
+        shutil.copyfile(local, out_dir / image)
+        repeat = first_of.get(sl["key"])
+        first_of.setdefault(sl["key"], i)
+        showings.append(Showing(float(sl["start"]), float(sl["end"]), image, repeat))
+        ctx.progress(_FIND_SHARE * (i + 1) / len(slides), f"took slide {i + 1} of {len(slides)} from {source}")
+    _read_text(ctx, out_dir, showings)
+    images = {sh.image: ctx.save_artifact(out_dir / sh.image, "slide", sh.image, "image/png")["storage_key"]
+              for sh in showings}
+    ctx.log.info("slides_from_platform", source=source, slides=len(showings))
+    return {"showings": [sh.to_json() for sh in showings], "images": images, "deck_title": deck_title(showings),
+            "source": source}
 
 
 def _read_text(ctx: StageContext, out_dir, showings) -> None:

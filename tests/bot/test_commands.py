@@ -77,7 +77,9 @@ def test_help_and_malformed_commands_answer_in_the_ack(world):
     cases = {"": "empty", "--no-quiz": "No link given", "ftp://x.edu/a.mp4": "not a web link",
              f"{URL} --colour red": "`--colour` is not an option", f"{URL} --profile": "needs a value",
              "https://x.edu/notes.pdf": "a PDF document", "https://www.youtube.com/watch?v=abc": "video page",
-             "https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx": "without a session id"}
+             "https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx": "without a session id",
+             'https://uni.hosted.panopto.com/Panopto/Pages/Sessions/List.aspx#folderID="0f6b4a62-1d2c-4e57-9a3b-'
+             'aa12bb34cc56"': "folder, not a session"}
     for text, expected in cases.items():
         answer = w.command(text).get_json()
         assert answer["response_type"] == "ephemeral"
@@ -85,12 +87,15 @@ def test_help_and_malformed_commands_answer_in_the_ack(world):
     assert w.jobs() == [] and not w.fake.called("chat.postMessage")
 
 
-def test_panopto_direct_video_link_is_accepted(world):
+def test_panopto_podcast_link_is_read_as_its_session(world):
+    # a podcast download is a session's own file: it goes through Panopto with the person's rights, so with no
+    # Panopto server set up for the workspace the person is told who can fix that, and nothing is started
     w = world(immediate=False)
     url = ("https://uni.hosted.panopto.com/Panopto/Podcast/Social/0f6b4a62-1d2c-4e57-9a3b-aa12bb34cc56.mp4"
            "?mediaTargetType=videoPodcast")
     assert "Starting" in w.command(url).get_json()["text"]
-    assert w.fake.wait_for(lambda: len(w.jobs()) == 1)
+    assert w.fake.wait_for(lambda: w.ephemeral_texts())
+    assert "no Panopto server is set up" in w.ephemeral_texts()[0] and w.jobs() == []
 
 
 def test_private_address_is_refused_after_the_ack(world):

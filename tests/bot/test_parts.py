@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import BOT_SCOPES
-from bot.command import panopto_session_id, parse_command
+from bot.command import parse_command
 from pipeline.crypto import slack_token_cipher as TokenCipher
+from pipeline.panopto.links import panopto_session_id
 from pipeline.errors import ConfigError, InputError
 
 SID = "0f6b4a62-1d2c-4e57-9a3b-aa12bb34cc56"
