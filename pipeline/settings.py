@@ -80,7 +80,12 @@ class Settings(BaseSettings):
     ai_images: Literal["auto", "on", "off"] = Field(
         "auto", alias="HANDOUTS_AI_IMAGES",
         description="send slide images to the model: auto = when the model is known to read images "
-                    "(HANDOUTS_AI_VISION), on = also to other models, off = text only")
+                    "(HANDOUTS_AI_VISION) within HANDOUTS_AI_IMAGE_MAX_TOKENS a picture, on = to any model, "
+                    "off = text only")
+    ai_image_max_tokens: int = Field(
+        1000, alias="HANDOUTS_AI_IMAGE_MAX_TOKENS", ge=1,
+        description="auto sends pictures only to a model that bills one (16:9 at HANDOUTS_AI_IMAGE_MAX_SIDE) at "
+                    "most this many input tokens; gpt-4o-mini bills 2833 at detail low, so it gets text")
     ai_image_detail: Literal["low", "high", "auto"] = Field("low", alias="HANDOUTS_AI_IMAGE_DETAIL",
                                                             description="the detail OpenAI reads images at")
     ai_image_max_side: int = Field(512, alias="HANDOUTS_AI_IMAGE_MAX_SIDE", ge=64, le=2048,

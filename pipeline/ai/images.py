@@ -90,10 +90,18 @@ def vision_rule(settings: Settings, model: str) -> dict[str, float] | None:
 
 
 def accepts_images(settings: Settings, model: str) -> bool:
-    """Whether slide images go to `model`: HANDOUTS_AI_IMAGES, and for auto whether the model reads images."""
-    if settings.ai_images == "off":
-        return False
-    return settings.ai_images == "on" or vision_rule(settings, model) is not None
+    """Whether slide images go to `model`: HANDOUTS_AI_IMAGES; for auto, whether the model reads images and one
+    picture costs it at most HANDOUTS_AI_IMAGE_MAX_TOKENS."""
+    if settings.ai_images != "auto":
+        return settings.ai_images == "on"
+    return vision_rule(settings, model) is not None and typical_image_tokens(settings, model) <= \
+        settings.ai_image_max_tokens
+
+
+def typical_image_tokens(settings: Settings, model: str) -> int:
+    """What one 16:9 slide picture at HANDOUTS_AI_IMAGE_MAX_SIDE costs `model` at HANDOUTS_AI_IMAGE_DETAIL."""
+    side = settings.ai_image_max_side
+    return image_tokens(settings, model, side, max(1, round(side * 9 / 16)))
 
 
 def image_tokens(settings: Settings, model: str, width: int, height: int, detail: str | None = None) -> int:

@@ -108,6 +108,11 @@ def alt_text(number: int, showing: Showing, title: str = "") -> str:
     return f"{base}: {first_words(said)}" if said else f"{base}; nothing was said."
 
 
+def unmarked(text: str) -> str:
+    """`text` without Markdown emphasis (**bold**, __bold__): models add it, a PDF would print the asterisks."""
+    return re.sub(r"(\*\*|__)(.+?)\1", r"\2", text, flags=re.DOTALL)
+
+
 def _plain(point: str) -> str:
     """A point as one line of plain text: no list marker, no Markdown emphasis, single spaces."""
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", point)

@@ -81,7 +81,7 @@ def vision_fake():
 
 def make_service(make_settings, server, sessions=None, cache=None, **overrides):
     values = {"OPENAI_API_KEY": server.api_key, "OPENAI_BASE_URL": server.base_url, "HANDOUTS_AI_RETRIES": 0,
-              "HANDOUTS_AI_CALL_TIMEOUT": 10}
+              "HANDOUTS_AI_CALL_TIMEOUT": 10, "HANDOUTS_AI_MODEL": "gpt-4.1-nano"}
     values.update(overrides)
     settings = make_settings(**values)
     return AIService(settings, sessions, engine=OpenAIEngine(settings), cache=cache or DictCache())
@@ -152,6 +152,21 @@ def test_a_model_that_reads_no_images_gets_text_only(make_settings, vision_fake,
         forced.run("key_points", pictured())
 
 
+def test_auto_keeps_pictures_from_a_model_that_bills_them_dearly(make_settings, vision_fake, pictured):
+    # gpt-4o-mini reads images but bills a low-detail one at 2833 tokens (gpt-4.1-nano: 355 for our 512x288)
+    cheap = make_service(make_settings, vision_fake)
+    dear = make_service(make_settings, vision_fake, HANDOUTS_AI_MODEL="gpt-4o-mini")
+    assert cheap.engine.accepts_images and not dear.engine.accepts_images
+    dear.run("key_points", pictured())
+    assert image_parts(vision_fake.chat_bodies()[-1]) == []
+    forced = make_service(make_settings, vision_fake, HANDOUTS_AI_MODEL="gpt-4o-mini", HANDOUTS_AI_IMAGES="on")
+    forced.run("key_points", pictured(labels=("a", "b", "c")))
+    assert len(image_parts(vision_fake.chat_bodies()[-1])) == 3
+    raised = make_service(make_settings, vision_fake, HANDOUTS_AI_MODEL="gpt-4o-mini",
+                          HANDOUTS_AI_IMAGE_MAX_TOKENS=3000)
+    assert raised.engine.accepts_images
+
+
 def test_a_dated_snapshot_is_a_vision_model_of_its_family(make_settings):
     settings = make_settings()
     assert vision_rule(settings, "gpt-4o-mini-2024-07-18") == settings.ai_vision["gpt-4o-mini"]
@@ -201,7 +216,8 @@ def test_the_ledger_counts_what_the_pictures_cost(make_settings, sessions, pictu
         server.answer_within_schema(seed=2)
         settings = make_settings()
         server.count_usage(lambda w, h, detail: image_tokens(settings, "gpt-4o-mini", w, h, detail))
-        ai = make_service(make_settings, server, sessions=sessions)
+        ai = make_service(make_settings, server, sessions=sessions, HANDOUTS_AI_MODEL="gpt-4o-mini",
+                          HANDOUTS_AI_IMAGES="on")
         lecture = pictured()
         ai.run("key_points", lecture)
         body = server.chat_bodies()[-1]
@@ -244,11 +260,12 @@ def test_a_lecture_with_more_pictures_than_a_request_may_carry_is_sent_in_parts(
     ai = make_service(make_settings, vision_fake, HANDOUTS_AI_MAX_IMAGES_PER_REQUEST=3)
     ai.run("key_points", lecture)
     counts = [len(image_parts(b)) for b in vision_fake.chat_bodies()]
-    assert counts == [3, 3, 1]
+    assert sorted(counts) == [1, 3, 3]     # parts run in parallel, in any order
 
     # gpt-4o-mini pays 2833 tokens a picture: a small token budget splits by tokens, pictures included
     vision_fake.requests.clear()
-    ai = make_service(make_settings, vision_fake, HANDOUTS_AI_MAX_INPUT_TOKENS=8000)
+    ai = make_service(make_settings, vision_fake, HANDOUTS_AI_MAX_INPUT_TOKENS=8000,
+                      HANDOUTS_AI_MODEL="gpt-4o-mini", HANDOUTS_AI_IMAGES="on")
     assert ai.part_budget(load_prompt("key_points", ai.settings)) < 3 * 2833
     ai.run("key_points", lecture)
     counts = [len(image_parts(b)) for b in vision_fake.chat_bodies()]
@@ -284,10 +301,11 @@ def test_make_shows_the_model_each_slide_once(tmp_path, monkeypatch, capsys):
 
     video = tmp_path / "lecture.mp4"
     make_video(video, LectureSpec(duration=30.0, slides=4, size=(640, 360), srt=True, seed=3))
-    with FakeOpenAI(vision_models=("gpt-4o-mini",)) as server:
+    with FakeOpenAI(vision_models=("gpt-4.1-nano",)) as server:
         server.answer_within_schema(seed=4)
         for k, v in {"HANDOUTS_DATA_DIR": str(tmp_path / "data"), "OPENAI_API_KEY": server.api_key,
-                     "OPENAI_BASE_URL": server.base_url, "HANDOUTS_AI_RETRIES": "0"}.items():
+                     "OPENAI_BASE_URL": server.base_url, "HANDOUTS_AI_RETRIES": "0",
+                     "HANDOUTS_AI_MODEL": "gpt-4.1-nano"}.items():
             monkeypatch.setenv(k, v)
         assert main(["make", str(video), "-o", str(tmp_path / "out")]) == 0, capsys.readouterr().err
         bodies = {b["response_format"]["json_schema"]["name"]: b for b in server.chat_bodies()}
