@@ -120,3 +120,10 @@ def test_markdown_emphasis_is_not_printed_and_the_key_names_the_slides(tmp_path)
     assert re.search(r"Difficulty: \w+ \u00b7 Slides 3, 5", key)
     assert re.search(r"Difficulty: \w+ \u00b7 Slide 4\b", key)
     assert key.count("\u00b7 Slide") == 2       # a question that cites no slide says nothing about slides
+
+
+def test_a_cloze_blank_is_printed_whole(tmp_path):
+    q = vignette(1, "Recall the active site").model_copy(
+        update={"stem": "Complete the sentence from slide 4: \u201cThe substrate binds in a pocket called the _____.\u201d"})
+    out = render_quiz(VignetteSet(objectives=[q.objective], questions=[q]), tmp_path / "quiz.pdf", title="t")
+    assert "called the _____." in " ".join(pages(out))
