@@ -80,6 +80,13 @@ def transcript_parts(lecture: LectureInput, detail: str) -> list[dict]:
     return parts
 
 
+def transcript_text(content: str | list[dict]) -> str:
+    """The transcript message's text in either form (one string, or text and image parts), pictures left out."""
+    if isinstance(content, str):
+        return content
+    return "\n\n".join(p["text"].strip("\n") for p in content if p.get("type") == "text" and p.get("text"))
+
+
 def sent_images(lecture: LectureInput) -> list[str]:
     """The names of the pictures a request over `lecture` carries, in the order it shows them."""
     return [picture for _, picture in passages(lecture, with_images=True) if picture is not None]

@@ -317,3 +317,18 @@ def test_make_shows_the_model_each_slide_once(tmp_path, monkeypatch, capsys):
         assert all(max(decode_image(p)) <= 512 and p["image_url"]["detail"] == "low" for p in images)
     for task in ("clean_captions", "mindmap"):
         assert image_parts(bodies[task]) == []
+
+
+def test_the_offline_engine_answers_a_request_that_carries_pictures(make_settings, pictured):
+    # The fake that answers with the offline engine (benchmarks.ai_cost) reads the same messages, parts and all.
+    from benchmarks.ai_cost import lecture_from_request
+    from pipeline.ai.messages import build_messages, render_transcript, transcript_text
+
+    lecture = pictured()
+    messages = build_messages("key_points", lecture, load_prompt("key_points", make_settings()), "low")
+    assert isinstance(messages[1]["content"], list)
+    assert transcript_text(messages[1]["content"]) == render_transcript(lecture)
+    read = lecture_from_request(messages)
+    assert [s.index for s in read.slides] == [s.index for s in lecture.slides]
+    answer = OfflineEngine().run("key_points", read, load_prompt("key_points", make_settings()))
+    assert answer.value.lecture
