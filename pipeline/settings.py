@@ -92,7 +92,8 @@ class Settings(BaseSettings):
                                    description="a slide image is downscaled to this many pixels on its longer side")
     ai_image_quality: int = Field(70, alias="HANDOUTS_AI_IMAGE_QUALITY", ge=20, le=95,
                                   description="JPEG quality of the images sent")
-    ai_image_tasks: list[str] = Field(
+    ai_image_tasks: list[Literal["clean_captions", "title", "key_points", "study_table", "vignettes",
+                                 "mindmap"]] = Field(
         default_factory=lambda: ["key_points", "study_table", "vignettes"], alias="HANDOUTS_AI_IMAGE_TASKS",
         description="JSON list of the AI tasks that see the slide images (the others read the slide text only)")
     ai_max_images_per_request: int = Field(100, alias="HANDOUTS_AI_MAX_IMAGES_PER_REQUEST", ge=1, le=500,
@@ -217,6 +218,17 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, v):
         return v.lower() if isinstance(v, str) else v
+
+    @field_validator("ai_vision")
+    @classmethod
+    def _vision_rules(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for model, rule in v.items():
+            patch, base, tile = rule.get("patch"), rule.get("base"), rule.get("tile", 0)
+            if not ((patch is not None and patch > 0) or (base is not None and base >= 0 and tile >= 0)) \
+                    or set(rule) - {"patch", "base", "tile"}:
+                raise ValueError(f"HANDOUTS_AI_VISION[{model!r}] is {rule}; give {{\"patch\": tokens per 32 px patch}} "
+                                 f"or {{\"base\": tokens at detail low, \"tile\": tokens per 512 px tile}}")
+        return {model.lower(): rule for model, rule in v.items()}
 
     # derived values
     @property

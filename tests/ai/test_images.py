@@ -332,3 +332,14 @@ def test_the_offline_engine_answers_a_request_that_carries_pictures(make_setting
     assert [s.index for s in read.slides] == [s.index for s in lecture.slides]
     answer = OfflineEngine().run("key_points", read, load_prompt("key_points", make_settings()))
     assert answer.value.lecture
+
+
+def test_bad_picture_settings_are_refused_with_what_to_write(make_settings):
+    from pipeline.errors import ConfigError
+
+    with pytest.raises((ConfigError, ValueError), match="key_points"):
+        make_settings(HANDOUTS_AI_IMAGE_TASKS=["keypoints"])
+    with pytest.raises((ConfigError, ValueError), match="patch"):
+        make_settings(HANDOUTS_AI_VISION={"my-model": {"tiles": 3}})
+    assert vision_rule(make_settings(HANDOUTS_AI_VISION={"My-Model": {"patch": 1.2}}), "my-model-2026") == \
+        {"patch": 1.2}

@@ -107,8 +107,9 @@ def test_a_long_set_spans_pages_without_splitting_a_question(tmp_path):
 
 def test_markdown_emphasis_is_not_printed_and_the_key_names_the_slides(tmp_path):
     make = vignette
-    q = make(1, "Explain pumps").model_copy(update={"stem": "A **sodium** load rises.", "question": "Which is **NOT** true?",
-                                   "explanation": "The pump moves __three__ ions.", "slides": [3, 5]})
+    q = make(1, "Explain pumps").model_copy(update={
+        "stem": "A **sodium** load rises.", "question": "Which is **NOT** true?",
+        "explanation": "The pump moves __three__ ions.", "slides": [3, 5]})
     one = make(2, "Explain channels").model_copy(update={"slides": [4]})
     bare = make(3, "Explain carriers").model_copy(update={"slides": []})
     vs = VignetteSet(objectives=[q.objective, one.objective, bare.objective], questions=[q, one, bare])
@@ -124,6 +125,7 @@ def test_markdown_emphasis_is_not_printed_and_the_key_names_the_slides(tmp_path)
 
 def test_a_cloze_blank_is_printed_whole(tmp_path):
     q = vignette(1, "Recall the active site").model_copy(
-        update={"stem": "Complete the sentence from slide 4: \u201cThe substrate binds in a pocket called the _____.\u201d"})
+        update={"stem": "Complete the sentence from slide 4: \u201cThe substrate binds in a pocket called the "
+                         "_____.\u201d"})
     out = render_quiz(VignetteSet(objectives=[q.objective], questions=[q]), tmp_path / "quiz.pdf", title="t")
     assert "called the _____." in " ".join(pages(out))
