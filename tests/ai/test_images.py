@@ -343,3 +343,32 @@ def test_bad_picture_settings_are_refused_with_what_to_write(make_settings):
         make_settings(HANDOUTS_AI_VISION={"my-model": {"tiles": 3}})
     assert vision_rule(make_settings(HANDOUTS_AI_VISION={"My-Model": {"patch": 1.2}}), "my-model-2026") == \
         {"patch": 1.2}
+
+
+def test_the_study_stage_fetches_prepares_and_reports_bad_pictures(make_settings, tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.stages.study import slide_pictures
+    from pipeline.storage import LocalStorage
+    from pipeline.types import Showing
+
+    store = LocalStorage(tmp_path / "store")
+    good, bad = draw(tmp_path / "good.png", "osmosis"), tmp_path / "bad.png"
+    bad.write_bytes(b"not an image at all")
+    keys = {"good.png": store.put_file("j/good.png", good).key, "bad.png": store.put_file("j/bad.png", bad).key,
+            "gone.png": "j/gone.png"}
+    showings = [Showing(0.0, 10.0, "good.png"), Showing(10.0, 20.0, "bad.png"), Showing(20.0, 30.0, "gone.png"),
+                Showing(30.0, 40.0, "good.png", repeat_of=0)]
+    warnings: list[str] = []
+
+    def ctx(engine):
+        return SimpleNamespace(settings=make_settings(), ai=SimpleNamespace(engine=engine), storage=store,
+                               outputs={"slides": {"images": keys}}, workdir=tmp_path / "work", warn=warnings.append)
+
+    pictures = slide_pictures(ctx(SimpleNamespace(accepts_images=True)), showings)
+    assert list(pictures) == ["good.png"] and max(pictures["good.png"].width, pictures["good.png"].height) == 512
+    assert any("bad.png" in w and "text only" in w for w in warnings)
+    assert any("gone.png" in w and "not shown to the AI" in w for w in warnings)
+    # an engine that reads no pictures: nothing fetched, nothing prepared
+    warnings.clear()
+    assert slide_pictures(ctx(OfflineEngine()), showings) == {} and warnings == []
