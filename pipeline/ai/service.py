@@ -132,7 +132,8 @@ class AIService:
             raise AIError(task, f"{task}: the lecture has no captions to work from; add captions or a transcript "
                           "and run it again", retryable=False)
         prof = self.profile(profile, tenant)
-        lecture = self.pictures_for(task, with_profile(lecture, prof))
+        whole = with_profile(lecture, prof)
+        lecture = self.pictures_for(task, whole)
         prompt = load_prompt(task, self.settings, prof.prompts)
         engine = self.engine
         ctx = _Context(job_id, tenant, stage, prompt.version)
@@ -144,7 +145,7 @@ class AIService:
             self._record(ctx, prompt, Call(engine.name, engine.model, prompt.name, prompt.version, cached=True))
             log.info("ai_cache_hit", task=task, job_id=job_id, prompt_version=prompt.version)
             return value
-        value = self._compute(task, lecture, prompt, ctx, prof)
+        value = self._compute(task, lecture, prompt, ctx, prof, whole)
         self.cache.put(key, value.model_dump(mode="json"),
                        EntryInfo(engine.name, engine.model, prompt.name, prompt.version))
         return value
@@ -187,7 +188,8 @@ class AIService:
                               f"{budget} tokens of transcript beside prompt '{prompt.name}'; raise it")
         return budget
 
-    def _compute(self, task: str, lecture: LectureInput, prompt: Prompt, ctx: _Context, prof: Profile) -> BaseModel:
+    def _compute(self, task: str, lecture: LectureInput, prompt: Prompt, ctx: _Context, prof: Profile,
+                 whole: LectureInput | None = None) -> BaseModel:
         # The offline engine has no context window, and ranks sentences better over the whole lecture.
         if self.engine.name == "offline":
             return self._call(task, lecture, prompt, ctx)
@@ -197,8 +199,9 @@ class AIService:
             return self._call(task, lecture, prompt, ctx)
         if task not in MERGEABLE:
             # A title or a map of the whole lecture needs the whole lecture: give it the key points instead.
-            points = self.run("key_points", lecture, job_id=ctx.job_id, tenant=ctx.tenant, stage=ctx.stage,
-                              profile=prof)
+            # Asked with every picture the lecture has, so the study stage's own key points answer it.
+            points = self.run("key_points", whole if whole is not None else lecture, job_id=ctx.job_id,
+                              tenant=ctx.tenant, stage=ctx.stage, profile=prof)
             assert isinstance(points, KeyPoints)
             log.info("ai_digest", task=task, job_id=ctx.job_id, tokens=request_tokens(lecture, pictures),
                      budget=budget)

@@ -372,3 +372,19 @@ def test_the_study_stage_fetches_prepares_and_reports_bad_pictures(make_settings
     # an engine that reads no pictures: nothing fetched, nothing prepared
     warnings.clear()
     assert slide_pictures(ctx(OfflineEngine()), showings) == {} and warnings == []
+
+
+def test_a_long_lecture_digest_reuses_the_key_points_asked_with_pictures(make_settings, vision_fake, tmp_path):
+    paths = {f"s{i}.png": draw(tmp_path / f"s{i}.png", f"topic {i}") for i in range(6)}
+    images, _ = prepare_images(paths, make_settings())
+    talk = " ".join(f"Sentence {k} about this topic explains one more detail of it." for k in range(25))
+    lecture = LectureInput(slides=[SlideInput(index=i, start=i * 60.0, end=(i + 1) * 60.0, image=f"s{i}.png",
+                                              text=f"Topic {i}. {talk}") for i in range(6)], images=images)
+    ai = make_service(make_settings, vision_fake, HANDOUTS_AI_MAX_INPUT_TOKENS=2500)
+    ai.run("key_points", lecture)
+    asked = len(vision_fake.chat_bodies())
+    assert asked > 1                                    # split: the lecture does not fit one request
+    ai.run("mindmap", lecture)                          # a digest of the key points: answered from the cache
+    bodies = vision_fake.chat_bodies()
+    assert len(bodies) == asked + 1 and bodies[-1]["response_format"]["json_schema"]["name"] == "mindmap"
+    assert image_parts(bodies[-1]) == []
