@@ -59,7 +59,7 @@ def prepare_image(path: Path, max_side: int, quality: int, name: str | None = No
         with Image.open(path) as img:
             img.load()
             rgb = img.convert("RGB")
-    except (OSError, UnidentifiedImageError, ValueError) as e:
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as e:
         raise ImageUnreadable(f"slide image {path.name} cannot be read ({e})") from None
     rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()

@@ -281,6 +281,13 @@ def test_an_unreadable_picture_leaves_its_slide_as_text(make_settings, tmp_path)
     assert "bad.png" in problems["bad.png"] and "cannot be read" in problems["bad.png"]
 
 
+def test_a_picture_too_large_to_decode_safely_is_refused_not_fatal(make_settings, tmp_path, monkeypatch):
+    huge = draw(tmp_path / "huge.png", "osmosis")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)        # 1280x720 is far beyond twice this
+    images, problems = prepare_images({"huge.png": huge}, make_settings())
+    assert images == {} and "decompression bomb" in problems["huge.png"]
+
+
 # ---- the offline engine ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("task", ["clean_captions", "key_points", "study_table", "mindmap"])
