@@ -35,7 +35,7 @@ from sqlalchemy import case, func, select
 from pipeline.ai.cache import NullCache
 from pipeline.ai.engine import Prompt
 from pipeline.ai.ledger import price_of
-from pipeline.ai.messages import render_transcript
+from pipeline.ai.messages import render_transcript, transcript_text
 from pipeline.ai.offline import OfflineEngine
 from pipeline.ai.openai_engine import OpenAIEngine
 from pipeline.ai.schemas import LectureInput, SlideInput
@@ -443,7 +443,8 @@ def _seconds(clock_text: str) -> float:
 
 def lecture_from_request(messages: list[dict]) -> LectureInput:
     """The lecture a chat request carries, read back from its transcript and task parameters."""
-    transcript, task_text = messages[1]["content"], messages[-1]["content"]
+    # A request with slide pictures carries its transcript as text and image parts; the offline engine reads the text.
+    transcript, task_text = transcript_text(messages[1]["content"]), messages[-1]["content"]
     slides = [SlideInput(index=int(m[1]), number=int(m[2]), start=_seconds(m[4]), end=_seconds(m[5]),
                          text=m[6].strip()) for m in _PASSAGE.finditer(transcript)]
     columns = re.search(r"^Columns, in this order: (.+)$", task_text, re.M)
@@ -468,7 +469,7 @@ class OfflineAnswers:
         self._lock = threading.Lock()
 
     def _answer(self, task: str, messages: list[dict]) -> str:
-        key = (task, messages[1]["content"] + messages[-1]["content"])
+        key = (task, transcript_text(messages[1]["content"]) + messages[-1]["content"])
         if key not in self._answers:
             lecture = lecture_from_request(messages)
             completion = self.engine.run(task, lecture, Prompt(task, messages[-1]["content"]))
@@ -481,7 +482,7 @@ class OfflineAnswers:
         task = body["response_format"]["json_schema"]["name"]
         schema = json.dumps(body["response_format"]["json_schema"], ensure_ascii=False)
         messages = body["messages"]
-        said = "".join(f"{m['role']}\n{m['content']}\n" for m in messages)
+        said = "".join(f"{m['role']}\n{transcript_text(m['content'])}\n" for m in messages)
         tokens_in = estimate_tokens(schema + said) + MESSAGE_OVERHEAD_TOKENS * (len(messages) + 1)
         with self._lock:
             content = self._answer(task, messages)

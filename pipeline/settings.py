@@ -77,6 +77,46 @@ class Settings(BaseSettings):
     ai_breaker_cooldown: float = Field(60.0, alias="HANDOUTS_AI_BREAKER_COOLDOWN", gt=0)
     ai_max_input_tokens: int = Field(60000, alias="HANDOUTS_AI_MAX_INPUT_TOKENS", ge=1000,
                                      description="split a transcript larger than this into parts and merge")
+    ai_images: Literal["auto", "on", "off"] = Field(
+        "auto", alias="HANDOUTS_AI_IMAGES",
+        description="send slide images to the model: auto = when the model is known to read images "
+                    "(HANDOUTS_AI_VISION) within HANDOUTS_AI_IMAGE_MAX_TOKENS a picture, on = to any model, "
+                    "off = text only")
+    ai_image_max_tokens: int = Field(
+        1000, alias="HANDOUTS_AI_IMAGE_MAX_TOKENS", ge=1,
+        description="auto sends pictures only to a model that bills one (16:9 at HANDOUTS_AI_IMAGE_MAX_SIDE) at "
+                    "most this many input tokens; gpt-4o-mini bills 2833 at detail low, so it gets text")
+    ai_image_detail: Literal["low", "high", "auto"] = Field("low", alias="HANDOUTS_AI_IMAGE_DETAIL",
+                                                            description="the detail OpenAI reads images at")
+    ai_image_max_side: int = Field(512, alias="HANDOUTS_AI_IMAGE_MAX_SIDE", ge=64, le=2048,
+                                   description="a slide image is downscaled to this many pixels on its longer side")
+    ai_image_quality: int = Field(70, alias="HANDOUTS_AI_IMAGE_QUALITY", ge=20, le=95,
+                                  description="JPEG quality of the images sent")
+    ai_image_tasks: list[Literal["clean_captions", "title", "key_points", "study_table", "vignettes",
+                                 "mindmap"]] = Field(
+        default_factory=lambda: ["key_points", "study_table", "vignettes"], alias="HANDOUTS_AI_IMAGE_TASKS",
+        description="JSON list of the AI tasks that see the slide images (the others read the slide text only)")
+    ai_max_images_per_request: int = Field(100, alias="HANDOUTS_AI_MAX_IMAGES_PER_REQUEST", ge=1, le=500,
+                                           description="a lecture with more slide images is sent in parts")
+    ai_max_image_bytes_per_request: int = Field(
+        20 * 1024**2, alias="HANDOUTS_AI_MAX_IMAGE_BYTES_PER_REQUEST", ge=64 * 1024, le=50 * 1024**2,
+        description="encoded image bytes one request may carry (OpenAI allows 50 MB)")
+    ai_vision: dict[str, dict[str, float]] = Field(
+        # Input tokens one image costs, per model family (OpenAI's images-vision guide, 2026-12): "tile" models
+        # bill `base` at detail low and base + tile x (512 px tiles) at high; "patch" models bill 32 px patches
+        # (at most 1536) times `patch`, whatever the detail. A low-detail image costs gpt-4o-mini 2833 tokens
+        # (users measure 2845 with a five-word prompt), about what 85 tokens cost on gpt-4o. The patch
+        # multipliers of gpt-5-mini/nano are the guide's; its pricing page's calculator uses 1.2 and 1.5, so
+        # they are upper bounds. docs/study-materials.md has the sources.
+        default_factory=lambda: {
+            "gpt-4o": {"base": 85, "tile": 170},
+            "gpt-4o-mini": {"base": 2833, "tile": 5667},
+            "gpt-4.1": {"base": 85, "tile": 170},
+            "gpt-4.1-mini": {"patch": 1.62},
+            "gpt-4.1-nano": {"patch": 2.46},
+            "gpt-5-mini": {"patch": 1.62},
+            "gpt-5-nano": {"patch": 2.46},
+        }, alias="HANDOUTS_AI_VISION", description="JSON: models that read images and what an image costs them")
     prompts_dir: Path | None = Field(None, alias="HANDOUTS_PROMPTS_DIR",
                                      description="folder of prompt files overriding the bundled ones")
 
@@ -223,6 +263,17 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, v):
         return v.lower() if isinstance(v, str) else v
+
+    @field_validator("ai_vision")
+    @classmethod
+    def _vision_rules(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for model, rule in v.items():
+            patch, base, tile = rule.get("patch"), rule.get("base"), rule.get("tile", 0)
+            if not ((patch is not None and patch > 0) or (base is not None and base >= 0 and tile >= 0)) \
+                    or set(rule) - {"patch", "base", "tile"}:
+                raise ValueError(f"HANDOUTS_AI_VISION[{model!r}] is {rule}; give {{\"patch\": tokens per 32 px patch}} "
+                                 f"or {{\"base\": tokens at detail low, \"tile\": tokens per 512 px tile}}")
+        return {model.lower(): rule for model, rule in v.items()}
 
     # derived values
     @property

@@ -32,6 +32,7 @@ class Completion:
     tokens_in: int = 0
     tokens_cached: int = 0
     tokens_out: int = 0
+    tokens_image: int = 0       # the part of tokens_in that the slide pictures cost (estimated)
 
 
 class Engine(Protocol):
@@ -39,5 +40,6 @@ class Engine(Protocol):
 
     name: str
     model: str
+    # An engine that reads slide pictures says so with `accepts_images = True`; without it, pictures are not sent.
 
     def run(self, task: str, lecture: LectureInput, prompt: Prompt) -> Completion: ...

@@ -50,6 +50,7 @@ class Call:
     tokens_in: int = 0
     tokens_cached: int = 0
     tokens_out: int = 0
+    tokens_image: int = 0       # estimated share of tokens_in spent on slide pictures (logged, not a column)
     latency_ms: float = 0.0
     cached: bool = False
     outcome: str = "ok"
@@ -73,6 +74,9 @@ class Ledger:
                         latency_ms=round(call.latency_ms, 1), cached=call.cached, outcome=call.outcome)
         with self.sessions() as session, session.begin():
             session.add(row)
+        log.info("ai_call", engine=call.engine, model=call.model, prompt=call.prompt_name, cached=call.cached,
+                 outcome=call.outcome, tokens_in=call.tokens_in, tokens_image=call.tokens_image,
+                 tokens_cached=call.tokens_cached, tokens_out=call.tokens_out, cost_usd=cost, job_id=job_id)
         return row
 
 

@@ -27,7 +27,9 @@ from ..errors import AIError, AIOutputInvalid, AIUnavailable, ConfigError
 from ..settings import Settings
 from .breaker import Breaker, CircuitOpen, breaker_for
 from .engine import Completion, Prompt
-from .messages import build_messages, lecture_cache_key
+from .images import accepts_images, image_tokens
+from .messages import build_messages, lecture_cache_key, sent_images
+from .split import estimate_tokens
 from .schemas import TASKS, LectureInput
 from .wire import response_format, to_answer, validate
 
@@ -129,6 +131,7 @@ class OpenAIEngine:
         self._backoff = wait_exponential_jitter(multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial)
         self._sleep = sleep
         self._takes_cache_key = _accepts(self.client.chat.completions.create, "prompt_cache_key")
+        self.accepts_images = accepts_images(settings, self.model)
 
     @staticmethod
     def _make_client(settings: Settings):
@@ -148,15 +151,28 @@ class OpenAIEngine:
         if schema is None:
             raise AIError(task, f"unknown AI task '{task}'; known: {', '.join(TASKS)}")
         wanted = response_format(task, lecture)
-        request = {"model": self.model, "messages": build_messages(task, lecture, prompt),
-                   "response_format": wanted, "timeout": self.settings.ai_call_timeout}
+        detail = self.settings.ai_image_detail if self.accepts_images else None
+        messages = build_messages(task, lecture, prompt, detail)
+        request = {"model": self.model, "messages": messages, "response_format": wanted,
+                   "timeout": self.settings.ai_call_timeout}
         if self._takes_cache_key:
             request["prompt_cache_key"] = lecture_cache_key(lecture)
         effort = reasoning_effort(self.model, self.settings.ai_reasoning_effort)
         if effort:
             request["reasoning_effort"] = effort
         response = self._call(task, request)
-        return self._read(task, lecture, wanted["json_schema"]["schema"], response)
+        return self._read(task, lecture, wanted["json_schema"]["schema"], response,
+                          self.estimate(lecture, messages, detail))
+
+    def estimate(self, lecture: LectureInput, messages: list[dict], detail: str | None) -> tuple[int, int]:
+        """(input tokens, of which pictures) a request is expected to cost; used when the endpoint reports none."""
+        text = "".join(m["content"] if isinstance(m["content"], str) else
+                       "".join(p.get("text", "") for p in m["content"]) for m in messages)
+        pictures = 0
+        if detail:
+            pictures = sum(image_tokens(self.settings, self.model, lecture.images[n].width,
+                                        lecture.images[n].height, detail) for n in sent_images(lecture))
+        return estimate_tokens(text) + pictures, pictures
 
     # ---- calling --------------------------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:
@@ -217,12 +233,16 @@ class OpenAIEngine:
         return response
 
     # ---- reading --------------------------------------------------------------------------------------------
-    def _read(self, task: str, lecture: LectureInput, schema: dict[str, Any], response: Any) -> Completion:
+    def _read(self, task: str, lecture: LectureInput, schema: dict[str, Any], response: Any,
+              expected: tuple[int, int] = (0, 0)) -> Completion:
         usage = getattr(response, "usage", None)
         details = getattr(usage, "prompt_tokens_details", None)
-        tokens = {"tokens_in": int(getattr(usage, "prompt_tokens", 0) or 0),
+        reported = int(getattr(usage, "prompt_tokens", 0) or 0)
+        # An endpoint that reports no usage is priced from our own estimate rather than recorded as free.
+        tokens = {"tokens_in": reported or expected[0],
                   "tokens_cached": int(getattr(details, "cached_tokens", 0) or 0),
-                  "tokens_out": int(getattr(usage, "completion_tokens", 0) or 0)}
+                  "tokens_out": int(getattr(usage, "completion_tokens", 0) or 0),
+                  "tokens_image": expected[1]}
         model = getattr(response, "model", None) or self.model
 
         def invalid(detail: str) -> AIOutputInvalid:

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .images import SlideImage
+
 LETTERS = ("A", "B", "C", "D", "E")
 
 
@@ -46,6 +48,10 @@ class LectureInput(_Strict):
     slides: list[SlideInput]
     study_columns: list[str] = Field(default_factory=list)
     vignette_style: Literal["applied", "clinical"] = "applied"
+    images: dict[str, SlideImage] = Field(
+        default_factory=dict, exclude=True,
+        description="the slide pictures a model may be shown, by file name (SlideInput.image); never dumped: "
+                    "the cache key names them by their hashes")
 
     @model_validator(mode="after")
     def _number_slides(self) -> "LectureInput":

@@ -22,11 +22,13 @@ from .cache import Cache, EntryInfo, cache_key, make_cache
 from .checks import check_answer
 from .engine import Completion, Engine, Prompt
 from .ledger import Call, Ledger
-from .messages import SYSTEM
+from .images import image_tokens
+from .messages import SYSTEM, SYSTEM_IMAGES, sent_images
 from .profiles import Profile, get_profile
 from .prompts import load_prompt
 from .schemas import TASKS, KeyPoints, LectureInput
-from .split import MERGEABLE, digest_lecture, estimate_tokens, lecture_tokens, merge, split_lecture
+from .split import (MERGEABLE, ImageBudget, digest_lecture, estimate_tokens, fits, merge, request_tokens,
+                    split_lecture)
 
 log = structlog.get_logger(__name__)
 
@@ -52,9 +54,18 @@ def choose_engine(settings: Settings) -> Engine:
     return OfflineEngine()
 
 
-def task_inputs(task: str, lecture: LectureInput) -> dict:
-    """The inputs that shape `task`'s answer (and its cache key): columns only matter to the table, and so on."""
+def task_inputs(task: str, lecture: LectureInput, settings: Settings | None = None) -> dict:
+    """The inputs that shape `task`'s answer (and its cache key): columns only matter to the table, and so on.
+
+    A lecture whose pictures are sent adds them by hash with the settings that shaped them (detail, size,
+    quality); a text-only request keys as it did before pictures existed."""
     data = lecture.model_dump(mode="json")
+    shown = sent_images(lecture)
+    if shown:
+        data["images"] = {"sha256": [lecture.images[n].sha256 for n in shown],
+                          "detail": settings.ai_image_detail if settings else None,
+                          "max_side": settings.ai_image_max_side if settings else None,
+                          "quality": settings.ai_image_quality if settings else None}
     if task != "study_table":
         data.pop("study_columns")
     if task != "vignettes":
@@ -121,18 +132,20 @@ class AIService:
             raise AIError(task, f"{task}: the lecture has no captions to work from; add captions or a transcript "
                           "and run it again", retryable=False)
         prof = self.profile(profile, tenant)
-        lecture = with_profile(lecture, prof)
+        whole = with_profile(lecture, prof)
+        lecture = self.pictures_for(task, whole)
         prompt = load_prompt(task, self.settings, prof.prompts)
         engine = self.engine
         ctx = _Context(job_id, tenant, stage, prompt.version)
-        key = cache_key(engine.name, engine.model, task, prompt.name, prompt.version, task_inputs(task, lecture))
+        key = cache_key(engine.name, engine.model, task, prompt.name, prompt.version,
+                        task_inputs(task, lecture, self.settings))
         hit = self.cache.get(key)
         value = self._cached_value(task, hit) if hit is not None else None
         if value is not None:
             self._record(ctx, prompt, Call(engine.name, engine.model, prompt.name, prompt.version, cached=True))
             log.info("ai_cache_hit", task=task, job_id=job_id, prompt_version=prompt.version)
             return value
-        value = self._compute(task, lecture, prompt, ctx, prof)
+        value = self._compute(task, lecture, prompt, ctx, prof, whole)
         self.cache.put(key, value.model_dump(mode="json"),
                        EntryInfo(engine.name, engine.model, prompt.name, prompt.version))
         return value
@@ -146,33 +159,58 @@ class AIService:
             log.warning("ai_cache_entry_stale", task=task, error=e.errors()[0]["msg"])
             return None
 
+    # ---- pictures ---------------------------------------------------------------------------------------------
+    def pictures_for(self, task: str, lecture: LectureInput) -> LectureInput:
+        """The lecture with the pictures this task's request will carry: none when the engine does not read
+        images or the task is not in HANDOUTS_AI_IMAGE_TASKS, else those of the slides it shows."""
+        if not lecture.images:
+            return lecture
+        send = task in self.settings.ai_image_tasks and getattr(self.engine, "accepts_images", False)
+        kept = {n: lecture.images[n] for n in sent_images(lecture)} if send else {}
+        return lecture.model_copy(update={"images": kept})
+
+    def image_budget(self, lecture: LectureInput) -> ImageBudget | None:
+        """Tokens per picture for the engine's model, and the per-request picture limits (None: no pictures)."""
+        if not lecture.images:
+            return None
+        model = self.engine.model
+        return ImageBudget(tokens=lambda img: image_tokens(self.settings, model, img.width, img.height),
+                           max_images=self.settings.ai_max_images_per_request,
+                           max_bytes=self.settings.ai_max_image_bytes_per_request)
+
     # ---- splitting --------------------------------------------------------------------------------------------
     def part_budget(self, prompt: Prompt) -> int:
         """Tokens of transcript one request may carry next to `prompt`."""
-        budget = (self.settings.ai_max_input_tokens - estimate_tokens(SYSTEM) - estimate_tokens(prompt.text)
-                  - REQUEST_RESERVE_TOKENS)
+        budget = (self.settings.ai_max_input_tokens - estimate_tokens(SYSTEM + SYSTEM_IMAGES)
+                  - estimate_tokens(prompt.text) - REQUEST_RESERVE_TOKENS)
         if budget < MIN_PART_TOKENS:
             raise ConfigError("HANDOUTS_AI_MAX_INPUT_TOKENS", f"{self.settings.ai_max_input_tokens} leaves only "
                               f"{budget} tokens of transcript beside prompt '{prompt.name}'; raise it")
         return budget
 
-    def _compute(self, task: str, lecture: LectureInput, prompt: Prompt, ctx: _Context, prof: Profile) -> BaseModel:
+    def _compute(self, task: str, lecture: LectureInput, prompt: Prompt, ctx: _Context, prof: Profile,
+                 whole: LectureInput | None = None) -> BaseModel:
         # The offline engine has no context window, and ranks sentences better over the whole lecture.
         if self.engine.name == "offline":
             return self._call(task, lecture, prompt, ctx)
         budget = self.part_budget(prompt)
-        if lecture_tokens(lecture) <= budget:
+        pictures = self.image_budget(lecture)
+        if fits(lecture, budget, pictures):
             return self._call(task, lecture, prompt, ctx)
         if task not in MERGEABLE:
             # A title or a map of the whole lecture needs the whole lecture: give it the key points instead.
-            points = self.run("key_points", lecture, job_id=ctx.job_id, tenant=ctx.tenant, stage=ctx.stage,
-                              profile=prof)
+            # Asked with every picture the lecture has, so the study stage's own key points answer it.
+            points = self.run("key_points", whole if whole is not None else lecture, job_id=ctx.job_id,
+                              tenant=ctx.tenant, stage=ctx.stage, profile=prof)
             assert isinstance(points, KeyPoints)
-            log.info("ai_digest", task=task, job_id=ctx.job_id, tokens=lecture_tokens(lecture), budget=budget)
-            return self._call(task, digest_lecture(lecture, points, budget), prompt, ctx)
-        parts = split_lecture(lecture, budget)
-        log.info("ai_split", task=task, job_id=ctx.job_id, parts=len(parts), tokens=lecture_tokens(lecture),
-                 budget=budget)
+            log.info("ai_digest", task=task, job_id=ctx.job_id, tokens=request_tokens(lecture, pictures),
+                     budget=budget)
+            # The digest stands in for speech; the pictures stay with the tasks that split.
+            digest = digest_lecture(lecture, points, budget).model_copy(update={"images": {}})
+            return self._call(task, digest, prompt, ctx)
+        parts = split_lecture(lecture, budget, pictures)
+        log.info("ai_split", task=task, job_id=ctx.job_id, parts=len(parts), tokens=request_tokens(lecture, pictures),
+                 budget=budget, pictures=len(lecture.images))
         workers = max(1, min(self.settings.ai_max_concurrency, len(parts)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ai-{task}") as pool:
             answers = list(pool.map(lambda part: self._call(task, part, prompt, ctx), parts))
@@ -220,6 +258,7 @@ class AIService:
         return Call(engine=engine.name, model=(spent.model if spent else None) or engine.model, prompt_name=None,
                     prompt_version=None, tokens_in=spent.tokens_in if spent else 0,
                     tokens_cached=spent.tokens_cached if spent else 0, tokens_out=spent.tokens_out if spent else 0,
+                    tokens_image=spent.tokens_image if spent else 0,
                     latency_ms=(time.perf_counter() - started) * 1000, outcome=outcome)
 
     def _record(self, ctx: _Context, prompt: Prompt, call: Call) -> None:

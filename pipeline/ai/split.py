@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 from pydantic import BaseModel
 
+from .images import SlideImage
 from .schemas import CleanedCaptions, KeyPoints, LectureInput, SlideInput, SlidePoints, SlideText, StudyRow, \
     StudyTable, VignetteSet
 
@@ -60,24 +63,72 @@ def _pieces(text: str, max_chars: int) -> list[str]:
     return pieces
 
 
-def split_lecture(lecture: LectureInput, budget_tokens: int) -> list[LectureInput]:
-    """The lecture as parts whose transcripts each fit `budget_tokens`; one part when it already fits."""
+@dataclass(frozen=True)
+class ImageBudget:
+    """What the slide pictures of one request may cost: tokens per picture, and the endpoint's limits."""
+
+    tokens: Callable[[SlideImage], int]
+    max_images: int
+    max_bytes: int
+
+
+def _picture(slide: SlideInput, lecture: LectureInput, images: ImageBudget | None) -> SlideImage | None:
+    return lecture.images.get(slide.image) if images is not None and slide.image else None
+
+
+def request_tokens(lecture: LectureInput, images: ImageBudget | None = None) -> int:
+    """What the transcript costs in one request: its passages, and each distinct picture once."""
+    total = lecture_tokens(lecture)
+    if images is not None:
+        seen = {s.image for s in lecture.slides if s.image in lecture.images}
+        total += sum(images.tokens(lecture.images[name]) for name in seen)
+    return total
+
+
+def fits(lecture: LectureInput, budget_tokens: int, images: ImageBudget | None = None) -> bool:
+    """Whether the whole lecture fits one request: tokens, and the number and bytes of its pictures."""
+    if request_tokens(lecture, images) > budget_tokens:
+        return False
+    if images is None:
+        return True
+    names = {s.image for s in lecture.slides if s.image in lecture.images}
+    return (len(names) <= images.max_images
+            and sum(lecture.images[n].encoded_bytes for n in names) <= images.max_bytes)
+
+
+def split_lecture(lecture: LectureInput, budget_tokens: int, images: ImageBudget | None = None) -> list[LectureInput]:
+    """The lecture as parts that each fit `budget_tokens` (and the picture limits); one part when it already fits.
+
+    A picture is counted in the part where its slide first appears; a later part showing the slide again
+    carries (and pays for) the picture again."""
     if budget_tokens < 50:
         raise ValueError(f"a part budget of {budget_tokens} tokens is too small to hold a passage")
-    if lecture_tokens(lecture) <= budget_tokens:
+    if fits(lecture, budget_tokens, images):
         return [lecture]
     max_chars = (budget_tokens - PASSAGE_OVERHEAD_TOKENS) * CHARS_PER_TOKEN
     parts: list[list[SlideInput]] = []
     current: list[SlideInput] = []
-    used = 0
+    used = pictures = picture_bytes = 0
+    seen: set[str] = set()
     for slide in lecture.slides:
         pieces = ([slide] if slide_tokens(slide) <= budget_tokens else
                   [slide.model_copy(update={"text": t}) for t in _pieces(slide.text, max_chars)])
         for piece in pieces:
-            cost = slide_tokens(piece)
-            if current and used + cost > budget_tokens:
+            picture = _picture(piece, lecture, images)
+            new_picture = picture is not None and picture.name not in seen
+            cost = slide_tokens(piece) + (images.tokens(picture) if new_picture else 0)  # type: ignore[union-attr]
+            over = used + cost > budget_tokens or (new_picture and (
+                pictures + 1 > images.max_images  # type: ignore[union-attr]
+                or picture_bytes + picture.encoded_bytes > images.max_bytes))  # type: ignore[union-attr]
+            if current and over:
                 parts.append(current)
-                current, used = [], 0
+                current, used, pictures, picture_bytes, seen = [], 0, 0, 0, set()
+                new_picture = picture is not None
+                cost = slide_tokens(piece) + (images.tokens(picture) if new_picture else 0)  # type: ignore[union-attr]
+            if new_picture:
+                seen.add(picture.name)  # type: ignore[union-attr]
+                pictures += 1
+                picture_bytes += picture.encoded_bytes  # type: ignore[union-attr]
             current.append(piece)
             used += cost
     if current:

@@ -13,29 +13,32 @@ from pathlib import Path
 from ..ai.schemas import Vignette, VignetteSet
 from .document import FAMILY, GREY, RULE, HandoutMeta, HandoutPDF
 from .files import atomic_output
+from .text import unmarked
 
 # The few words of the page itself, per language; the questions arrive already in the lecture's language.
 WORDS: dict[str, dict[str, str]] = {
     "en": {"difficulty": "Difficulty", "questions": "Practice questions", "key": "Answer key", "objective": "Objective",
            "intro": "{n} questions on {m} learning objectives. The answer key starts on a new page after the last "
-                    "question.", "easy": "easy", "medium": "medium", "hard": "hard", "other": "Other questions"},
+                    "question.", "easy": "easy", "medium": "medium", "hard": "hard", "other": "Other questions",
+           "slide": "Slide", "slides": "Slides"},
     "es": {"difficulty": "Dificultad", "questions": "Preguntas de práctica", "key": "Respuestas",
            "objective": "Objetivo",
            "intro": "{n} preguntas sobre {m} objetivos de aprendizaje. Las respuestas empiezan en una página nueva "
                     "tras la última pregunta.", "easy": "fácil", "medium": "media", "hard": "difícil",
-           "other": "Otras preguntas"},
+           "other": "Otras preguntas", "slide": "Diapositiva", "slides": "Diapositivas"},
     "fr": {"difficulty": "Difficulté", "questions": "Questions d’entraînement", "key": "Corrigé",
            "objective": "Objectif",
            "intro": "{n} questions sur {m} objectifs d’apprentissage. Le corrigé commence sur une nouvelle page "
                     "après la dernière question.", "easy": "facile", "medium": "moyenne", "hard": "difficile",
-           "other": "Autres questions"},
+           "other": "Autres questions", "slide": "Diapositive", "slides": "Diapositives"},
     "de": {"difficulty": "Schwierigkeit", "questions": "Übungsfragen", "key": "Lösungen", "objective": "Lernziel",
            "intro": "{n} Fragen zu {m} Lernzielen. Die Lösungen beginnen nach der letzten Frage auf einer neuen "
-                    "Seite.", "easy": "leicht", "medium": "mittel", "hard": "schwer", "other": "Weitere Fragen"},
+                    "Seite.", "easy": "leicht", "medium": "mittel", "hard": "schwer", "other": "Weitere Fragen",
+           "slide": "Folie", "slides": "Folien"},
     "pt": {"difficulty": "Dificuldade", "questions": "Questões de prática", "key": "Gabarito", "objective": "Objetivo",
            "intro": "{n} questões sobre {m} objetivos de aprendizagem. O gabarito começa numa nova página após a "
                     "última questão.", "easy": "fácil", "medium": "média", "hard": "difícil",
-           "other": "Outras questões"},
+           "other": "Outras questões", "slide": "Slide", "slides": "Slides"},
 }
 
 TEXT_SIZE, TEXT_LH = 10.5, 5.2
@@ -63,6 +66,17 @@ def groups(vignettes: VignetteSet) -> list[tuple[str, list[Vignette]]]:
         key = _norm(q.objective)
         order.setdefault(key, (" ".join(q.objective.split()), []))[1].append(q)
     return [(name, qs) for name, qs in order.values() if qs]
+
+
+def plain_set(vignettes: VignetteSet) -> VignetteSet:
+    """The questions as printed: Markdown emphasis dropped from every text a student reads."""
+    questions = [q.model_copy(update={
+        "objective": unmarked(q.objective), "stem": unmarked(q.stem), "question": unmarked(q.question),
+        "explanation": unmarked(q.explanation),
+        "choices": [c.model_copy(update={"text": unmarked(c.text)}) for c in q.choices]})
+        for q in vignettes.questions]
+    return vignettes.model_copy(update={"objectives": [unmarked(o) for o in vignettes.objectives],
+                                        "questions": questions})
 
 
 class QuizPDF(HandoutPDF):
@@ -141,6 +155,9 @@ def _key_entry(pdf: QuizPDF, number: int, q: Vignette, w: dict[str, str]) -> Non
     chosen = next(c.text for c in q.choices if c.letter == q.answer)
     answer = f"{q.answer}. {chosen}"
     level = f"{w['difficulty']}: {w.get(q.difficulty, q.difficulty)}"
+    if q.slides:
+        # Where to look it up again, in the handout's numbering.
+        level += f" \u00b7 {w['slide'] if len(q.slides) == 1 else w['slides']} {', '.join(map(str, q.slides))}"
     needed = pdf.height(body, answer, TEXT_SIZE, True) + pdf.height(body, q.explanation, TEXT_SIZE) + 9
     pdf.keep(needed)
     top = pdf.get_y()
@@ -167,6 +184,7 @@ def render_quiz(vignettes: VignetteSet, out: Path, *, title: str, language: str 
     `heading` replaces the page's own name for the questions (e.g. "Recall practice"); `note` is printed in
     bold under the introduction (e.g. that no model wrote them)."""
     w = words(language)
+    vignettes = plain_set(vignettes)
     grouped = groups(vignettes)
     meta = HandoutMeta(title=title, subject=f"{w['questions']} \u2014 {len(vignettes.questions)}",
                        keywords=[w["questions"], w["key"], *[name for name, _ in grouped][:8]], language=language)

@@ -108,6 +108,15 @@ def alt_text(number: int, showing: Showing, title: str = "") -> str:
     return f"{base}: {first_words(said)}" if said else f"{base}; nothing was said."
 
 
+# **x** or __x__ with no space just inside the markers; a run of underscores (a cloze blank "_____") is no marker.
+_EMPHASIS = re.compile(r"\*\*(?!\s)(.+?)(?<!\s)\*\*|(?<!_)__(?![\s_])(.+?)(?<![\s_])__(?!_)", re.DOTALL)
+
+
+def unmarked(text: str) -> str:
+    """`text` without Markdown emphasis (**bold**, __bold__): models add it, a PDF would print the asterisks."""
+    return _EMPHASIS.sub(lambda m: m.group(1) or m.group(2), text)
+
+
 def _plain(point: str) -> str:
     """A point as one line of plain text: no list marker, no Markdown emphasis, single spaces."""
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", point)

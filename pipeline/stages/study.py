@@ -6,9 +6,10 @@ A later retry of the job runs only the tasks that are missing.
 
 from __future__ import annotations
 
+from ..ai.images import SlideImage, prepare_images
 from ..ai.schemas import LectureInput, SlideInput
 from ..context import StageContext
-from ..errors import AIError
+from ..errors import AIError, StorageError
 from ..render.text import slide_numbers
 from ..titles import lecture_title, non_ai_title
 from ..types import Showing
@@ -30,6 +31,32 @@ def lecture_input(showings: list[Showing], title_hint: str, language: str) -> Le
                                 for i, s in enumerate(showings)])
 
 
+def slide_pictures(ctx: StageContext, showings: list[Showing]) -> dict[str, SlideImage]:
+    """The distinct slide images, downscaled for the model, when the AI engine reads pictures; else none.
+
+    A picture that cannot be fetched or read leaves its slide as text only, with a warning naming it."""
+    if ctx.settings.ai_images == "off" or not getattr(ctx.ai.engine, "accepts_images", False):
+        return {}
+    keys: dict[str, str] = (ctx.outputs.get("slides") or {}).get("images") or {}
+    folder = ctx.workdir / "slides"
+    paths = {}
+    for name in dict.fromkeys(s.image for s in showings if s.image):
+        if name not in keys:
+            continue
+        try:
+            if not (folder / name).exists():
+                ctx.storage.get_file(keys[name], folder / name)
+            paths[name] = folder / name
+        except StorageError as e:
+            if e.retryable:
+                raise
+            ctx.warn(f"slide image {name} is not shown to the AI: {e.message}")
+    images, problems = prepare_images(paths, ctx.settings)
+    for name, why in problems.items():
+        ctx.warn(f"{why}; the AI reads that slide's text only")
+    return images
+
+
 def run(ctx: StageContext) -> dict:
     """Run every AI task not already done; each failure is a warning, not a failed job."""
     if ctx.options.get("no_ai"):
@@ -37,6 +64,9 @@ def run(ctx: StageContext) -> dict:
     showings = [Showing.from_json(d) for d in ctx.outputs["align"]["showings"]]
     hint, source = non_ai_title(ctx.options, ctx.outputs)
     lecture = lecture_input(showings, hint, ctx.settings.caption_language)
+    pictures = slide_pictures(ctx, showings)
+    if pictures:
+        lecture = lecture.model_copy(update={"images": pictures})
     profile = ctx.ai.profile(ctx.options.get("profile"), ctx.tenant)
     results: dict[str, dict] = dict((ctx.previous or {}).get("results", {}))
     missing: dict[str, str] = {}

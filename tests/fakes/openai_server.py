@@ -7,7 +7,10 @@ and answers verbose_json with one segment per `segment_seconds` of it, and POST 
 answers with replies scripted by `queue_chat(...)` or computed by `answer_chat_with(responder)`;
 `answer_within_schema(seed)` makes it answer random JSON that fits exactly the response schema each request
 sends (enums, required properties, nested objects and arrays, $ref recursion), as a model under strict
-structured outputs would.
+structured outputs would. Image parts of chat messages are checked as OpenAI checks them: a model not in
+`vision_models` answers 400 to a request carrying one, and every image must be a decodable PNG/JPEG/WEBP/GIF data
+URL; `count_usage(per_image)` makes replies report prompt tokens worked out from the request (text at four
+characters a token, each image at `per_image(width, height, detail)`).
 
     with FakeOpenAI() as fake:
         client = OpenAI(api_key=fake.api_key, base_url=fake.base_url, max_retries=0)
@@ -15,6 +18,8 @@ structured outputs would.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import random
@@ -125,10 +130,36 @@ def audio_seconds(data: bytes) -> float:
         return samples / stream.codec_context.sample_rate
 
 
+def image_parts(body: dict) -> list[dict]:
+    """Every image_url part of a chat request's messages, in order."""
+    return [part for m in body.get("messages", []) if isinstance(m.get("content"), list)
+            for part in m["content"] if isinstance(part, dict) and part.get("type") == "image_url"]
+
+
+def decode_image(part: dict) -> tuple[int, int]:
+    """(width, height) of an image part's data URL; ValueError when it is not an image OpenAI would take."""
+    from PIL import Image
+
+    url = part.get("image_url", {}).get("url", "")
+    head, _, data = url.partition(",")
+    if not head.startswith("data:image/") or ";base64" not in head:
+        raise ValueError("expected a base64 data URL of an image")
+    try:
+        raw = base64.b64decode(data, validate=True)
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.format not in ("PNG", "JPEG", "WEBP", "GIF"):
+                raise ValueError(f"unsupported image format {img.format}")
+            img.load()
+            return img.size
+    except (OSError, binascii.Error) as e:
+        raise ValueError(f"the image cannot be decoded ({e})") from None
+
+
 class FakeOpenAI:
     """The server; use as a context manager. `api_key` is the only key it accepts."""
 
-    def __init__(self, *, api_key: str = "sk-test-fake", segment_seconds: float = 2.0) -> None:
+    def __init__(self, *, api_key: str = "sk-test-fake", segment_seconds: float = 2.0,
+                 vision_models: tuple[str, ...] | None = None) -> None:
         self.api_key = api_key
         self.segment_seconds = segment_seconds
         self.requests: list[FakeRequest] = []
@@ -139,6 +170,8 @@ class FakeOpenAI:
         self._chat_queue: list[object] = []
         self._chat_responder: ChatResponder | None = None
         self._stopping = threading.Event()
+        self.vision_models = vision_models      # None: every model takes images
+        self._per_image: Callable[[int, int, str], int] | None = None
         self.route("POST", "/v1/audio/transcriptions", self._transcribe)
         self.route("POST", "/v1/chat/completions", self._chat)
 
@@ -184,6 +217,10 @@ class FakeOpenAI:
 
         self.answer_chat_with(responder)
 
+    def count_usage(self, per_image: Callable[[int, int, str], int]) -> None:
+        """Report prompt tokens computed from each request: text / 4 plus `per_image(w, h, detail)` per image."""
+        self._per_image = per_image
+
     def chat_bodies(self) -> list[dict]:
         """The JSON bodies of every chat completion request so far."""
         return [r.json() for r in self.requests_to("/v1/chat/completions")]
@@ -206,6 +243,17 @@ class FakeOpenAI:
                                   "text": "".join(s["text"] for s in segments).strip(), "segments": segments})
 
     def _chat(self, request: FakeRequest) -> FakeResponse:
+        body = request.json()
+        images = image_parts(body)
+        if images and self.vision_models is not None and body.get("model") not in self.vision_models:
+            return FakeResponse(400, {"error": {"message": "Invalid content type. image_url is only supported by "
+                                                "certain models.", "type": "invalid_request_error",
+                                                "param": "messages", "code": None}})
+        try:
+            sizes = [decode_image(part) for part in images]
+        except ValueError as e:
+            return FakeResponse(400, {"error": {"message": f"Invalid image: {e}", "type": "invalid_request_error",
+                                                "code": "invalid_image"}})
         with self._lock:
             reply = self._chat_queue.pop(0) if self._chat_queue else None
         if reply is None and self._chat_responder is not None:
@@ -220,7 +268,12 @@ class FakeOpenAI:
             return FakeResponse(503, {"error": {"message": "fake server stopping", "type": "fake"}})
         content = reply.content if reply.content is None or isinstance(reply.content, str) else \
             json.dumps(reply.content)
-        body = request.json()
+        if self._per_image is not None:
+            text = sum(len(m["content"]) if isinstance(m["content"], str) else
+                       sum(len(p.get("text", "")) for p in m["content"]) for m in body.get("messages", []))
+            reply = ChatReply(**{**reply.__dict__, "prompt_tokens": -(-text // 4) + sum(
+                self._per_image(w, h, part["image_url"].get("detail", "auto"))
+                for (w, h), part in zip(sizes, images))})
         return FakeResponse(200, {
             "id": f"chatcmpl-fake-{len(self.requests)}", "object": "chat.completion", "created": 1_700_000_000,
             "model": body.get("model", "fake-model"),

@@ -103,3 +103,29 @@ def test_a_long_set_spans_pages_without_splitting_a_question(tmp_path):
     for k in range(1, 25):
         holder = [t for t in text[:key_page] if f"STEM{k}:" in t]
         assert len(holder) == 1 and f"CHOICE{k}E" in holder[0]
+
+
+def test_markdown_emphasis_is_not_printed_and_the_key_names_the_slides(tmp_path):
+    make = vignette
+    q = make(1, "Explain pumps").model_copy(update={
+        "stem": "A **sodium** load rises.", "question": "Which is **NOT** true?",
+        "explanation": "The pump moves __three__ ions.", "slides": [3, 5]})
+    one = make(2, "Explain channels").model_copy(update={"slides": [4]})
+    bare = make(3, "Explain carriers").model_copy(update={"slides": []})
+    vs = VignetteSet(objectives=[q.objective, one.objective, bare.objective], questions=[q, one, bare])
+    out = render_quiz(vs, tmp_path / "quiz.pdf", title="t")
+    joined = " ".join(pages(out))
+    assert "**" not in joined and "__" not in joined
+    assert "A sodium load rises." in joined and "Which is NOT true?" in joined
+    key = joined[joined.index("Answer key"):]
+    assert re.search(r"Difficulty: \w+ \u00b7 Slides 3, 5", key)
+    assert re.search(r"Difficulty: \w+ \u00b7 Slide 4\b", key)
+    assert key.count("\u00b7 Slide") == 2       # a question that cites no slide says nothing about slides
+
+
+def test_a_cloze_blank_is_printed_whole(tmp_path):
+    q = vignette(1, "Recall the active site").model_copy(
+        update={"stem": "Complete the sentence from slide 4: \u201cThe substrate binds in a pocket called the "
+                         "_____.\u201d"})
+    out = render_quiz(VignetteSet(objectives=[q.objective], questions=[q]), tmp_path / "quiz.pdf", title="t")
+    assert "called the _____." in " ".join(pages(out))

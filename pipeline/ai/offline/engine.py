@@ -50,6 +50,9 @@ class OfflineEngine:
 
     name = "offline"
     model = "extractive-v1"
+    # It reads no pixels: a slide's picture reaches it as the text OCR read off that slide (SlideInput.slide_text),
+    # so a lecture carrying pictures is answered exactly as the same lecture without them.
+    accepts_images = False
 
     def run(self, task: str, lecture: LectureInput, prompt: Prompt) -> Completion:
         """Answer one task over the lecture; the prompt is accepted for the port's sake but not read."""
