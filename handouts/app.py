@@ -15,6 +15,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     can import it (`gunicorn 'handouts.wsgi:app'`).
     """
     import bot
+    import lti
     import web
 
     from . import ops
@@ -27,4 +28,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     web.init_app(app, rt)
     app.register_blueprint(ops.bp)  # /readyz (open, for probes) and /metrics (operators, e.g. Prometheus)
     bot.init_app(app, rt)  # /slack/events (and OAuth install) when Slack is configured
+    lti.init_app(app, rt)  # /lti/login, /lti/launch, /lti/jwks and the pages shown inside the LMS
     return app

@@ -419,6 +419,17 @@ def cmd_submit(args) -> int:
     return 0
 
 
+def cmd_lti(args) -> int:
+    """LTI 1.3 registrations, deployments, keys and the settings to paste into an LMS."""
+    from lti.admin import run_lti
+    from pipeline.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    if args.lti_command == "config":
+        return run_lti(args, settings, None)
+    return run_lti(args, settings, _sessions(settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="handouts", description="Turn lecture recordings into study handouts.")
     p.add_argument("--data-dir", help="folder for the embedded store, queue and files (HANDOUTS_DATA_DIR)")
@@ -521,6 +532,10 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("job", nargs="?")
     st.add_argument("--limit", type=int, default=20)
     st.set_defaults(fn=cmd_status, quiet_logs=True)
+
+    from lti.admin import add_lti_parser
+
+    add_lti_parser(sub, cmd_lti)
     return p
 
 

@@ -14,6 +14,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def metadata() -> MetaData:
     """The metadata holding every table Handouts migrates (domain, Slack, LTI)."""
     import bot.tables  # noqa: F401  (the Slack tables join the shared metadata)
+    import lti.tables  # noqa: F401  (the LTI tables too)
     from pipeline.models import Base
 
     return Base.metadata
