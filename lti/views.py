@@ -440,7 +440,7 @@ def place(ticket: str):
     with _rt().sessions() as s:
         for job_id in ids:
             job = get_visible_job(s, seat.viewer, job_id)  # another course's id: JobNotFound, nothing sent
-            picked.append((job.id, job.title or "Handout"))
+            picked.append((job.id, job.title or (job.options or {}).get("title") or "Handout"))
     return _deep_link_response(seat, picked)
 
 
@@ -491,6 +491,10 @@ def bulk_delete(ticket: str):
     if request.form.get("confirm") != "yes":
         with rt.sessions() as s:
             jobs = [get_visible_job(s, seat.viewer, j) for j in ids]
+        live = [j for j in jobs if not j.is_terminal]
+        if live:
+            names = ", ".join(j.title or (j.options or {}).get("title") or j.id for j in live)
+            raise InputError(f"{names}: still being made; cancel it first, then delete it", field="job")
         return render_template("lti/confirm_delete.html", seat=seat, jobs=jobs)
     keys: list[str] = []
     with rt.transaction() as s:
