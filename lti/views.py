@@ -286,6 +286,7 @@ def _handout_page(seat: Seat, job_id: str):
         slides = _manifest_slides(job)
         key_points = _key_points(job)
     return render_template("lti/handout.html", seat=seat, job=job, downloads=downloads, slides=slides,
+                           minutes=int(settings.lti_download_minutes),
                            key_points=key_points, manage=seat.access == roles.MANAGE)
 
 
@@ -321,7 +322,7 @@ def _key_points(job: Job) -> list[str]:
         j = s.get(Job, job.id)
         study = finished_stages(j).get("study", {}) if j else {}
     kp = ((study.get("results") or {}).get("key_points") or {})
-    points = kp.get("points") or kp.get("key_points") or []
+    points = kp.get("lecture") or []
     return [p if isinstance(p, str) else str(p.get("text") or p.get("point") or "") for p in points][:30]
 
 
