@@ -1,0 +1,85 @@
+"""The instructor's e-mail when an LMS job finishes or fails: once per job, recorded in deliveries."""
+
+from __future__ import annotations
+
+import socket
+
+from structlog.testing import capture_logs
+
+from lti.notifier import LtiEmailNotifier
+from pipeline.deliveries import sent
+from tests.bot.conftest import quick_stages
+from tests.fakes.smtp_server import smtp_server  # noqa: F401 - a fixture
+from tests.lti.test_instructor import _page, _request
+
+
+def _smtp(port):
+    return {"HANDOUTS_SMTP_HOST": "127.0.0.1", "HANDOUTS_SMTP_PORT": port, "HANDOUTS_SMTP_FROM": "handouts@uni.test"}
+
+
+def test_finished_job_mails_the_instructor_once(lti_world, smtp_server):  # noqa: F811
+    w = lti_world(immediate=True, **_smtp(smtp_server.port))
+    assert w.rt.notifier(LtiEmailNotifier) is not None  # wired by the composition root
+    base, csrf, _ = _page(w)
+    _request(w, base, csrf, url="https://v.example/week3.mp4", title="Week 3")
+    [job] = w.jobs()
+    assert job.status == "completed_with_warnings"
+    [msg] = smtp_server.messages
+    assert msg["To"] == "user-1@uni.test" and msg["From"] == "handouts@uni.test"
+    assert msg["Subject"] == "Handout ready: Week 3: Cells"
+    body = msg.get_payload(decode=True).decode()
+    assert "https://lms.test.example/course/course-1" in body and "mindmap" in body
+    w.rt.emit(job.id, "finished")  # a second wake-up, a reaper, a retry of the last stage…
+    assert len(smtp_server.messages) == 1
+    with w.rt.sessions() as s:
+        d = sent(s, job.id)[("email:user-1@uni.test", "outcome")]
+    assert d.status == "done" and d.ref["message_id"] == msg["Message-ID"]
+
+
+def test_failed_job_mails_the_reason(lti_world, smtp_server):  # noqa: F811
+    w = lti_world(immediate=True, stages=quick_stages(fail_at="slides"), HANDOUTS_STAGE_RETRIES=0,
+                  **_smtp(smtp_server.port))
+    base, csrf, _ = _page(w)
+    _request(w, base, csrf, url="https://v.example/page.html")
+    [job] = w.jobs()
+    assert job.status == "failed"
+    [msg] = smtp_server.messages
+    assert msg["Subject"].startswith("Handout could not be made")
+    body = msg.get_payload(decode=True).decode()
+    assert "not a video" in body and "retry it from the Handouts page" in body
+
+
+def test_no_email_claim_no_mail(lti_world, smtp_server):  # noqa: F811
+    w = lti_world(immediate=True, **_smtp(smtp_server.port))
+    from tests.lti.platform import REMOVE
+
+    base, csrf, _ = _page(w, email=REMOVE)
+    with capture_logs() as logs:
+        _request(w, base, csrf, url="https://v.example/week3.mp4")
+    assert smtp_server.messages == []
+    assert any(e["event"] == "lti_notify_no_email" and e["tenant"].startswith("lti:") for e in logs)
+
+
+def test_mail_server_down_does_not_fail_the_job_and_is_sent_later(lti_world, smtp_server):  # noqa: F811
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    w = lti_world(immediate=True, **_smtp(dead_port))
+    base, csrf, _ = _page(w)
+    with capture_logs() as logs:
+        _request(w, base, csrf, url="https://v.example/week3.mp4")
+    [job] = w.jobs()
+    assert job.status == "completed_with_warnings"
+    assert any(e["event"] == "notify_failed" for e in logs)
+    with w.rt.sessions() as s:
+        assert sent(s, job.id)[("email:user-1@uni.test", "outcome")].status == "failed"
+    notifier = w.rt.notifier(LtiEmailNotifier)
+    notifier.settings = notifier.settings.model_copy(update={"smtp_port": smtp_server.port})
+    w.rt.emit(job.id, "finished")
+    w.rt.emit(job.id, "finished")
+    assert len(smtp_server.messages) == 1
+
+
+def test_no_smtp_host_no_notifier(lti_world):
+    w = lti_world()
+    assert w.rt.notifier(LtiEmailNotifier) is None
