@@ -536,3 +536,51 @@ def download(token: str):
     resp.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
     resp.headers["Content-Length"] = str(art.size)
     return resp
+
+
+# ---------------------------------------------------------------- dynamic registration
+
+def _registration_gate() -> str:
+    expected = _svc().settings.lti_registration_token
+    if expected is None:
+        raise LaunchRefused("registration_closed", "Dynamic registration is switched off on this Handouts.",
+                            todo="The Handouts administrator can set HANDOUTS_LTI_REGISTRATION_TOKEN, or register "
+                                 "the LMS with `handouts lti add-platform`.", status=404)
+    offered = request.values.get("token") or ""
+    if not hmac.compare_digest(offered.encode(), expected.get_secret_value().encode()):
+        raise LaunchRefused("registration_token", "This registration address lacks the right token.",
+                            todo="Paste the full address the Handouts administrator gave you, with its "
+                                 "?token=… part.", status=403)
+    return offered
+
+
+def _registration_csrf(config_url: str) -> str:
+    key = _svc().settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, b"dynreg:" + config_url.encode(), "sha256").hexdigest()
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    from .dynreg import read_platform_config, register as do_register
+
+    token = _registration_gate()
+    config_url = (request.values.get("openid_configuration") or "").strip()
+    if not config_url:
+        raise LaunchRefused("registration_no_config", "The LMS did not say where its configuration is "
+                                                      "(openid_configuration).",
+                            todo="Start the registration from the LMS (Canvas: Developer Keys → LTI Registration; "
+                                 "Moodle: Manage tools → Tool URL), pasting this address there.")
+    reg_token = request.values.get("registration_token") or None
+    settings = _svc().settings
+    if request.method == "GET":
+        platform = read_platform_config(config_url, reg_token, allow_private=settings.allow_private_urls,
+                                        timeout=settings.lti_http_timeout)
+        return render_template("lti/register.html", platform=platform, token=token, config_url=config_url,
+                               reg_token=reg_token or "", csrf=_registration_csrf(config_url))
+    if not hmac.compare_digest(request.form.get("csrf") or "", _registration_csrf(config_url)):
+        raise LaunchRefused("bad_csrf", "This form was not sent from the Handouts registration page.",
+                            todo="Start the registration again from the LMS.", status=403)
+    info, dep, platform = do_register(_svc().sessions, request.host_url.rstrip("/"), config_url, reg_token,
+                                      allow_private=settings.allow_private_urls, timeout=settings.lti_http_timeout)
+    log.info("lti_registered", issuer=info.issuer, client_id=info.client_id, deployment_id=dep)
+    return render_template("lti/register_done.html", platform=platform, info=info, deployment_id=dep)

@@ -34,3 +34,12 @@
   var back = document.querySelector("form[data-autosubmit]");
   if (back) back.submit();
 })();
+// Dynamic registration ends by telling the LMS to close its dialog (LTI Dynamic Registration §3.6).
+(function () {
+  "use strict";
+  var close = document.querySelector("[data-close-registration]");
+  if (!close) return;
+  close.addEventListener("click", function () {
+    (window.opener || window.parent).postMessage({subject: "org.imsglobal.lti.close"}, "*");
+  });
+})();

@@ -298,3 +298,20 @@ def test_bogus_kids_do_not_flood_the_platform(lti_world, http_server):
         resp, _, _ = w.launch(sign={"kid": f"bogus-{i}"})
         assert resp.status_code == 400
     assert http_server.hits("/jwks") == before + 1
+
+
+def test_behind_a_proxy_urls_are_https_and_operator_guard_does_not_apply(lti_world):
+    """ProxyFix: the public scheme and host come from the proxy; the LTI routes are open to LMS users, while
+    the operator pages stay behind HANDOUTS_ADMIN_TOKEN."""
+    w = lti_world(HANDOUTS_ADMIN_TOKEN="op-token", HANDOUTS_SECRET_KEY="a-long-random-secret-for-tests")
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "handouts.uni.example", "X-Forwarded-For": "203.0.113.9"}
+    env = {"REMOTE_ADDR": "10.0.0.2"}
+    login = w.client.post("/lti/login", data={"iss": w.platform.issuer, "login_hint": "u",
+                                              "client_id": w.platform.client_id}, headers=headers, environ_base=env)
+    assert login.status_code == 302
+    from urllib.parse import parse_qs, urlsplit
+
+    q = parse_qs(urlsplit(login.headers["Location"]).query)
+    assert q["redirect_uri"] == ["https://handouts.uni.example/lti/launch"]
+    assert w.client.get("/lti/jwks", headers=headers, environ_base=env).status_code == 200
+    assert w.client.get("/status", environ_base=env).status_code == 403
