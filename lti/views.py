@@ -376,8 +376,15 @@ def _address(seat: Seat) -> LtiAddress:
     return LtiAddress(issuer=platform.issuer, client_id=platform.client_id, deployment_id=seat.launch.deployment_id,
                       context_id=seat.launch.context_id, user_id=seat.launch.user_id,
                       resource_link_id=(claims.get(CLAIM + "resource_link") or {}).get("id"),
-                      email=claims.get("email") or None,
+                      email=claims.get("email") or _roster_email(platform, seat),
                       return_url=(claims.get(CLAIM + "launch_presentation") or {}).get("return_url"))
+
+
+def _roster_email(platform, seat: Seat) -> str | None:
+    """No e-mail in the launch (Canvas privacy, Moodle settings): ask the roster service, if offered."""
+    from .nrps import requester_email
+
+    return requester_email(_svc(), platform, seat.claims, seat.launch.user_id)
 
 
 @bp.post("/t/<ticket>/jobs")

@@ -120,6 +120,54 @@ class Platform:
         pem, jwk = rsa_key(slot)
         return jwt.encode(body, pem, algorithm=alg, headers={"kid": kid or jwk["kid"]})
 
+    # ------------------------------------------------------------ services (token endpoint, roster)
+
+    def serve_roster(self, tool_jwks, members_pages: list[list[dict]]) -> None:
+        """A token endpoint that checks the tool's signed client assertion (against `tool_jwks()`), and a
+        membership service paged by a Link header (several rels, mixed-case URLs, as Canvas sends)."""
+        import json
+
+        self.token_requests: list[dict] = []
+
+        def token(req, n):
+            form = req.form
+            self.token_requests.append(form)
+            assertion = form.get("client_assertion", "")
+            kid = jwt.get_unverified_header(assertion).get("kid")
+            keys = {k["kid"]: k for k in tool_jwks()["keys"]}
+            if kid not in keys or form.get("grant_type") != "client_credentials":
+                return Reply(401, b'{"error":"invalid_client"}', "application/json")
+            pem = JWK.from_json(json.dumps(keys[kid])).export_to_pem()
+            try:
+                claims = jwt.decode(assertion, pem, algorithms=["RS256"], audience=self.server.url("/token"))
+            except jwt.InvalidTokenError:
+                return Reply(401, b'{"error":"invalid_client"}', "application/json")
+            if claims["iss"] != self.client_id or claims["sub"] != self.client_id:
+                return Reply(401, b'{"error":"invalid_client"}', "application/json")
+            return Reply(200, json.dumps({"access_token": "at-roster", "token_type": "bearer",
+                                          "expires_in": 3600, "scope": form.get("scope")}).encode(),
+                         "application/json")
+
+        def members(req, n):
+            if req.headers.get("authorization") != "Bearer at-roster":
+                return Reply(401, b"{}", "application/json")
+            page = int(req.query.get("Page", "1"))
+            body = {"id": req.path, "context": {"id": "course-1"}, "members": members_pages[page - 1]}
+            headers = {}
+            if page < len(members_pages):
+                nxt = self.server.url(f"/CourseSection/Members?Page={page + 1}")
+                headers["Link"] = f'<{self.server.url("/CourseSection/Members")}>; rel="current", <{nxt}>; rel="next"'
+            return Reply(200, json.dumps(body).encode(),
+                         "application/vnd.ims.lti-nrps.v2.membershipcontainer+json", headers)
+
+        self.server.route("/token", token)
+        self.server.route("/CourseSection/Members", members)
+
+    @property
+    def roster_claim(self) -> dict:
+        return {"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+            "context_memberships_url": self.server.url("/CourseSection/Members"), "service_versions": ["2.0"]}}
+
     # ------------------------------------------------------------ the browser's side
 
     def login(self, client, *, client_id: str | None = "same", issuer: str | None = None, method: str = "POST",

@@ -83,3 +83,36 @@ def test_mail_server_down_does_not_fail_the_job_and_is_sent_later(lti_world, smt
 def test_no_smtp_host_no_notifier(lti_world):
     w = lti_world()
     assert w.rt.notifier(LtiEmailNotifier) is None
+
+
+def test_email_from_the_roster_when_the_launch_has_none(lti_world, smtp_server, http_server):  # noqa: F811
+    from tests.lti.platform import REMOVE
+    from lti.nrps import next_link
+
+    w = lti_world(immediate=True, **_smtp(smtp_server.port))
+    w.platform.serve_roster(lambda: w.app.test_client().get("/lti/jwks").get_json(), [
+        [{"user_id": "someone", "email": "someone@uni.test", "roles": ["Learner"]}],
+        [{"user_id": "user-1", "email": "ada@uni.test", "roles": ["Instructor"]}]])
+    base, csrf, _ = _page(w, email=REMOVE, **w.platform.roster_claim)
+    _request(w, base, csrf, url="https://v.example/week3.mp4")
+    [job] = w.jobs()
+    assert job.address.email == "ada@uni.test"
+    assert [m["To"] for m in smtp_server.messages] == ["ada@uni.test"]
+    assert http_server.hits("/CourseSection/Members") == 2  # followed the mixed-case next link
+    assert w.platform.token_requests[0]["scope"].endswith("contextmembership.readonly")
+    assert next_link('<https://a/x?P=1>; rel="current", <https://a/X?P=2>; rel="next"') == "https://a/X?P=2"
+    assert next_link('<https://a/x>; rel="prev"') is None
+
+
+def test_roster_failure_never_fails_the_request(lti_world, smtp_server, http_server):  # noqa: F811
+    from tests.lti.platform import REMOVE
+
+    w = lti_world(immediate=True, **_smtp(smtp_server.port))
+    http_server.add_status("/token", 500)
+    base, csrf, _ = _page(w, email=REMOVE, **w.platform.roster_claim)
+    with capture_logs() as logs:
+        resp = _request(w, base, csrf, url="https://v.example/week3.mp4")
+    assert resp.status_code == 303
+    [job] = w.jobs()
+    assert job.address.email is None and smtp_server.messages == []
+    assert any(e["event"] == "lti_nrps_failed" for e in logs)
