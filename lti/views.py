@@ -424,6 +424,7 @@ def create_job(ticket: str):
         job = submit_job(s, rt.enqueue, source=source, tenant=seat.launch.tenant, owner=seat.launch.user_id,
                          origin=Origin.LTI, address=_address(seat), scope=seat.scope, options=options,
                          seal=rt.seal)
+        job.title = job.title or options.get("title")  # searchable at once; the stages set the real one
         job_id, title = job.id, options.get("title") or "Handout"
     log.info("lti_job_requested", tenant=seat.launch.tenant, job_id=job_id, context_id=seat.launch.context_id)
     if seat.is_deep_link and request.form.get("place"):
