@@ -43,3 +43,13 @@
     (window.opener || window.parent).postMessage({subject: "org.imsglobal.lti.close"}, "*");
   });
 })();
+// Inside the LMS's iframe, ask for the height the page needs (Canvas and Moodle honour lti.frameResize).
+(function () {
+  "use strict";
+  if (window.parent === window) return;
+  function resize() {
+    window.parent.postMessage({subject: "lti.frameResize", height: document.documentElement.scrollHeight}, "*");
+  }
+  window.addEventListener("load", resize);
+  window.addEventListener("resize", resize);
+})();
