@@ -422,9 +422,11 @@ def cmd_submit(args) -> int:
 def cmd_lti(args) -> int:
     """LTI 1.3 registrations, deployments, keys and the settings to paste into an LMS."""
     from lti.admin import run_lti
+    from pipeline.logs import configure_logging
     from pipeline.settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
+    configure_logging(settings if args.verbose else settings.model_copy(update={"log_level": "error"}))
     if args.lti_command == "config":
         return run_lti(args, settings, None)
     return run_lti(args, settings, _sessions(settings))
