@@ -6,6 +6,7 @@ rotation after (`previous`): a platform that reloads its cache on a failed check
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -42,11 +43,19 @@ def _new_key(cipher: SecretCipher, status: str) -> LtiKey:
     return LtiKey(kid=kid, status=status, private_pem=cipher.encrypt(private_pem), public_pem=public_pem)
 
 
+_ensured: "weakref.WeakSet" = weakref.WeakSet()  # engines whose keys this process has seen in place
+
+
 def ensure_keys(sessions: sessionmaker[Session], cipher: SecretCipher) -> None:
     """Make the current and next key when there are none (two processes racing: the loser's insert is undone)."""
+    engine = sessions.kw.get("bind")
+    if engine is not None and engine in _ensured:
+        return
     with sessions() as s:
         have = {k.status for k in s.scalars(select(LtiKey))}
     if KeyStatus.CURRENT in have and KeyStatus.NEXT in have:
+        if engine is not None:
+            _ensured.add(engine)
         return
     try:
         with sessions() as s, s.begin():

@@ -37,6 +37,7 @@ log = get_logger("handouts.lti")
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 LOGIN_SECONDS = 600
+SWEEP_EVERY = 50
 ALGORITHMS = ("RS256", "RS384", "RS512")
 RELAUNCH = "Open Handouts again from your course (the link or menu item in the LMS)."
 
@@ -87,7 +88,8 @@ def begin_login(svc: LtiServices, params: dict[str, str], launch_url: str) -> tu
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
     with svc.sessions() as s, s.begin():
-        s.execute(delete(LtiLoginState).where(LtiLoginState.expires_at < now - timedelta(hours=1)))
+        if secrets.randbelow(SWEEP_EVERY) == 0:  # expired rows are swept now and then, not on every login
+            s.execute(delete(LtiLoginState).where(LtiLoginState.expires_at < now - timedelta(hours=1)))
         s.add(LtiLoginState(state_hash=digest(state), nonce=nonce, platform_id=platform.id, created_at=now,
                             expires_at=now + timedelta(seconds=LOGIN_SECONDS)))
     query = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post", "prompt": "none",
@@ -207,7 +209,7 @@ class CheckedLaunch(MessageLaunch):
         if (iss, client_id) != (self._platform.issuer, self._platform.client_id):
             raise self._refuse("wrong_platform", f"The id_token is from issuer {iss} for client {client_id}, not "
                                                  "from the platform this login went to.")
-        self._registration = self.svc.conf.registration(self._platform)
+        self._registration = self.svc.conf.registration(self._platform, with_key=False)
         return self
 
     def get_public_key(self) -> tuple[str, str]:
@@ -296,10 +298,11 @@ class CheckedLaunch(MessageLaunch):
                 s.add(LtiUsedNonce(platform_id=self._platform.id, nonce=body["nonce"],
                                    expires_at=max(now + timedelta(seconds=LOGIN_SECONDS),
                                                   _from_ts(exp) + timedelta(seconds=self.svc.settings.lti_leeway))))
-                s.execute(delete(LtiUsedNonce).where(LtiUsedNonce.expires_at < now))
+                if secrets.randbelow(SWEEP_EVERY) == 0:
+                    s.execute(delete(LtiUsedNonce).where(LtiUsedNonce.expires_at < now))
+                    s.execute(delete(LtiLaunch).where(LtiLaunch.expires_at < now))
                 if self._record_deployment:
                     record_deployment(s, self._platform.id, dep, DeploymentStatus.ACTIVE)
-                s.execute(delete(LtiLaunch).where(LtiLaunch.expires_at < now))
                 s.add(LtiLaunch(ticket_hash=digest(ticket), csrf=csrf, platform_id=self._platform.id,
                                 deployment_id=dep, tenant=lti_tenant(self._platform.issuer, dep),
                                 context_id=body[CLAIM + "context"]["id"], user_id=str(body.get("sub")),

@@ -181,13 +181,16 @@ class DbToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def registration(self, info: PlatformInfo) -> Registration:
-        """A pylti1p3 Registration of this platform, signing with the tool's current key."""
-        key = signing_key(self.sessions, self.cipher)
-        return (Registration().set_issuer(info.issuer).set_client_id(info.client_id)
-                .set_auth_login_url(info.auth_login_url).set_auth_token_url(info.auth_token_url)
-                .set_auth_audience(info.auth_audience).set_key_set_url(info.key_set_url)
-                .set_tool_private_key(key.private_pem).set_tool_public_key(key.public_pem))
+    def registration(self, info: PlatformInfo, *, with_key: bool = True) -> Registration:
+        """A pylti1p3 Registration of this platform, signing with the tool's current key (checking a launch
+        needs no key of ours: `with_key=False` spares the lookup and the decryption)."""
+        reg = (Registration().set_issuer(info.issuer).set_client_id(info.client_id)
+               .set_auth_login_url(info.auth_login_url).set_auth_token_url(info.auth_token_url)
+               .set_auth_audience(info.auth_audience).set_key_set_url(info.key_set_url))
+        if with_key:
+            key = signing_key(self.sessions, self.cipher)
+            reg.set_tool_private_key(key.private_pem).set_tool_public_key(key.public_pem)
+        return reg
 
     def find_registration_by_issuer(self, iss: str, *args, **kwargs) -> Registration | None:
         info = find_platform(self.sessions, iss, None)

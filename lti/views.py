@@ -19,7 +19,7 @@ from flask import (Blueprint, Response, current_app, jsonify, redirect, render_t
 from sqlalchemy import func, or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from pipeline.addresses import LtiAddress, Origin, lti_scope
+from pipeline.addresses import LtiAddress, Origin, lti_scope, lti_tenant
 from pipeline.errors import HandoutsError, InputError, JobNotFound
 from pipeline.jobs import Viewer, cancel_job, delete_job, get_visible_job, retry_job, submit_job, visible_jobs
 from pipeline.logs import get_logger
@@ -174,7 +174,7 @@ def launch():
     state = form.get("state") or ""
     cookie = request.cookies.get(_state_cookie(state)) if state else None
     ticket, body = validate_launch(_svc(), form, cookie)
-    log.info("lti_launch", tenant=load_ticket(_svc(), ticket).tenant,
+    log.info("lti_launch", tenant=lti_tenant(body["iss"], body[CLAIM + "deployment_id"]),
              message_type=body.get(CLAIM + "message_type"), context_id=(body.get(CLAIM + "context") or {}).get("id"))
     resp = redirect(url_for(".home", ticket=ticket), 303)  # a refresh re-asks the page, never re-posts the token
     if state:
