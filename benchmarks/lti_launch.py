@@ -6,8 +6,9 @@ Both tools run under waitress (8 threads, as `handouts serve` starts the app) on
 (tests/lti/platform.py: an RSA key, its JWKS served on loopback) signs a real id_token for every launch. Each
 of the simulated users, in a separate (spawned) process, loops over:
     POST /login → read the state and nonce from the redirect → sign an id_token → POST /launch
-and, for Handouts, the GET of the ticket page the launch redirects to (the page the user sees; the peer
-answers the launch with its page directly). One round trip is all of that.
+and, for Handouts, the GET of the ticket page the launch redirects to (the page the user sees: the course's
+dashboard; the peer answers the launch with a one-line page directly). One round trip is all of that; a second
+Handouts row stops at the launch's 303, the protocol alone.
 Peer, measured in the same run: a minimal pylti1p3 2.0.0 Flask tool as its README describes it (ToolConfDict,
 FlaskOIDCLogin, FlaskMessageLaunch, Flask's cookie session), with pylti1p3's defaults: the state lives in a
 cookie, the nonce in the session, and the platform's JWKS is fetched on every launch.
@@ -41,7 +42,7 @@ def _platform_server():
     return server, Platform(server, issuer=ISSUER, client_id=CLIENT, deployment_id=DEPLOYMENT)
 
 
-def _ours(data: Path, platform):
+def _ours(data: Path, platform, database_url: str | None = None):
     import structlog
 
     from handouts.app import create_app
@@ -50,10 +51,11 @@ def _ours(data: Path, platform):
     from tests.bot.conftest import quick_stages
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    extra = {"DATABASE_URL": database_url} if database_url else {}
     settings = load_settings(HANDOUTS_DATA_DIR=str(data), HANDOUTS_ALLOW_PRIVATE_URLS=True,
-                             HANDOUTS_LOG_LEVEL="warning")
+                             HANDOUTS_LOG_LEVEL="warning", **extra)
     rt = open_runtime(settings, stages=quick_stages())
-    platform.register(rt.sessions)
+    platform.register(rt.sessions, replace=True)
     return create_app(runtime=rt), rt
 
 
@@ -91,7 +93,7 @@ def _peer(platform):
     return app
 
 
-def _user(base: str, seconds: float, key: tuple[str, dict], out, barrier) -> None:
+def _user(base: str, seconds: float, key: tuple[str, dict], follow: bool, out, barrier) -> None:
     import jwt
 
     from tests.lti.platform import Platform
@@ -124,9 +126,9 @@ def _user(base: str, seconds: float, key: tuple[str, dict], out, barrier) -> Non
                 token = jwt.encode(platform.claims(q["nonce"]), private, algorithm="RS256",
                                    headers={"kid": key[1]["kid"]})
                 r = c.post("/lti/launch", data={"id_token": token, "state": q["state"]})
-                if r.status_code == 303:
+                if r.status_code == 303 and follow:
                     r = c.get(r.headers["location"])
-                ok = r.status_code == 200
+                ok = r.status_code in ((200,) if follow else (200, 303))
             except (httpx.HTTPError, KeyError):
                 ok = False
             if ok:
@@ -136,7 +138,7 @@ def _user(base: str, seconds: float, key: tuple[str, dict], out, barrier) -> Non
         out.put((times, errors))
 
 
-def measure(app, users: int, seconds: float) -> dict:
+def measure(app, users: int, seconds: float, follow: bool = True) -> dict:
     from tests.lti.platform import rsa_key
 
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
@@ -146,7 +148,7 @@ def measure(app, users: int, seconds: float) -> dict:
     try:
         ctx = multiprocessing.get_context("spawn")
         out, barrier = ctx.Queue(), ctx.Barrier(users + 1)
-        procs = [ctx.Process(target=_user, args=(base, seconds, rsa_key(0), out, barrier))
+        procs = [ctx.Process(target=_user, args=(base, seconds, rsa_key(0), follow, out, barrier))
                  for _ in range(users)]
         for p in procs:
             p.start()
@@ -169,20 +171,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.lti_launch", description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--database-url", help="the store of Handouts (default: SQLite in a temporary folder)")
     args = ap.parse_args(argv)
     logging.getLogger("waitress").setLevel(logging.ERROR)
     server, platform = _platform_server()
     with tempfile.TemporaryDirectory() as tmp:
-        ours, rt = _ours(Path(tmp), platform)
-        rows = [("Handouts (/lti, + ticket page GET)", measure(ours, args.users, args.seconds)),
+        ours, rt = _ours(Path(tmp), platform, args.database_url)
+        store = "PostgreSQL" if args.database_url else "SQLite"
+        rows = [(f"Handouts, {store} (+ ticket page GET)", measure(ours, args.users, args.seconds)),
+                (f"Handouts, {store}, login + launch only", measure(ours, args.users, args.seconds, follow=False)),
                 ("peer: minimal pylti1p3 Flask tool", measure(_peer(platform), args.users, args.seconds))]
         rt.close()
     server.close()
     print(f"LTI login + launch round trips, {args.users} concurrent users, ~{args.seconds:g} s each, "
           "waitress 8 threads on 127.0.0.1")
-    print(f"{'tool':<40}{'rt/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'done':>7}{'errors':>8}")
+    print(f"{'tool':<46}{'rt/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'done':>7}{'errors':>8}")
     for label, m in rows:
-        print(f"{label:<40}{m['rps']:>8.1f}{m['p50']:>9.1f}{m['p99']:>9.1f}{m['n']:>7}{m['errors']:>8}")
+        print(f"{label:<46}{m['rps']:>8.1f}{m['p50']:>9.1f}{m['p99']:>9.1f}{m['n']:>7}{m['errors']:>8}")
     return 0
 
 

@@ -37,6 +37,10 @@ class _Entry:
     keys: dict[str, dict]
     fetched: float
     by_reload: bool = False
+    pems: dict = None  # kid → PEM, converted once
+
+    def __post_init__(self) -> None:
+        self.pems = {}
 
 
 class KeySetCache:
@@ -98,15 +102,20 @@ class KeySetCache:
     def public_pem(self, url: str, kid: str, alg: str) -> str:
         """The PEM of key `kid` for `alg` from the set at `url`; reloads once when the cached set lacks it."""
         entry = self._entry(url, reload=False)
+        if (kid, alg) in entry.pems:
+            return entry.pems[(kid, alg)]
         key = entry.keys.get(kid)
         if key is None:
             log.info("lti_keyset_reload", url=url, kid=kid)
-            key = self._entry(url, reload=True).keys.get(kid)
+            entry = self._entry(url, reload=True)
+            key = entry.keys.get(kid)
         if key is None:
             raise KeySetError(f"the platform's key set has no key with kid {kid!r}")
         if key.get("alg", alg) != alg or key.get("kty") != "RSA":
             raise KeySetError(f"key {kid!r} is for {key.get('alg')}/{key.get('kty')}, the token is signed with {alg}")
         try:
-            return JWK.from_json(json.dumps(key)).export_to_pem().decode()
+            pem = JWK.from_json(json.dumps(key)).export_to_pem().decode()
+            entry.pems[(kid, alg)] = pem
+            return pem
         except (ValueError, TypeError) as e:
             raise KeySetError(f"key {kid!r} in the platform's key set cannot be read: {e}") from None

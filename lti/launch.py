@@ -29,8 +29,8 @@ from pipeline.models import utcnow
 from pipeline.settings import Settings
 
 from .keyset import KeySetCache, KeySetError
-from .registry import DbToolConf, PlatformInfo, deployment_status, find_platform, get_platform, record_deployment
-from .tables import DeploymentStatus, LtiLaunch, LtiLoginState, LtiUsedNonce
+from .registry import DbToolConf, PlatformInfo, find_platform_in, platform_info, record_deployment
+from .tables import DeploymentStatus, LtiDeployment, LtiLaunch, LtiLoginState, LtiUsedNonce
 
 log = get_logger("handouts.lti")
 
@@ -78,16 +78,16 @@ def begin_login(svc: LtiServices, params: dict[str, str], launch_url: str) -> tu
     if not params.get("login_hint"):
         raise LaunchRefused("missing_login_hint", "The login request has no login_hint.")
     client_id = (params.get("client_id") or "").strip() or None
-    platform = find_platform(svc.sessions, iss, client_id)
-    if platform is None:
-        what = f"issuer {iss}" + (f" with client id {client_id}" if client_id else "")
-        todo = ("Ask your Handouts administrator to register it: `handouts lti add-platform --issuer ... "
-                "--client-id ...` (see `handouts lti config`). A platform with several registrations must send "
-                "its client_id with the login.")
-        raise LaunchRefused("unknown_platform", f"Handouts has no registration for {what}.", todo=todo)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
-    with svc.sessions() as s, s.begin():
+    with svc.sessions() as s, s.begin():  # one connection: the lookup and the state's insert
+        platform = find_platform_in(s, iss, client_id)
+        if platform is None:
+            what = f"issuer {iss}" + (f" with client id {client_id}" if client_id else "")
+            todo = ("Ask your Handouts administrator to register it: `handouts lti add-platform --issuer ... "
+                    "--client-id ...` (see `handouts lti config`). A platform with several registrations must "
+                    "send its client_id with the login.")
+            raise LaunchRefused("unknown_platform", f"Handouts has no registration for {what}.", todo=todo)
         if secrets.randbelow(SWEEP_EVERY) == 0:  # expired rows are swept now and then, not on every login
             s.execute(delete(LtiLoginState).where(LtiLoginState.expires_at < now - timedelta(hours=1)))
         s.add(LtiLoginState(state_hash=digest(state), nonce=nonce, platform_id=platform.id, created_at=now,
@@ -145,18 +145,20 @@ class CheckedLaunch(MessageLaunch):
         return LaunchRefused(code, message, tenant=self.claimed_tenant(), **kw)
 
     def validate(self) -> "CheckedLaunch":
-        try:
-            super().validate()
-        except LtiException as e:
-            raise self._refuse("bad_message", f"The launch message was not accepted: {e}.") from None
+        # The checks read through one session (one connection from the pool); the writes that use the launch
+        # up get a transaction of their own at the end.
+        with self.svc.sessions() as self._s:
+            try:
+                super().validate()
+            except LtiException as e:
+                raise self._refuse("bad_message", f"The launch message was not accepted: {e}.") from None
         return self
 
     def validate_state(self) -> "CheckedLaunch":
         state = self._get_request_param("state")
         if not state:
             raise LaunchRefused("missing_state", "The launch has no state: it did not come from a Handouts login.")
-        with self.svc.sessions() as s:
-            row = s.get(LtiLoginState, digest(state))
+        row = self._s.get(LtiLoginState, digest(state))
         if row is None:
             raise LaunchRefused("unknown_state", "This launch was not started by Handouts, or it was too long ago.")
         if row.used_at is not None:
@@ -167,7 +169,7 @@ class CheckedLaunch(MessageLaunch):
         if self._state_cookie is not None and self._state_cookie != "1":
             raise LaunchRefused("state_cookie_mismatch", "The browser's state cookie does not match this launch.")
         self._login = row
-        self._platform = get_platform(self.svc.sessions, row.platform_id)
+        self._platform = platform_info(self._s, row.platform_id)
         if self._platform is None:
             raise LaunchRefused("unknown_platform", "The platform of this launch was removed from Handouts.")
         return self
@@ -184,9 +186,8 @@ class CheckedLaunch(MessageLaunch):
             raise self._refuse("missing_nonce", "The id_token carries no nonce.")
         if not secrets.compare_digest(nonce, self._login.nonce):
             raise self._refuse("nonce_mismatch", "The id_token's nonce is not the one this login sent.")
-        with self.svc.sessions() as s:
-            if s.get(LtiUsedNonce, (self._login.platform_id, nonce)) is not None:
-                raise self._refuse("replayed", "This id_token was already used once.")
+        if self._s.get(LtiUsedNonce, (self._login.platform_id, nonce)) is not None:
+            raise self._refuse("replayed", "This id_token was already used once.")
         return self
 
     def get_client_id(self) -> str:
@@ -251,7 +252,8 @@ class CheckedLaunch(MessageLaunch):
         dep = self._get_jwt_body().get(CLAIM + "deployment_id")
         if not dep or not isinstance(dep, str):
             raise self._refuse("missing_deployment", "The id_token carries no deployment id.")
-        status = deployment_status(self.svc.sessions, self._platform.id, dep)
+        status = self._s.scalar(select(LtiDeployment.status).where(LtiDeployment.platform_id == self._platform.id,
+                                                                   LtiDeployment.deployment_id == dep))
         if status is None and self.svc.settings.lti_deployments == "auto":
             self._record_deployment = True
             log.info("lti_deployment_first_seen", tenant=self.claimed_tenant(), deployment_id=dep)
@@ -287,6 +289,7 @@ class CheckedLaunch(MessageLaunch):
         now = utcnow()
         ticket, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         hours = self.svc.settings.lti_ticket_hours
+        self._s.close()  # the reads are done; the writes below take a connection of their own
         try:
             with self.svc.sessions() as s, s.begin():
                 used = s.execute(update(LtiLoginState).where(LtiLoginState.state_hash == self._login.state_hash,

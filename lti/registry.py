@@ -107,15 +107,25 @@ def list_platforms(sessions: sessionmaker[Session]) -> list[tuple[PlatformInfo, 
         return out
 
 
-def find_platform(sessions: sessionmaker[Session], issuer: str, client_id: str | None) -> PlatformInfo | None:
+def find_platform_in(s: Session, issuer: str, client_id: str | None) -> PlatformInfo | None:
     """The registration of (issuer, client id); with no client id, the issuer's only one (None if several)."""
+    q = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+    if client_id:
+        row = s.scalar(q.where(LtiPlatform.client_id == client_id))
+        return _info(row) if row else None
+    rows = list(s.scalars(q.limit(2)))
+    return _info(rows[0]) if len(rows) == 1 else None
+
+
+def find_platform(sessions: sessionmaker[Session], issuer: str, client_id: str | None) -> PlatformInfo | None:
+    """find_platform_in, in a session of its own."""
     with sessions() as s:
-        q = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
-        if client_id:
-            row = s.scalar(q.where(LtiPlatform.client_id == client_id))
-            return _info(row) if row else None
-        rows = list(s.scalars(q.limit(2)))
-        return _info(rows[0]) if len(rows) == 1 else None
+        return find_platform_in(s, issuer, client_id)
+
+
+def platform_info(s: Session, platform_id: int) -> PlatformInfo | None:
+    row = s.get(LtiPlatform, platform_id)
+    return _info(row) if row else None
 
 
 def get_platform(sessions: sessionmaker[Session], platform_id: int) -> PlatformInfo | None:
