@@ -395,17 +395,22 @@ def create_job(ticket: str):
     request.upload_dir = settings.work_dir / "lti-uploads"
     request.upload_limit = settings.lti_max_upload_bytes
     request.max_content_length = settings.lti_max_upload_bytes + 1024 * 1024
+    try:
+        return _create_job(seat, rt)
+    finally:  # every uploaded part's temporary file goes, whatever happened (its bytes are in storage if used)
+        for part in getattr(request, "uploads", []):
+            part.discard()
+
+
+def _create_job(seat: Seat, rt):
     options = _request_options()
     upload = request.files.get("recording")
     url = (request.form.get("url") or "").strip()
     if upload is not None and upload.filename:
         stream = upload.stream
-        try:
-            stream.finish()
-            key = source_key(seat.launch.tenant, stream.sha256, stream.suffix)
-            stored = rt.storage.put_file(key, stream.path, upload.mimetype or "application/octet-stream")
-        finally:
-            stream.discard()
+        stream.finish()
+        key = source_key(seat.launch.tenant, stream.sha256, stream.suffix)
+        stored = rt.storage.put_file(key, stream.path, upload.mimetype or "application/octet-stream")
         source = f"storage:{stored.key}"
         options.setdefault("title", Path(upload.filename).stem[:300])
     elif url:
@@ -429,7 +434,7 @@ def create_job(ticket: str):
     log.info("lti_job_requested", tenant=seat.launch.tenant, job_id=job_id, context_id=seat.launch.context_id)
     if seat.is_deep_link and request.form.get("place"):
         return _deep_link_response(seat, [(job_id, title)])
-    return redirect(url_for(".home", ticket=ticket, created=job_id), 303)
+    return redirect(url_for(".home", ticket=seat.ticket, created=job_id), 303)
 
 
 @bp.post("/t/<ticket>/place")

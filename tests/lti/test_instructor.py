@@ -242,3 +242,15 @@ def test_cancel_retry_and_bulk_delete_with_confirmation(lti_world):
     assert r.status_code == 303
     assert [j.id for j in w.jobs()] == [job.id]
     assert "2 handout(s) deleted" in w.client.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_no_temporary_upload_is_left_behind(lti_world):
+    """An empty file field next to a link, or a bad field next to a good upload: no temporary file stays."""
+    w = lti_world()
+    base, csrf, _ = _page(w)
+    r = _request(w, base, csrf, url="https://v.example/a.mp4", recording=(io.BytesIO(b""), ""))
+    assert r.status_code == 303 and w.jobs()[0].source == "https://v.example/a.mp4"
+    r = _request(w, base, csrf, layout=[], recording=(io.BytesIO(MP4_HEAD), "lecture.mp4"))
+    assert r.status_code == 400
+    assert len(w.jobs()) == 1
+    assert list((w.rt.settings.work_dir / "lti-uploads").glob("*")) == []
