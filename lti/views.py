@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -247,13 +249,13 @@ def home(ticket: str):
         _manager(seat)
         jobs, page = _job_filters(seat)
         return render_template("lti/dashboard.html", seat=seat, jobs=jobs, page=page, placing=True,
-                               profiles=_profiles(seat))
+                               profiles=_profiles(seat), request_id=secrets.token_urlsafe(12))
     if custom.get("handout_id"):
         return _handout_page(seat, str(custom["handout_id"]))
     jobs, page = _job_filters(seat)
     if seat.access == roles.MANAGE:
         return render_template("lti/dashboard.html", seat=seat, jobs=jobs, page=page, placing=False,
-                               profiles=_profiles(seat))
+                               profiles=_profiles(seat), request_id=secrets.token_urlsafe(12))
     ready = [j for j in jobs if j.status in STATUS_FILTERS["ready"]]
     return render_template("lti/course.html", seat=seat, jobs=ready)
 
@@ -425,10 +427,13 @@ def _create_job(seat: Seat, rt):
         raise InputError("give the recording: paste its link or choose the file to upload", field="url")
     if "profile" in options:
         rt.ai.profile(options["profile"], seat.launch.tenant)
+    # the form's own id: a double click or a re-sent POST finds the job the first one made
+    rid = request.form.get("request_id") or ""
+    key = f"lti:{seat.launch.ticket_hash[:24]}:{rid}" if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", rid) else None
     with rt.transaction() as s:
         job = submit_job(s, rt.enqueue, source=source, tenant=seat.launch.tenant, owner=seat.launch.user_id,
                          origin=Origin.LTI, address=_address(seat), scope=seat.scope, options=options,
-                         seal=rt.seal)
+                         idempotency_key=key, seal=rt.seal)
         job.title = job.title or options.get("title")  # searchable at once; the stages set the real one
         job_id, title = job.id, options.get("title") or "Handout"
     log.info("lti_job_requested", tenant=seat.launch.tenant, job_id=job_id, context_id=seat.launch.context_id)

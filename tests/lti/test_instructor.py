@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -254,3 +255,19 @@ def test_no_temporary_upload_is_left_behind(lti_world):
     assert r.status_code == 400
     assert len(w.jobs()) == 1
     assert list((w.rt.settings.work_dir / "lti-uploads").glob("*")) == []
+
+
+def test_a_form_sent_twice_makes_one_job(lti_world):
+    w = lti_world()
+    base, csrf, page = _page(w)
+    rid = re.search(r'name="request_id" value="([^"]+)"', page).group(1)
+    first = _request(w, base, csrf, url="https://v.example/a.mp4", request_id=rid)
+    second = _request(w, base, csrf, url="https://v.example/a.mp4", request_id=rid)
+    assert first.status_code == second.status_code == 303
+    assert len(w.jobs()) == 1
+    assert first.headers["Location"] == second.headers["Location"]
+    other = re.search(r'name="request_id" value="([^"]+)"',
+                      w.client.get(base).get_data(as_text=True)).group(1)
+    assert other != rid
+    _request(w, base, csrf, url="https://v.example/a.mp4", request_id=other)
+    assert len(w.jobs()) == 2
