@@ -162,7 +162,12 @@ def _state_cookie(state: str) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     params = {**request.args.to_dict(), **request.form.to_dict()}
-    url, state = begin_login(_svc(), params, url_for(".launch", _external=True))
+    launch_url = url_for(".launch", _external=True)
+    if launch_url.startswith("http://") and request.host.split(":")[0] not in ("localhost", "127.0.0.1", "::1"):
+        # An LMS only posts to https; behind a TLS proxy this means it sends no X-Forwarded-Proto.
+        log.warning("lti_insecure_launch_url", launch_url=launch_url,
+                    hint="have the proxy send X-Forwarded-Proto: https (and X-Forwarded-Host)")
+    url, state = begin_login(_svc(), params, launch_url)
     resp = redirect(url, 302)
     # Only a hint where third-party cookies are blocked: the state itself is kept and used up server-side.
     resp.set_cookie(_state_cookie(state), "1", max_age=600, secure=True, httponly=True, samesite="None",

@@ -315,3 +315,12 @@ def test_behind_a_proxy_urls_are_https_and_operator_guard_does_not_apply(lti_wor
     assert q["redirect_uri"] == ["https://handouts.uni.example/lti/launch"]
     assert w.client.get("/lti/jwks", headers=headers, environ_base=env).status_code == 200
     assert w.client.get("/status", environ_base=env).status_code == 403
+
+
+def test_plain_http_on_a_public_host_is_logged(lti_world):
+    w = lti_world()
+    with capture_logs() as logs:
+        w.client.post("/lti/login", base_url="http://handouts.uni.example",
+                      data={"iss": w.platform.issuer, "login_hint": "u", "client_id": w.platform.client_id})
+    [warn] = [e for e in logs if e["event"] == "lti_insecure_launch_url"]
+    assert warn["launch_url"] == "http://handouts.uni.example/lti/launch" and "X-Forwarded-Proto" in warn["hint"]
