@@ -191,3 +191,18 @@ def test_student_page_shows_slides_with_text_and_key_points(lti_world):
     assert "Said:</span> Today we look at enzymes." in page
     assert "Back to the first slide" not in page  # a repeat of slide 1 is not shown twice
     assert "Links work for 10 minutes" in page
+
+
+def test_instructor_opening_a_failed_handout_can_retry_it_there(lti_world):
+    w = lti_world()
+    [job] = _add_jobs(w, 1, status="failed", title="Broken")
+    r, _, _ = w.launch(custom={"handout_id": job})
+    page = r.get_data(as_text=True)
+    assert "For instructors" in page and f"/jobs/{job}/retry" in page
+    csrf = w.csrf(page)
+    back = w.client.post(f"{w.ticket_url(r)}jobs/{job}/retry", data={"csrf": csrf})
+    assert back.status_code == 303
+    assert w.jobs()[0].status == "queued"
+    assert "being prepared" in w.client.get(back.headers["Location"]).get_data(as_text=True)
+    student, _, _ = w.launch(roles=[LEARNER], custom={"handout_id": job})
+    assert "For instructors" not in student.get_data(as_text=True)
