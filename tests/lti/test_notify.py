@@ -116,3 +116,14 @@ def test_roster_failure_never_fails_the_request(lti_world, smtp_server, http_ser
     [job] = w.jobs()
     assert job.address.email is None and smtp_server.messages == []
     assert any(e["event"] == "lti_nrps_failed" for e in logs)
+
+
+def test_jobs_from_elsewhere_are_not_mailed(lti_world, smtp_server):  # noqa: F811
+    from pipeline.jobs import submit_job
+
+    w = lti_world(immediate=True, **_smtp(smtp_server.port))
+    with w.rt.transaction() as s:
+        job = submit_job(s, w.rt.enqueue, source="https://v.example/cli.mp4")
+    assert [j.status for j in w.jobs()] == ["completed_with_warnings"]
+    w.rt.emit(job.id, "finished")
+    assert smtp_server.messages == []
