@@ -17,12 +17,12 @@ from tests.lti.platform import Platform
 class LtiWorld:
     """The app, its test client, the runtime and one registered platform."""
 
-    def __init__(self, rt, platform: Platform):
+    def __init__(self, rt, platform: Platform, **register):
         self.rt = rt
         self.platform = platform
         self.app = create_app(runtime=rt)
         self.client = self.app.test_client()
-        self.registration = platform.register(rt.sessions)
+        self.registration = platform.register(rt.sessions, **register)
 
     def launch(self, **kw):
         return self.platform.launch(self.client, **kw)
@@ -50,14 +50,8 @@ def lti_world(make_settings, http_server):  # noqa: F811 - the fixture above
     def build(stages=None, immediate=False, deployment_ids=None, platform=None, **overrides):
         rt = open_runtime(make_settings(**overrides), immediate=immediate, stages=stages or quick_stages())
         made.append(rt)
-        plat = platform or Platform(http_server)
-        world = LtiWorld.__new__(LtiWorld)
-        world.rt, world.platform = rt, plat
-        world.app = create_app(runtime=rt)
-        world.client = world.app.test_client()
         kw = {} if deployment_ids is None else {"deployment_ids": deployment_ids}
-        world.registration = plat.register(rt.sessions, **kw)
-        return world
+        return LtiWorld(rt, platform or Platform(http_server), **kw)
 
     yield build
     for rt in made:

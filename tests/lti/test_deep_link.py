@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 
@@ -11,10 +12,7 @@ from jwcrypto.jwk import JWK
 
 from pipeline.signed import sign_download
 from tests.lti.platform import DL, LEARNER
-from tests.lti.test_instructor import MP4_HEAD, _add_jobs, _request  # noqa: F401
-
-import io
-import json
+from tests.lti.test_instructor import _add_jobs, _request
 
 
 def _dl_page(w, **kw):
@@ -96,7 +94,7 @@ def test_deep_link_request_without_resource_link_support_refused(lti_world):
 def test_student_opens_the_placed_handout_and_downloads_by_signed_link(lti_world):
     w = lti_world(immediate=True)
     base, csrf, _ = _dl_page(w)
-    resp = _request(w, base, csrf, url="https://v.example/week4.mp4", title="Week 4", place="1")
+    _request(w, base, csrf, url="https://v.example/week4.mp4", title="Week 4", place="1")
     [job] = w.jobs()
     assert job.status == "completed_with_warnings"
     student, _, _ = w.launch(roles=[LEARNER], sub="student-7", custom={"handout_id": job.id})
