@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     can import it (`gunicorn 'handouts.wsgi:app'`).
     """
     import bot
+    import lti
     import web
     from web.panopto import bp as panopto_bp
 
@@ -38,4 +39,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                                                                       credentials=rt.panopto.credentials)
     app.register_blueprint(panopto_bp)  # /panopto/connect/<state> and /panopto/callback (open: people's browsers)
     bot.init_app(app, rt)  # /slack/events (and OAuth install) when Slack is configured
+    lti.init_app(app, rt)  # /lti/login, /lti/launch, /lti/jwks and the pages shown inside the LMS
     return app

@@ -420,6 +420,19 @@ def cmd_submit(args) -> int:
     return 0
 
 
+def cmd_lti(args) -> int:
+    """LTI 1.3 registrations, deployments, keys and the settings to paste into an LMS."""
+    from lti.admin import run_lti
+    from pipeline.logs import configure_logging
+    from pipeline.settings import load_settings_or_exit
+
+    settings = load_settings_or_exit()
+    configure_logging(settings if args.verbose else settings.model_copy(update={"log_level": "error"}))
+    if args.lti_command == "config":
+        return run_lti(args, settings, None)
+    return run_lti(args, settings, _sessions(settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="handouts", description="Turn lecture recordings into study handouts.")
     p.add_argument("--data-dir", help="folder for the embedded store, queue and files (HANDOUTS_DATA_DIR)")
@@ -534,6 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
         fn=cmd_panopto, quiet_logs=True)
     pa_sub.add_parser("status", help="whether your Panopto account is linked").set_defaults(
         fn=cmd_panopto, quiet_logs=True)
+    from lti.admin import add_lti_parser
+
+    add_lti_parser(sub, cmd_lti)
     return p
 
 

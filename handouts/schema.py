@@ -16,6 +16,7 @@ def metadata() -> MetaData:
     import bot.tables  # noqa: F401  (the Slack tables join the shared metadata)
     import pipeline.panopto.tables  # noqa: F401  (Panopto accounts and connect states)
     import pipeline.panopto.servers  # noqa: F401  (panopto_servers)
+    import lti.tables  # noqa: F401  (the LTI tables too)
     from pipeline.models import Base
 
     return Base.metadata

@@ -16,10 +16,11 @@ from .schema import upgrade
 
 
 def adapter_notifiers(settings: Settings, sessions) -> list[Notifier]:
-    """Every adapter's notifier that its settings switch on (Slack today, the LMS next)."""
+    """Every adapter's notifier that its settings switch on (Slack; e-mail for LMS jobs when SMTP is set)."""
     from bot.notifier import make_slack_notifier
+    from lti.notifier import make_lti_notifier
 
-    found = [make_slack_notifier(settings, sessions)]
+    found = [make_slack_notifier(settings, sessions), make_lti_notifier(settings, sessions)]
     return [n for n in found if n is not None]
 
 

@@ -208,3 +208,14 @@ def finished_stages(job: Job) -> dict[str, dict]:
 def aware(t: datetime) -> datetime:
     """A stored time as an aware UTC datetime (SQLite hands back naive ones, written in UTC)."""
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def delete_job(session: Session, job_id: str) -> list[str]:
+    """Remove a finished job with its stage runs, artifacts and deliveries; returns the storage keys of its
+    files for the caller to delete once the session commits. A live job must be cancelled first."""
+    job = locked(session, Job, job_id) or get_job(session, job_id)
+    if not job.is_terminal:
+        raise InputError(f"job {job_id} is {job.status}; cancel it first, then delete it", job_id=job_id)
+    keys = [a.storage_key for a in job.artifacts]
+    session.delete(job)
+    return keys

@@ -223,6 +223,38 @@ class Settings(BaseSettings):
     signin_window: float = Field(900.0, alias="HANDOUTS_SIGNIN_WINDOW", gt=0,
                                  description="seconds over which failed sign-ins are counted")
 
+    # LTI 1.3 (Canvas, Moodle)
+    lti_deployments: Literal["auto", "approve"] = Field(
+        "auto", alias="HANDOUTS_LTI_DEPLOYMENTS",
+        description="auto: a new deployment id of a registered platform is recorded and works at once; approve: "
+                    "it waits for `handouts lti approve`")
+    lti_ta_rights: Literal["instructor", "learner"] = Field(
+        "instructor", alias="HANDOUTS_LTI_TA_RIGHTS",
+        description="what a teaching assistant may do: request and manage handouts, or only open them")
+    lti_leeway: float = Field(30.0, alias="HANDOUTS_LTI_LEEWAY", ge=0, le=300,
+                              description="seconds of clock skew allowed on id_token exp and iat")
+    lti_jwks_ttl: float = Field(3600.0, alias="HANDOUTS_LTI_JWKS_TTL", ge=0,
+                                description="seconds a platform's key set is cached (reloaded early on an unknown kid)")
+    lti_http_timeout: float = Field(10.0, alias="HANDOUTS_LTI_HTTP_TIMEOUT", gt=0,
+                                    description="seconds for a platform's key set or service request")
+    lti_ticket_hours: float = Field(8.0, alias="HANDOUTS_LTI_TICKET_HOURS", gt=0, le=72,
+                                    description="how long a launch stays usable in its page without relaunching")
+    lti_download_minutes: float = Field(10.0, alias="HANDOUTS_LTI_DOWNLOAD_MINUTES", gt=0, le=1440,
+                                        description="life of a signed download link on the student page")
+    lti_max_upload_bytes: int = Field(4 * 1024**3, alias="HANDOUTS_LTI_MAX_UPLOAD_BYTES", gt=0,
+                                      description="largest recording an instructor may upload from the LMS")
+    lti_registration_token: SecretStr | None = Field(
+        None, alias="HANDOUTS_LTI_REGISTRATION_TOKEN",
+        description="opens /lti/register (dynamic registration) to whoever holds it; closed when unset")
+    smtp_host: str | None = Field(None, alias="HANDOUTS_SMTP_HOST",
+                                  description="mail server for instructor notifications; none sent when unset")
+    smtp_port: int = Field(587, alias="HANDOUTS_SMTP_PORT", ge=1, le=65535)
+    smtp_user: str | None = Field(None, alias="HANDOUTS_SMTP_USER")
+    smtp_password: SecretStr | None = Field(None, alias="HANDOUTS_SMTP_PASSWORD")
+    smtp_starttls: bool = Field(True, alias="HANDOUTS_SMTP_STARTTLS")
+    smtp_from: str = Field("handouts@localhost", alias="HANDOUTS_SMTP_FROM")
+    smtp_timeout: float = Field(20.0, alias="HANDOUTS_SMTP_TIMEOUT", gt=0)
+
     # logs
     log_format: Literal["auto", "json", "console"] = Field("auto", alias="HANDOUTS_LOG_FORMAT")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", alias="HANDOUTS_LOG_LEVEL")

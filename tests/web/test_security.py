@@ -107,12 +107,15 @@ def test_https_behind_a_trusted_proxy(make_app):
 
 
 def test_lms_pages_are_framed_by_the_lms_only(make_app):
-    app, _ = make_app(HANDOUTS_FRAME_ANCESTORS=["https://canvas.example.edu", "https://*.instructure.com"])
+    # (the LTI tool itself is a mounted app of its own at /lti; pages of this app shown in an LMS are listed
+    # in HANDOUTS_FRAMEABLE_PATHS)
+    app, _ = make_app(HANDOUTS_FRAME_ANCESTORS=["https://canvas.example.edu", "https://*.instructure.com"],
+                      HANDOUTS_FRAMEABLE_PATHS=["/course/"])
     lms = Blueprint("lms_probe", __name__)
-    lms.add_url_rule("/lti/probe", "probe", lambda: "inside the LMS")
+    lms.add_url_rule("/course/probe", "probe", lambda: "inside the LMS")
     app.register_blueprint(lms)
     client = app.test_client()
-    inside = client.get("/lti/probe")
+    inside = client.get("/course/probe")
     csp = inside.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self' https://canvas.example.edu https://*.instructure.com" in csp
     assert "X-Frame-Options" not in inside.headers
@@ -132,12 +135,12 @@ def test_frame_ancestors_must_be_origins(make_app, bad):
 
 def test_frame_ancestors_from_the_environment(make_app, monkeypatch):
     monkeypatch.setenv("HANDOUTS_FRAME_ANCESTORS", '["https://moodle.example.edu"]')
-    app, rt = make_app()
+    app, rt = make_app(HANDOUTS_FRAMEABLE_PATHS=["/course/"])
     assert rt.settings.frame_ancestors == ["https://moodle.example.edu"]
     lms = Blueprint("lms_probe", __name__)
-    lms.add_url_rule("/lti/page", "page", lambda: "inside")
+    lms.add_url_rule("/course/page", "page", lambda: "inside")
     app.register_blueprint(lms)
-    csp = app.test_client().get("/lti/page").headers["Content-Security-Policy"]
+    csp = app.test_client().get("/course/page").headers["Content-Security-Policy"]
     assert "frame-ancestors 'self' https://moodle.example.edu" in csp
 
 
@@ -161,18 +164,18 @@ def test_views_can_opt_in_to_framing_and_out_of_csrf(make_app):
 def test_the_lms_iframe_gets_a_partitioned_third_party_cookie(make_app):
     from flask import session
 
-    app, _ = make_app(HANDOUTS_FRAME_ANCESTORS=["https://canvas.example.edu"])
+    app, _ = make_app(HANDOUTS_FRAME_ANCESTORS=["https://canvas.example.edu"], HANDOUTS_FRAMEABLE_PATHS=["/course/"])
     lms = Blueprint("lms_cookie", __name__)
 
     def launch():
         session["viewer"] = {"tenant": "lti:aaa:1", "scope": None, "owner": None}
         return "launched"
-    lms.add_url_rule("/lti/page", "page", launch)
+    lms.add_url_rule("/course/page", "page", launch)
     app.register_blueprint(lms)
     client = app.test_client()
-    inside = client.get("/lti/page", base_url="https://handouts.example").headers["Set-Cookie"]
+    inside = client.get("/course/page", base_url="https://handouts.example").headers["Set-Cookie"]
     assert "SameSite=None" in inside and "Secure" in inside and "Partitioned" in inside and "HttpOnly" in inside
-    plain = client.get("/lti/page").headers["Set-Cookie"]
+    plain = client.get("/course/page").headers["Set-Cookie"]
     assert "SameSite=Lax" in plain and "Partitioned" not in plain, "over http a None cookie would be refused"
     own = client.get("/sign-in", base_url="https://handouts.example").headers["Set-Cookie"]
     assert "SameSite=Lax" in own and "Partitioned" not in own

@@ -1,7 +1,7 @@
 """jobs list indexes: newest first, for everyone and per tenant
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07 14:30:00
 
 The status pages list jobs newest first, keyed on (created_at, id), for an operator (every tenant) or one
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0009'
-down_revision = "0007"
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
