@@ -15,7 +15,9 @@ Each engine runs the whole offline path of the caption stage (`transcribe_offlin
 in pauses, voice-activity filter, word timings, cues) in its own subprocess, so its peak RSS (`ru_maxrss`, with
 the interpreter and libraries) is its own. `x RT` is audio seconds over recognition seconds with the model
 already loaded (a worker keeps it between jobs); loading is shown apart. The machine's load average is printed
-because it is shared: the figures are a floor for an idle 2-core machine.
+because it is shared: the figures are a floor for an idle 2-core machine. `CPU s per audio s` (user + system
+time of the worker over the audio's length) moves less with other work: on an idle machine with N cores the
+real-time factor is at most N over it.
 """
 
 from __future__ import annotations
@@ -153,10 +155,14 @@ def worker(engine: str, audio: Path, data_dir: str) -> dict:
         from pocketsphinx import Decoder
         Decoder(loglevel="FATAL")
     load = time.perf_counter() - t0
+    before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     heard = transcribe_offline_best(audio, duration, settings)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"text": " ".join(c.text for c in heard.cues), "seconds": seconds, "load": load, "duration": duration,
+            "cpu": cpu,
             "recogniser": heard.recogniser, "cues": len(heard.cues),
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -179,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     data_dir = str(OUT / "data")
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    print("| clip | audio s | engine | WER | x real time | load s | peak MB | cues |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| clip | audio s | engine | WER | x real time | CPU s per audio s | load s | peak MB | cues |")
+    print("|---|---|---|---|---|---|---|---|---|")
     totals: dict[str, list[float]] = {}
     for name, path, reference in clips:
         for engine in engines:
@@ -197,16 +203,16 @@ def main(argv: list[str] | None = None) -> int:
             ref_words = normalise(reference)
             errors = edit_distance(ref_words, normalise(r["text"]))
             wer = errors / len(ref_words)
-            totals.setdefault(engine, []).extend([errors, len(ref_words), r["duration"], r["seconds"]])
+            totals.setdefault(engine, []).extend([errors, len(ref_words), r["duration"], r["seconds"], r["cpu"]])
             print(f"| {name} | {r['duration']:.0f} | {engine} | {wer:.1%} | {r['duration'] / r['seconds']:.1f} | "
-                  f"{r['load']:.1f} | {r['rss_mb']:.0f} | {r['cues']} |", flush=True)
+                  f"{r['cpu'] / r['duration']:.2f} | {r['load']:.1f} | {r['rss_mb']:.0f} | {r['cues']} |", flush=True)
             if args.show_text:
                 print(f"    {r['text']}")
     for engine, t in totals.items():
-        errors, words = sum(t[0::4]), sum(t[1::4])
-        audio, spent = sum(t[2::4]), sum(t[3::4])
+        errors, words = sum(t[0::5]), sum(t[1::5])
+        audio, spent, cpu = sum(t[2::5]), sum(t[3::5]), sum(t[4::5])
         print(f"{engine}: WER {errors / words:.1%} over {words:.0f} words, {audio / spent:.1f}x real time "
-              f"over {audio:.0f} s")
+              f"over {audio:.0f} s, {cpu / audio:.2f} CPU s per audio s")
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 

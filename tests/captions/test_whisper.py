@@ -290,3 +290,21 @@ def test_word_error_rate_normalises_case_punctuation_and_numbers():
     assert word_error_rate("a b c d", "a x c") == 0.5          # one substitution, one deletion
     assert word_error_rate("multipath propagation", "multi-path propagation") == 1.0   # two for one: split
     assert word_error_rate("", "") == 0.0 and word_error_rate("words", "") == 1.0
+
+
+# --- cues from words ------------------------------------------------------------------------------------
+
+def test_word_pieces_without_a_leading_space_are_glued_and_never_split_off():
+    words = [W.Word(" Multi", 0.0, 0.3), W.Word("-pass", 0.3, 0.5), W.Word(" propagation.", 0.5, 1.0),
+             W.Word(" It's", 1.1, 1.2), W.Word(" the", 1.2, 1.3), W.Word(" end", 1.3, 1.4), W.Word(".", 1.4, 1.5),
+             W.Word(" Next", 2.6, 2.9), W.Word("'s", 2.9, 3.0)]
+    cues = W.words_to_cues(words)
+    assert [c.text for c in cues] == ["Multi-pass propagation. It's the end.", "Next's"]
+    assert (cues[0].start, cues[0].end, cues[1].start) == (0.0, 1.5, 2.6)
+
+
+def test_cues_stay_caption_sized_in_talk_without_pauses():
+    words = [W.Word(f" w{i}", i * 0.4, i * 0.4 + 0.35) for i in range(60)]           # 24 s, no pause, no full stop
+    cues = W.words_to_cues(words)
+    assert " ".join(c.text for c in cues).split() == [f"w{i}" for i in range(60)]
+    assert all(c.end - c.start <= 10.0 and len(c.text.split()) <= 18 for c in cues)
