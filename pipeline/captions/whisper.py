@@ -5,8 +5,10 @@ or from a folder named by HANDOUTS_ASR_MODEL_PATH. A model split over two packag
 is joined once into `<data_dir>/models/` and checked against its SHA-256 before it is used.
 
 The audio is streamed in pieces of about HANDOUTS_ASR_CHUNK_SECONDS, each cut in the quietest half second
-near its end, so an hour-long lecture never sits in memory whole and a cut rarely falls inside a word. Every
-word keeps its own start and end, so captions split at pauses and sentence ends and land on the right slide.
+near its end, so an hour-long lecture never sits in memory whole and a cut rarely falls inside a word. In a
+piece, the voice-activity filter finds the speech and the batched pipeline decodes it (silence costs nothing
+and is never "heard"). Every word keeps its own start and end, so captions split at pauses and sentence ends
+and land on the right slide.
 """
 
 from __future__ import annotations
@@ -140,13 +142,18 @@ def _check_folder(path: Path, variable: str) -> None:
 
 
 def _english_only(path: Path) -> bool:
+    """True for an English-only model: its vocabulary lacks the multilingual models' last token (51,865)."""
     import json
 
     try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        if (path / "vocabulary.txt").is_file():
+            with open(path / "vocabulary.txt", encoding="utf-8") as f:
+                size = sum(1 for _ in f)
+        else:
+            size = len(json.loads((path / "vocabulary.json").read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return False
-    return len(config.get("lang_ids") or []) <= 1 or path.name.endswith(".en")
+    return size < 51865
 
 
 def find_model(settings: Settings) -> WhisperModelInfo:

@@ -139,6 +139,7 @@ def test_a_model_folder_given_by_path_is_used(tmp_path, settings):
     assert heard.recogniser == "offline:whisper-my-whisper"
     assert word_error_rate(SPEECH_TEXT, " ".join(c.text for c in heard.cues)) <= 0.15
     assert describe_engine(own) == f"offline speech: Whisper my-whisper from {folder}"
+    assert W.find_model(own).english_only                    # told by its vocabulary, not its folder's name
 
 
 # --- missing model: the message and the fall-back ----------------------------------------------------
@@ -308,3 +309,14 @@ def test_cues_stay_caption_sized_in_talk_without_pauses():
     cues = W.words_to_cues(words)
     assert " ".join(c.text for c in cues).split() == [f"w{i}" for i in range(60)]
     assert all(c.end - c.start <= 10.0 and len(c.text.split()) <= 18 for c in cues)
+
+
+def test_doctor_names_the_offline_recogniser(settings, no_tiny_model):
+    from pipeline.doctor import _check_speech
+
+    line = _check_speech(settings)
+    assert "pocketsphinx" in line and "offline speech: pocketsphinx (pocketsphinx was used because" in line
+    bad = load_settings(HANDOUTS_ASR_MODEL_PATH="/nonexistent/model")
+    if W.engine_available():
+        with pytest.raises(ConfigError):              # doctor reports it as a failed check with this message
+            _check_speech(bad)
