@@ -219,6 +219,7 @@ def _joined(package: ModelPackage, parts: list[Path], files: Path, data_dir: Pat
 
 
 _models: dict[tuple[str, int], object] = {}
+_decode_locks: dict[int, threading.Lock] = {}   # one per loaded model: two jobs take turns, piece by piece
 _models_lock = threading.Lock()
 
 
@@ -239,6 +240,7 @@ def load_model(info: WhisperModelInfo, threads: int = 0):
                                  num_workers=1)
             pipeline = BatchedInferencePipeline(model)
             _models[key] = pipeline
+            _decode_locks[id(pipeline)] = threading.Lock()
         return pipeline
 
 
@@ -277,18 +279,32 @@ def iter_pieces(video: Path, piece_seconds: float) -> Iterator[tuple[float, np.n
         yield start, np.concatenate(held).astype(np.float32) / 32768.0
 
 
+def _segments(model, samples: np.ndarray, language: str | None, settings: Settings, cancel_check: CancelCheck):
+    segments, _ = model.transcribe(samples, language=language, beam_size=settings.asr_beam_size,
+                                   word_timestamps=True, vad_filter=True, batch_size=BATCH_SIZE)
+    for seg in segments:   # a generator: each batch of speech stretches is decoded as it is reached
+        cancel_check()
+        yield seg
+
+
 def recognise_words(video: Path, duration: float | None, info: WhisperModelInfo, settings: Settings, *,
                     progress: Progress = no_progress, cancel_check: CancelCheck = no_cancel) -> list[Word]:
     """Every word Whisper hears in the audio track, in order, with its own timing; [] for no speech."""
     model = load_model(info, settings.asr_threads)
     language = None if info.english_only else (settings.caption_language or None)
     words: list[Word] = []
+    decoding = _decode_locks[id(model)]
     for start, samples in iter_pieces(video, settings.asr_chunk_seconds):
         cancel_check()
-        segments, _ = model.transcribe(samples, language=language, beam_size=settings.asr_beam_size,
-                                       word_timestamps=True, vad_filter=True, batch_size=BATCH_SIZE)
-        for seg in segments:   # a generator: each batch of speech stretches is decoded as it is reached
+        # On a few cores two lectures decoded at once are no faster than in turn; a job waiting its turn can
+        # still be cancelled.
+        while not decoding.acquire(timeout=1.0):
             cancel_check()
+        try:
+            segments = list(_segments(model, samples, language, settings, cancel_check))
+        finally:
+            decoding.release()
+        for seg in segments:
             for i, w in enumerate(seg.words or ()):
                 # Kept with its leading space: "-pass" or "'s" continues the word before it; a segment's first
                 # word always starts a new one.

@@ -320,3 +320,23 @@ def test_doctor_names_the_offline_recogniser(settings, no_tiny_model):
     if W.engine_available():
         with pytest.raises(ConfigError):              # doctor reports it as a failed check with this message
             _check_speech(bad)
+
+
+@needs_model
+def test_a_job_waiting_for_the_model_can_be_cancelled(settings):
+    info, _ = choose_engine(settings)
+    model = W.load_model(info, settings.asr_threads)
+    lock = W._decode_locks[id(model)]
+    lock.acquire()                                  # another job is decoding
+    try:
+        waits = []
+
+        def cancel():
+            waits.append(1)
+            if len(waits) >= 3:
+                raise Cancelled()
+        with pytest.raises(Cancelled):
+            W.transcribe_whisper(SPEECH, 12.9, info, settings, cancel_check=cancel)
+    finally:
+        lock.release()
+    assert len(waits) == 3
