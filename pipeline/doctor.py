@@ -85,7 +85,10 @@ def _check_speech(settings: Settings) -> str:
     import av
     import pocketsphinx
 
-    return f"PyAV {av.__version__} (FFmpeg inside), pocketsphinx {getattr(pocketsphinx, '__version__', '')} model ok"
+    from .captions.recognise import describe_engine
+
+    return (f"PyAV {av.__version__} (FFmpeg inside), pocketsphinx {getattr(pocketsphinx, '__version__', '')} "
+            f"model ok; {describe_engine(settings)}")
 
 
 def _figures(settings: Settings) -> list[str]:

