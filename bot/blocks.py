@@ -95,9 +95,12 @@ def _duration(seconds: float | None) -> str:
 
 
 def summary_message(title: str, slides: int | None, duration: float | None, produced: list[str],
-                    missing: list[str]) -> tuple[str, list[dict]]:
-    """The delivery summary posted in the job's thread: title, slide count, length, what is and isn't there."""
+                    missing: list[str], *, sources: str | None = None) -> tuple[str, list[dict]]:
+    """The delivery summary posted in the job's thread: title, slide count, length, where the slides and
+    captions came from, what is and isn't there."""
     facts = f"*{_esc(title)}*\n{slides if slides is not None else '?'} slides · {_duration(duration)}"
+    if sources:
+        facts += f"\n_{_esc(sources[0].upper() + sources[1:])}_"
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": facts}}]
     if produced:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Produced*\n" + "\n".join(

@@ -370,7 +370,18 @@ def _summary(snap: _Snapshot, produced: list[str], missing: list[str]):
     from .blocks import summary_message
 
     job = snap.summary
-    return summary_message(job.title or "Lecture handout", job.slide_count, job.duration, produced, missing)
+    return summary_message(job.title or "Lecture handout", job.slide_count, job.duration, produced, missing,
+                           sources=_sources_line(job))
+
+
+def _sources_line(job) -> str | None:
+    """Where the slides and captions came from, when that is worth a student's notice."""
+    parts = [job.provenance] if job.provenance else []
+    if job.captions_machine and job.captions_source != "panopto":
+        parts.append("captions machine-heard (speech recognition), so names and terms may be misheard")
+    elif job.captions_source == "none":
+        parts.append("no captions: the recording has no speech Handouts could read")
+    return "; ".join(parts) or None
 
 
 def make_token_lookup(settings: Settings, engine) -> TokenLookup:

@@ -77,3 +77,23 @@ def test_slack_off_registers_nothing(make_settings):
 
     assert make_slack_notifier(rt.settings, rt.sessions) is None
     rt.close()
+
+
+def test_the_summary_says_where_slides_and_captions_came_from():
+    from types import SimpleNamespace
+
+    from bot.blocks import summary_message
+    from bot.notifier import _sources_line
+
+    def job(**kw):
+        base = dict(provenance=None, captions_machine=False, captions_source="sidecar")
+        return SimpleNamespace(**{**base, **kw})
+
+    assert _sources_line(job()) is None
+    assert _sources_line(job(provenance="Slides and captions from Panopto", captions_source="panopto")) == \
+        "Slides and captions from Panopto"
+    heard = _sources_line(job(provenance="Slides from Panopto", captions_machine=True, captions_source="offline"))
+    assert heard.startswith("Slides from Panopto; captions machine-heard")
+    assert "no captions" in _sources_line(job(captions_source="none"))
+    _, blocks = summary_message("Week 3", 7, 600, ["handout.pdf"], [], sources="captions machine-heard <x>")
+    assert "_Captions machine-heard &lt;x&gt;_" in blocks[0]["text"]["text"]

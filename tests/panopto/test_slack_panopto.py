@@ -40,6 +40,7 @@ def test_a_linked_users_panopto_link_simply_works(make_settings, slack_api, pano
         names = {f["name"] for f in slack_api.channel_files("C1")}
         assert any(n.startswith("week-3-enzymes-2026-03-04") for n in names), names
         sent = str([c.params for c in slack_api.calls])
+        assert "Slides and captions from Panopto" in sent, "the summary says where slides and captions came from"
         dump = "\n".join(sqlite3.connect(tmp_path / "data" / "handouts.db").iterdump())
         for secret in (GOOD_TOKEN, "client-SECRET-slack", *panopto.cookies):
             assert secret not in sent and secret not in dump
