@@ -6,14 +6,18 @@ database session itself or sees how bearers are made (the `PanoptoCredentials` p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import Settings
-from .credentials import PanoptoCredentials, PanoptoNotLinked
+from .credentials import PanoptoAuthFailed, PanoptoCredentials, PanoptoNotLinked
 from .links import PanoptoLink
 from .servers import PanoptoServer, server_for_link, servers_for
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -46,3 +50,16 @@ class PanoptoAccess:
         if not token:
             raise PanoptoNotLinked(server.netloc, tenant, user)
         return token
+
+    def with_bearer(self, tenant: str, user: str | None, server: PanoptoServer, use: Callable[[str], T]) -> T:
+        """`use(bearer)`; when Panopto refuses a bearer before its expiry (revoked at Panopto, rotated by another
+        client), the credentials port forgets it and `use` runs once more with a fresh one."""
+        token = self.bearer(tenant, user, server)
+        try:
+            return use(token)
+        except PanoptoAuthFailed:
+            forget = getattr(self.credentials, "invalidate", None)
+            if forget is None:
+                raise
+            forget(tenant=tenant, user=user, server=server, token=token)
+        return use(self.bearer(tenant, user, server))

@@ -106,10 +106,9 @@ def _fetch_panopto(ctx: StageContext, link: PanoptoLink, incoming: Path) -> dict
     from ..panopto.fetch import fetch_panopto
 
     server = ctx.panopto.server_for(ctx.tenant, link)
-    bearer = ctx.panopto.bearer(ctx.tenant, ctx.owner, server)
-    got = fetch_panopto(link, server, bearer, incoming, ctx.settings, tenant=ctx.tenant, user=ctx.owner,
-                        progress=ctx.progress, cancel_check=ctx.check_cancel)
-    del bearer
+    got = ctx.panopto.with_bearer(ctx.tenant, ctx.owner, server, lambda bearer: fetch_panopto(
+        link, server, bearer, incoming, ctx.settings, tenant=ctx.tenant, user=ctx.owner, progress=ctx.progress,
+        cancel_check=ctx.check_cancel))
     ctx.check_cancel()
     video_key = _store(ctx, got.video.path, "video/mp4")
     out: dict = {"video_key": video_key, "sha256": got.video.sha256, "size": got.video.size, "kind": "panopto",

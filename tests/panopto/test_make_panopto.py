@@ -211,3 +211,19 @@ def test_captions_from_generate_srt_when_the_player_lists_none(env, panopto, tmp
     assert fetched["panopto"]["caption_language"] == "0" and "audio_key" not in fetched
     asked = panopto.server.requests_to("/Panopto/Pages/Transcription/GenerateSRT.ashx")
     assert len(asked) == 1 and ".ASPXAUTH" in asked[0].headers.get("cookie", "")
+
+
+def test_a_bearer_panopto_refuses_early_is_forgotten_and_a_fresh_one_used(env, panopto, tmp_path):
+    # Panopto may revoke an access token before its expiry (the person signed out everywhere, an admin reset the
+    # API client): the credentials port forgets it and the fetch goes on with a fresh one, once
+    forgotten: list[str] = []
+    env.token = "revoked-before-expiry"
+
+    def invalidate(*, tenant, user, server, token):
+        forgotten.append(token)
+        env.token = GOOD_TOKEN
+
+    env.invalidate = invalidate
+    sid = panopto.add_session(tmp_path / "fake-media", seconds=4, slides=2, captions={0: CUES})
+    assert main(["make", panopto.viewer_url(sid), "-o", str(tmp_path / "out"), "--no-ai"]) == 0
+    assert forgotten == ["revoked-before-expiry"] and len(env.calls) == 2
