@@ -6,13 +6,15 @@ import mimetypes
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from .artifacts import ArtifactKind
 from .errors import Cancelled, StageTimeout
-from .results import StageResult
+from .results import STAGE_OF, StageResult
 from .settings import Settings
 from .storage import Storage, job_key
+
+R = TypeVar("R", bound=StageResult)
 
 
 @dataclass
@@ -40,6 +42,11 @@ class StageContext:
     artifacts: list[dict] = field(default_factory=list)
     created_keys: list[str] = field(default_factory=list)
     _last_cancel_poll: float = 0.0
+
+    def result(self, model: type[R]) -> R:
+        """An earlier stage's checkpoint as its typed result (`ctx.result(FetchResult).video_key`); a stage
+        that has not run (or is not in this pipeline) reads as the model's defaults."""
+        return model.model_validate(self.outputs.get(STAGE_OF[model]) or {})
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report how far this stage is, 0–1, and what it is doing."""

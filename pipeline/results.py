@@ -28,6 +28,12 @@ class FetchResult(StageResult):
     captions_key: str | None = None
     title: str | None = None
     session_title: str | None = None        # a Panopto session's own name
+    audio_key: str | None = None            # the voice, when a platform serves it apart from the slides' stream
+    audio_media: dict[str, Any] | None = None
+    captions_source: str | None = None      # the platform's own captions came with the recording (panopto)
+    slides_source: str | None = None        # the platform's own slide times came with it (panopto)
+    panopto_slides: list[dict[str, Any]] = Field(default_factory=list)   # {start, end, key} per slide
+    panopto: dict[str, Any] | None = None   # the session's facts (host, id, name, date, streams, languages)
 
     @property
     def duration(self) -> float | None:
@@ -69,6 +75,9 @@ class RenderResult(StageResult):
 
 RESULTS: dict[str, type[StageResult]] = {"fetch": FetchResult, "captions": CaptionsResult, "slides": SlidesResult,
                                          "align": AlignResult, "study": StudyResult, "render": RenderResult}
+
+
+STAGE_OF: dict[type[StageResult], str] = {model: stage for stage, model in RESULTS.items()}
 
 
 def parse_result(stage: str, output: dict | None) -> StageResult:

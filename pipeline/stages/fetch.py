@@ -11,6 +11,7 @@ from ..context import StageContext
 from ..crypto import cipher_for
 from ..errors import InputError
 from ..panopto.links import PanoptoFolderLink, PanoptoLink, looks_like_panopto, parse_panopto_link
+from ..results import FetchResult
 from ..sources import fetch_source
 from ..storage import source_key
 
@@ -21,7 +22,7 @@ def _title_from_name(name: str) -> str:
     return words[:1].upper() + words[1:] if words else "Lecture handout"
 
 
-def run(ctx: StageContext) -> dict:
+def run(ctx: StageContext) -> FetchResult:
     """Download or copy the source, probe it, store it, and note any sidecar captions."""
     source = ctx.source
     if ctx.options.get("sealed_source"):  # the link with its credentials, kept encrypted until now
@@ -54,10 +55,9 @@ def run(ctx: StageContext) -> dict:
                                 "captions-input" + fetched.sidecar_captions.suffix.lower())
         captions_key = rec["storage_key"]
     ctx.progress(1.0, "stored")
-    return {"video_key": key, "sha256": fetched.sha256, "size": fetched.size, "kind": fetched.kind,
-            "original_name": fetched.original_name, "media": fetched.media.to_json(),
-            "captions_key": captions_key,
-            "title": ctx.options.get("title") or _title_from_name(fetched.original_name)}
+    return FetchResult(video_key=key, sha256=fetched.sha256, size=fetched.size, kind=fetched.kind,
+                       original_name=fetched.original_name, media=fetched.media.to_json(), captions_key=captions_key,
+                       title=ctx.options.get("title") or _title_from_name(fetched.original_name))
 
 
 def _panopto_link(source: str) -> PanoptoLink | None:
@@ -101,7 +101,7 @@ def _store(ctx: StageContext, path: Path, content_type: str) -> str:
     return key
 
 
-def _fetch_panopto(ctx: StageContext, link: PanoptoLink, incoming: Path) -> dict:
+def _fetch_panopto(ctx: StageContext, link: PanoptoLink, incoming: Path) -> FetchResult:
     """The session through Panopto: as the person who asked, with the tenant's server, cookie in memory only."""
     from ..panopto.fetch import fetch_panopto
 
@@ -138,4 +138,4 @@ def _fetch_panopto(ctx: StageContext, link: PanoptoLink, incoming: Path) -> dict
                             "captions": "panopto" if got.captions else None,
                             "slides": "panopto" if got.slides else None}})
     ctx.progress(1.0, "stored")
-    return out
+    return FetchResult.model_validate(out)

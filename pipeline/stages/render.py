@@ -12,6 +12,7 @@ from ..context import StageContext
 from ..render.manifest import write_manifest
 from ..render.pdf import GRIDS, HandoutMeta, check_layout, render_grid, render_notes
 from ..render.text import clock, slide_numbers
+from ..results import AlignResult, CaptionsResult, FetchResult, RenderResult, SlidesResult, StudyResult
 from ..titles import lecture_title
 from ..types import Showing
 
@@ -27,8 +28,8 @@ def file_stem(title: str, limit: int = 60) -> str:
     return stem or "lecture"
 
 
-def _with_clean_captions(showings: list[Showing], study: dict) -> list[Showing]:
-    cleaned = study.get("results", {}).get("clean_captions")
+def _with_clean_captions(showings: list[Showing], study: StudyResult) -> list[Showing]:
+    cleaned = study.results.get("clean_captions")
     if not cleaned:
         return showings
     by_index = {s.index: s.text for s in CleanedCaptions.model_validate(cleaned).slides}
@@ -38,13 +39,11 @@ def _with_clean_captions(showings: list[Showing], study: dict) -> list[Showing]:
     return showings
 
 
-def _provenance(fetched: dict, captions: dict, slides: dict) -> str | None:
+def _provenance(fetched: FetchResult, captions: CaptionsResult, slides: SlidesResult) -> str | None:
     """Where a platform recording came from and which of its parts the handout took (None for plain files)."""
-    pan = fetched.get("panopto")
-    if not pan:
+    if not fetched.panopto:
         return None
-    own = [part for part, src in (("slides", slides.get("source")), ("captions", captions.get("source")))
-           if src == "panopto"]
+    own = [part for part, src in (("slides", slides.source), ("captions", captions.source)) if src == "panopto"]
     return "Panopto" + (f" (its {' and '.join(own)})" if own else "")
 
 
@@ -65,9 +64,9 @@ def _study_files(ctx: StageContext, out: Path, stem: str, title: str, showings: 
     """Render whichever study materials exist; a renderer that fails becomes a warning, like a failed task."""
     from ..errors import HandoutsError
 
-    study = ctx.outputs.get("study") or {}
-    results = study.get("results", {})
-    offline = study.get("engine") == "offline"
+    study = ctx.result(StudyResult)
+    results = study.results
+    offline = study.engine == "offline"
     note = OFFLINE_NOTE if offline else ""
     files: list[tuple[Path, str]] = []
     if results:
@@ -126,31 +125,32 @@ def _study_files(ctx: StageContext, out: Path, stem: str, title: str, showings: 
     return files
 
 
-def run(ctx: StageContext) -> dict:
+def run(ctx: StageContext) -> RenderResult:
     """Render the handouts, the manifest and the study materials, and store them."""
-    fetched = ctx.outputs["fetch"]
-    study = ctx.outputs.get("study") or {}
-    showings = _with_clean_captions([Showing.from_json(d) for d in ctx.outputs["align"]["showings"]], study)
+    fetched = ctx.result(FetchResult)
+    study = ctx.result(StudyResult)
+    slides = ctx.result(SlidesResult)
+    captions = ctx.result(CaptionsResult)
+    showings = _with_clean_captions([Showing.from_json(d) for d in ctx.result(AlignResult).showings], study)
     images_dir = ctx.workdir / "slides"
-    for name, key in ctx.outputs["slides"]["images"].items():
+    for name, key in slides.images.items():
         if not (images_dir / name).exists():
             ctx.storage.get_file(key, images_dir / name)
     out = ctx.workdir / "out"
     out.mkdir(parents=True, exist_ok=True)
-    title = lecture_title(ctx.options, ctx.outputs, ((study.get("results") or {}).get("title") or {}).get("title"))
+    title = lecture_title(ctx.options, ctx.outputs, (study.results.get("title") or {}).get("title"))
     stem = file_stem(title)
-    captions = ctx.outputs.get("captions") or {}
     meta = HandoutMeta(title=title, author=ctx.options.get("author"),
-                       subject=f"Handout of {fetched.get('original_name')}",
-                       language=ctx.settings.caption_language, duration=fetched["media"]["duration"],
+                       subject=f"Handout of {fetched.original_name}",
+                       language=ctx.settings.caption_language, duration=fetched.duration,
                        paper=ctx.options.get("paper", "letter"),
-                       machine_captions=bool(captions.get("machine")), recogniser=captions.get("recogniser"),
-                       source=_provenance(fetched, captions, ctx.outputs.get("slides") or {}))
+                       machine_captions=captions.machine, recogniser=captions.recogniser,
+                       source=_provenance(fetched, captions, slides))
     # Without a layout option both default handouts are made; with one, only that layout.
     layout = ctx.options.get("layout")
     layouts = ["16up", "notes"] if not layout else [check_layout(layout)]
     files = []
-    results = study.get("results", {})
+    results = study.results
     for k, name in enumerate(layouts):
         ctx.check_cancel()
         if name in GRIDS:
@@ -165,11 +165,10 @@ def run(ctx: StageContext) -> dict:
     ctx.check_cancel()
     files += _study_files(ctx, out, stem, title, showings, images_dir)
     files.append((write_manifest(showings, out / "slides.json",
-                                 extra={"title": title, "duration": fetched["media"]["duration"],
-                                        "captions_source": ctx.outputs["captions"]["source"],
-                                        "slides_source": (ctx.outputs.get("slides") or {}).get("source", "finder"),
-                                        "captions_cleaned": bool(study.get("results", {}).get("clean_captions"))}),
+                                 extra={"title": title, "duration": fetched.duration,
+                                        "captions_source": captions.source, "slides_source": slides.source,
+                                        "captions_cleaned": bool(study.results.get("clean_captions"))}),
                   "manifest"))
     names = [ctx.save_artifact(path, kind)["name"] for path, kind in files]
     ctx.progress(1.0, "handouts ready")
-    return {"artifacts": names, "title": title}
+    return RenderResult(artifacts=names, title=title)

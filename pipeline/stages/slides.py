@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from ..context import StageContext
+from ..results import FetchResult, SlidesResult
 from ..slides import detect_slides
 from ..slides.ocr import OcrOptions, OcrUnavailable, attach_text, deck_title, read_slides
 from ..types import Showing
@@ -13,18 +14,18 @@ from ..types import Showing
 _FIND_SHARE = 0.85  # of this stage's progress; reading the slides' text is the rest
 
 
-def run(ctx: StageContext) -> dict:
+def run(ctx: StageContext) -> SlidesResult:
     """Find the slides, read their text, store one image per distinct slide.
 
     Output: `showings` (Showing.to_json each, with `slide_text` when it was read), `images` (file name ->
     storage key) and `deck_title` (the opening slide's most prominent text, "" when there is none).
     """
-    fetched = ctx.outputs["fetch"]
+    fetched = ctx.result(FetchResult)
     out_dir = ctx.workdir / "slides"
     out_dir.mkdir(parents=True, exist_ok=True)
-    if fetched.get("panopto_slides"):
-        return _platform_slides(ctx, out_dir, fetched["panopto_slides"], fetched.get("slides_source") or "panopto")
-    video = ctx.local(fetched["video_key"])
+    if fetched.panopto_slides:
+        return _platform_slides(ctx, out_dir, fetched.panopto_slides, fetched.slides_source or "panopto")
+    video = ctx.local(fetched.video_key)
     showings = detect_slides(video, out_dir, progress=lambda f, m="": ctx.progress(_FIND_SHARE * f, m),
                              cancel_check=ctx.check_cancel)
     _read_text(ctx, out_dir, showings)
@@ -32,10 +33,10 @@ def run(ctx: StageContext) -> dict:
     for sh in showings:
         if sh.image not in images:
             images[sh.image] = ctx.save_artifact(out_dir / sh.image, "slide", sh.image, "image/png")["storage_key"]
-    return {"showings": [sh.to_json() for sh in showings], "images": images, "deck_title": deck_title(showings)}
+    return SlidesResult(showings=[sh.to_json() for sh in showings], images=images, deck_title=deck_title(showings))
 
 
-def _platform_slides(ctx: StageContext, out_dir, slides: list[dict], source: str) -> dict:
+def _platform_slides(ctx: StageContext, out_dir, slides: list[dict], source: str) -> SlidesResult:
     """The platform's own slide images and times (PowerPoint timestamps): no slide finding needed."""
     showings: list[Showing] = []
     first_of: dict[str, int] = {}
@@ -52,8 +53,8 @@ def _platform_slides(ctx: StageContext, out_dir, slides: list[dict], source: str
     images = {sh.image: ctx.save_artifact(out_dir / sh.image, "slide", sh.image, "image/png")["storage_key"]
               for sh in showings}
     ctx.log.info("slides_from_platform", source=source, slides=len(showings))
-    return {"showings": [sh.to_json() for sh in showings], "images": images, "deck_title": deck_title(showings),
-            "source": source}
+    return SlidesResult(showings=[sh.to_json() for sh in showings], images=images, deck_title=deck_title(showings),
+                        source=source)
 
 
 def _read_text(ctx: StageContext, out_dir, showings) -> None:

@@ -11,6 +11,7 @@ from ..ai.schemas import LectureInput, SlideInput
 from ..context import StageContext
 from ..errors import AIError, StorageError
 from ..render.text import slide_numbers
+from ..results import AlignResult, SlidesResult, StudyResult
 from ..titles import lecture_title, non_ai_title
 from ..types import Showing
 
@@ -37,7 +38,7 @@ def slide_pictures(ctx: StageContext, showings: list[Showing]) -> dict[str, Slid
     A picture that cannot be fetched or read leaves its slide as text only, with a warning naming it."""
     if ctx.settings.ai_images == "off" or not getattr(ctx.ai.engine, "accepts_images", False):
         return {}
-    keys: dict[str, str] = (ctx.outputs.get("slides") or {}).get("images") or {}
+    keys: dict[str, str] = ctx.result(SlidesResult).images
     folder = ctx.workdir / "slides"
     paths = {}
     for name in dict.fromkeys(s.image for s in showings if s.image):
@@ -57,11 +58,11 @@ def slide_pictures(ctx: StageContext, showings: list[Showing]) -> dict[str, Slid
     return images
 
 
-def run(ctx: StageContext) -> dict:
+def run(ctx: StageContext) -> StudyResult:
     """Run every AI task not already done; each failure is a warning, not a failed job."""
     if ctx.options.get("no_ai"):
-        return {"skipped": True, "results": {}, "missing": {}}
-    showings = [Showing.from_json(d) for d in ctx.outputs["align"]["showings"]]
+        return StudyResult(skipped=True)
+    showings = [Showing.from_json(d) for d in ctx.result(AlignResult).showings]
     hint, source = non_ai_title(ctx.options, ctx.outputs)
     lecture = lecture_input(showings, hint, ctx.settings.caption_language)
     pictures = slide_pictures(ctx, showings)
@@ -74,8 +75,8 @@ def run(ctx: StageContext) -> dict:
     tasks = [t for t in TASK_ORDER if t not in results and not (t == "title" and source in AUTHORITATIVE)]
     if not lecture.transcript():
         ctx.warn("no study materials: the lecture has no captions to work from")
-        return {"engine": ctx.ai.engine.name, "profile": profile.name, "results": results,
-                "missing": {t: "the lecture has no captions" for t in tasks}}
+        return StudyResult(engine=ctx.ai.engine.name, profile=profile.name, results=results,
+                           missing={t: "the lecture has no captions" for t in tasks})
     for n, task in enumerate(tasks, 1):
         ctx.check_cancel()
         ctx.progress((n - 1) / len(tasks), LABELS[task])
@@ -87,6 +88,5 @@ def run(ctx: StageContext) -> dict:
             continue
         results[task] = value.model_dump(mode="json")
     ctx.progress(1.0, "study materials ready")
-    out = {"engine": ctx.ai.engine.name, "profile": profile.name, "results": results, "missing": missing}
-    out["title"] = lecture_title(ctx.options, ctx.outputs, (results.get("title") or {}).get("title"))
-    return out
+    return StudyResult(engine=ctx.ai.engine.name, profile=profile.name, results=results, missing=missing,
+                       title=lecture_title(ctx.options, ctx.outputs, (results.get("title") or {}).get("title")))
