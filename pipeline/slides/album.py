@@ -17,6 +17,7 @@ import numpy as np
 from ..types import Showing
 from .compare import Change, changed_blocks, compare
 from .options import SlideOptions
+from .room import straighten_image
 
 
 _FAR = 0.5   # share of blocks changed beyond which two pictures cannot be one slide, built or not
@@ -83,7 +84,8 @@ class Album:
 
     def _save(self, frame: av.VideoFrame, name: str) -> None:
         # PNG encoding releases the GIL: one writer thread overlaps it with the decoding that follows
-        self.writes.append(self.writer.submit(_write_png, frame, self.out_dir / name, self.opts.image_compress_level))
+        self.writes.append(self.writer.submit(_write_png, frame, self.out_dir / name, self.opts.image_compress_level,
+                                              self.opts.screen))
 
     def wait(self) -> None:
         """Block until every slide image is written; re-raise a failed write."""
@@ -92,5 +94,8 @@ class Album:
             w.result()
 
 
-def _write_png(frame: av.VideoFrame, path: Path, level: int) -> None:
-    frame.to_image().save(path, compress_level=level)
+def _write_png(frame: av.VideoFrame, path: Path, level: int, screen=None) -> None:
+    image = frame.to_image()
+    if screen is not None:
+        image = straighten_image(image, screen)     # a room camera's screen, as the slide itself looks
+    image.save(path, compress_level=level)

@@ -43,16 +43,148 @@ def background(thumb: np.ndarray) -> int:
     return int(np.bincount(thumb.ravel() // 8, minlength=32).argmax() * 8 + 4)
 
 
-def changed_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
-    """Boolean block grid of where two thumbnails differ."""
-    px = np.abs(a.astype(np.int16) - b.astype(np.int16)) > opts.pixel_delta
-    return _blocks(px, opts.block) >= opts.block_pixels
+def _spread(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, the lowest and highest value among it and its 8 neighbours."""
+    p = np.pad(img, 1, mode="edge")
+    h, w = img.shape
+    views = [p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)]
+    return np.minimum.reduce(views), np.maximum.reduce(views)
+
+
+def _register(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """b moved by the whole-pixel shift that best lines it up with a (a knocked camera moves several pixels).
+
+    Pixels shifted in from outside are taken from a, so they count as unchanged."""
+    h, w = a.shape
+    m = _SHAKE
+    core = a[m:h - m:2, m:w - m:2]
+    best, best_err = (0, 0), None
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            err = int(np.abs(core - b[m + dy:h - m + dy:2, m + dx:w - m + dx:2]).sum())
+            if best_err is None or err < best_err or (err == best_err and abs(dx) + abs(dy) < sum(map(abs, best))):
+                best, best_err = (dy, dx), err
+    dy, dx = best
+    if (dy, dx) == (0, 0):
+        return b
+    out = a.copy()
+    ys, yd = (slice(dy, h), slice(0, h - dy)) if dy >= 0 else (slice(0, h + dy), slice(-dy, h))
+    xs, xd = (slice(dx, w), slice(0, w - dx)) if dx >= 0 else (slice(0, w + dx), slice(-dx, w))
+    out[yd, xd] = b[ys, xs]
+    return out
+
+
+_SHAKE = 2    # thumbnail pixels of camera shake searched for in each direction
+
+
+def pixel_changes(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
+    """Boolean picture of the thumbnail pixels that changed from a to b.
+
+    On a room camera (opts.screen set) a pixel changed only when its new value lies outside the range of the
+    old picture's 3x3 neighbourhood, and the old value outside the new one's: the camera shaking by a
+    thumbnail pixel moves edges, not values, and passes; ink appearing or vanishing does not.
+    """
+    a16, b16 = a.astype(np.int16), b.astype(np.int16)
+    if opts.screen is None:
+        return np.abs(a16 - b16) > opts.pixel_delta
+    b16 = _register(a16, b16)
+    a_lo, a_hi = _spread(a16)
+    b_lo, b_hi = _spread(b16)
+    d = np.maximum(np.maximum(b16 - a_hi, a_lo - b16), np.maximum(a16 - b_hi, b_lo - a16))
+    return d > opts.pixel_delta
+
+
+def objects(blocks: np.ndarray) -> np.ndarray:
+    """The changed blocks a person or an inset explains: narrow 8-connected patches rising from the lower edge,
+    and small compact ones.
+
+    A lecturer walking in front of the screen (or stepping out of it) changes a column of blocks that
+    reaches the screen's bottom; a speaker box in a lower corner does the same. A new slide changes its
+    text across the screen. Only used for room cameras.
+    """
+    hb, wb = blocks.shape
+    out = np.zeros_like(blocks)
+    seen = np.zeros_like(blocks)
+    limit = max(2, int(_OBJECT_WIDTH * wb))
+    for r0, c0 in zip(*np.nonzero(blocks)):
+        if seen[r0, c0]:
+            continue
+        stack, cells = [(r0, c0)], []
+        seen[r0, c0] = True
+        while stack:
+            r, c = stack.pop()
+            cells.append((r, c))
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if 0 <= rr < hb and 0 <= cc < wb and blocks[rr, cc] and not seen[rr, cc]:
+                        seen[rr, cc] = True
+                        stack.append((rr, cc))
+        rows = [r for r, _ in cells]
+        cols = [c for _, c in cells]
+        width, height = max(cols) - min(cols) + 1, max(rows) - min(rows) + 1
+        # a column rising from the lower edge (a body, a speaker box), or a small blob (a head or a raised arm
+        # against a dark slide, where the dark clothes do not show)
+        if (max(rows) >= hb - 2 and width <= limit) or (width <= 4 and height <= 3 and len(cells) <= 8):
+            for r, c in cells:
+                out[r, c] = True
+    return out
+
+
+_OBJECT_WIDTH = 0.5   # share of the screen's width: no person (in either picture) or speaker box is wider
+
+
+def _structure_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
+    """Room camera: blocks whose content differs in shape, not just in brightness.
+
+    Per block the two pictures (b lined up with a) are compared by normalised correlation, which a camera's
+    gain, offset and clipped highlights leave alone; a block with ink in one picture and none in the other,
+    or plain in both with clearly different levels (a new colour band), changed too."""
+    bs = opts.block
+    b = _register(a.astype(np.int16), b.astype(np.int16))
+    hb, wb = a.shape[0] // bs, a.shape[1] // bs
+    A = a[:hb * bs, :wb * bs].astype(np.float32).reshape(hb, bs, wb, bs).transpose(0, 2, 1, 3).reshape(hb, wb, -1)
+    B = b[:hb * bs, :wb * bs].astype(np.float32).reshape(hb, bs, wb, bs).transpose(0, 2, 1, 3).reshape(hb, wb, -1)
+    ma, mb = A.mean(axis=2), B.mean(axis=2)
+    da, db = A - ma[..., None], B - mb[..., None]
+    sa, sb = np.sqrt((da * da).mean(axis=2)), np.sqrt((db * db).mean(axis=2))
+    ncc = (da * db).mean(axis=2) / np.maximum(sa * sb, 1e-6)
+    hi, lo = np.maximum(sa, sb), np.minimum(sa, sb)
+    textured = hi > _TEXTURE
+    one_sided = textured & (lo < _ONE_SIDED * hi)
+    reshaped = textured & (ncc < _MIN_NCC)
+    level = np.abs(ma - mb) > _LEVEL_SHARE * np.maximum(ma, mb) + opts.pixel_delta / 2
+    return one_sided | reshaped | level
+
+
+_TEXTURE = 6.0      # gray levels of spread inside a block above which it holds ink
+_ONE_SIDED = 0.35   # a block this much plainer in one picture than in the other gained or lost its ink
+_MIN_NCC = 0.5      # ink in both pictures correlating less than this is different ink
+_LEVEL_SHARE = 0.25 # plain blocks whose levels differ by this share (beyond exposure hunting) changed
+
+
+def _block_grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> tuple[np.ndarray, np.ndarray]:
+    """(changed pixels, changed blocks) from a to b."""
+    px = pixel_changes(a, b, opts)
+    if opts.screen is None:
+        return px, _blocks(px, opts.block) >= opts.block_pixels
+    return px, _structure_blocks(a, b, opts)
+
+
+def changed_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions, *, keep_objects: bool = False) -> np.ndarray:
+    """Boolean block grid of where two thumbnails differ (on a room camera, leaving out what a person explains)."""
+    blocks = _block_grid(a, b, opts)[1]
+    if opts.screen is not None and not keep_objects and blocks.any():
+        blocks &= ~objects(blocks)
+    return blocks
 
 
 def compare(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions) -> Diff:
     """Classify the change from thumbnail a to thumbnail b, ignoring masked blocks."""
-    px = np.abs(a.astype(np.int16) - b.astype(np.int16)) > opts.pixel_delta
-    blocks = (_blocks(px, opts.block) >= opts.block_pixels) & ~mask
+    px, blocks = _block_grid(a, b, opts)
+    blocks = blocks & ~mask
+    if opts.screen is not None and blocks.any():
+        blocks &= ~objects(blocks)
     live = max(1, int((~mask).sum()))
     share = float(blocks.sum()) / live
     if share == 0:
@@ -100,7 +232,7 @@ def volatile_mask(pairs: Iterable[tuple[np.ndarray, np.ndarray]], opts: SlideOpt
     shape = (h // opts.block, w // opts.block)
     counts, quiet = np.zeros(shape, np.int32), 0
     for a, b in pairs:
-        c = changed_blocks(a, b, opts)
+        c = changed_blocks(a, b, opts, keep_objects=True)
         # a pair that moved much of the screen is a change the byte counts missed (a slow fade): skip it
         if c.mean() <= _QUIET_PAIR:
             counts += c

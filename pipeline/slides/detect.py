@@ -22,16 +22,18 @@ frame of a fade, a slide flipped past on the way to another).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
 import numpy as np
 
+from ..errors import InputError
 from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
 from .album import Album
 from .compare import Change, changed_blocks, compare, covered_box, distance, volatile_mask
 from .options import SlideOptions
+from .room import find_screen
 from .scan import Scan, scan_video, thumbnail
 from .seek import Seeker
 from .spikes import Spike, find_spikes
@@ -60,6 +62,15 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
                   cancel_check: CancelCheck = no_cancel, options: SlideOptions | None = None) -> list[Showing]:
     """Write one PNG per distinct slide into out_dir and return the showings covering the whole video."""
     opts = options or SlideOptions()
+    if opts.screen is None and opts.room is not False and Path(video).exists():
+        # a room camera filming a projection: compare and save only the screen, straightened (room.py)
+        screen = find_screen(Path(video))
+        if screen is not None:
+            opts = replace(opts, screen=screen)
+        elif opts.room:
+            raise InputError(f"{video}: no projected screen was found in the picture (room=True asks for a room "
+                             "camera filming a projection); leave `room` unset to treat it as a screen recording",
+                             source=str(video))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     scan = scan_video(Path(video), opts, progress, cancel_check)
