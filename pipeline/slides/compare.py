@@ -51,20 +51,28 @@ def _spread(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum.reduce(views), np.maximum.reduce(views)
 
 
+def _best_shift(a: np.ndarray, b: np.ndarray, reach: int, step: int, around=(0, 0)) -> tuple[int, int]:
+    """The (dy, dx) within `reach` of `around` minimising the absolute difference of a and shifted b."""
+    h, w = a.shape
+    m = reach + max(abs(around[0]), abs(around[1]))
+    core = a[m:h - m:step, m:w - m:step]
+    best, best_err = around, None
+    for dy in range(around[0] - reach, around[0] + reach + 1):
+        for dx in range(around[1] - reach, around[1] + reach + 1):
+            err = int(np.abs(core - b[m + dy:h - m + dy:step, m + dx:w - m + dx:step]).sum())
+            if best_err is None or err < best_err or (err == best_err and abs(dx) + abs(dy) < sum(map(abs, best))):
+                best, best_err = (dy, dx), err
+    return best
+
+
 def _register(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """b moved by the whole-pixel shift that best lines it up with a (a knocked camera moves several pixels).
 
-    Pixels shifted in from outside are taken from a, so they count as unchanged."""
+    Coarse to fine: pixel pairs at half resolution, then one pixel around it. Pixels shifted in from
+    outside are taken from a, so they count as unchanged."""
     h, w = a.shape
-    m = _SHAKE
-    core = a[m:h - m:2, m:w - m:2]
-    best, best_err = (0, 0), None
-    for dy in range(-m, m + 1):
-        for dx in range(-m, m + 1):
-            err = int(np.abs(core - b[m + dy:h - m + dy:2, m + dx:w - m + dx:2]).sum())
-            if best_err is None or err < best_err or (err == best_err and abs(dx) + abs(dy) < sum(map(abs, best))):
-                best, best_err = (dy, dx), err
-    dy, dx = best
+    coarse = _best_shift(a[::2, ::2], b[::2, ::2], _SHAKE, 2)
+    dy, dx = _best_shift(a, b, 1, 2, (coarse[0] * 2, coarse[1] * 2))
     if (dy, dx) == (0, 0):
         return b
     out = a.copy()
@@ -74,7 +82,7 @@ def _register(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-_SHAKE = 2    # thumbnail pixels of camera shake searched for in each direction
+_SHAKE = 2    # half-resolution pixels of camera shake searched for in each direction (x2 at full size)
 
 
 def pixel_changes(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
@@ -125,21 +133,25 @@ def objects(blocks: np.ndarray) -> np.ndarray:
         width, height = max(cols) - min(cols) + 1, max(rows) - min(rows) + 1
         # a column rising from the lower edge (a body, a speaker box), or a small blob (a head or a raised arm
         # against a dark slide, where the dark clothes do not show)
-        if (max(rows) >= hb - 2 and width <= limit) or (width <= 4 and height <= 3 and len(cells) <= 8):
+        if (max(rows) >= hb - 1 - hb // 8 and width <= limit) or \
+                (width <= wb // 4 and height <= hb // 3 and len(cells) <= hb * wb // 18):
             for r, c in cells:
                 out[r, c] = True
     return out
 
 
-_OBJECT_WIDTH = 0.5   # share of the screen's width: no person (in either picture) or speaker box is wider
+_OBJECT_WIDTH = 0.35  # share of the screen's width: no person (in either picture) or speaker box is wider
 
 
 def _structure_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
-    """Room camera: blocks whose content differs in shape, not just in brightness.
+    """Room camera: blocks whose content differs in shape, not just in brightness, less what a person explains.
 
     Per block the two pictures (b lined up with a) are compared by normalised correlation, which a camera's
-    gain, offset and clipped highlights leave alone; a block with ink in one picture and none in the other,
-    or plain in both with clearly different levels (a new colour band), changed too."""
+    gain, offset, blur and clipped highlights leave alone (ink on a blank block correlates with nothing);
+    a block plain in both pictures with clearly different levels (a new colour band) changed too. Changed patches shaped
+    like a person or an inset (objects()) lose their blocks that are plain in one picture (a body, a head, a
+    speaker box's backdrop) and the blocks beside those (the outline); text that changed into other text
+    beside a lecturer standing in front of it stays a change.""" 
     bs = opts.block
     b = _register(a.astype(np.int16), b.astype(np.int16))
     hb, wb = a.shape[0] // bs, a.shape[1] // bs
@@ -151,14 +163,30 @@ def _structure_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.nd
     ncc = (da * db).mean(axis=2) / np.maximum(sa * sb, 1e-6)
     hi, lo = np.maximum(sa, sb), np.minimum(sa, sb)
     textured = hi > _TEXTURE
-    one_sided = textured & (lo < _ONE_SIDED * hi)
+    # ink on a blank block correlates with nothing; the same text blurred by the encoder (the first frames
+    # after a change are coarse) or dimmed still correlates
     reshaped = textured & (ncc < _MIN_NCC)
     level = np.abs(ma - mb) > _LEVEL_SHARE * np.maximum(ma, mb) + opts.pixel_delta / 2
-    return one_sided | reshaped | level
+    changed = reshaped | level
+    if not changed.any():
+        return changed
+    # in each picture, plain blocks far from its background level shaped like a person or an inset (a body
+    # with its head, a speaker box's backdrop), and the blocks around them (an outline, an arm)
+    explained = np.zeros_like(changed)
+    for m, sd, img in ((ma, sa, a), (mb, sb, b)):
+        bg = float(np.median(img))
+        # only changed blocks: a title band plain in both pictures is the slide's, not something in front
+        explained |= objects(changed & (sd < 2 * _TEXTURE) & (np.abs(m - bg) > _FOREIGN * bg))
+    near = explained.copy()
+    near[:, 1:] |= explained[:, :-1]
+    near[:, :-1] |= explained[:, 1:]
+    near[1:, :] |= near[:-1, :].copy()
+    near[:-1, :] |= near[1:, :].copy()
+    return changed & ~near
 
 
-_TEXTURE = 6.0      # gray levels of spread inside a block above which it holds ink
-_ONE_SIDED = 0.35   # a block this much plainer in one picture than in the other gained or lost its ink
+_TEXTURE = 10.0     # gray levels of spread inside a block above which it holds ink
+_FOREIGN = 0.2      # share of the background level a plain block must differ by to be something in front
 _MIN_NCC = 0.5      # ink in both pictures correlating less than this is different ink
 _LEVEL_SHARE = 0.25 # plain blocks whose levels differ by this share (beyond exposure hunting) changed
 
@@ -173,9 +201,9 @@ def _block_grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> tuple[np.nd
 
 def changed_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions, *, keep_objects: bool = False) -> np.ndarray:
     """Boolean block grid of where two thumbnails differ (on a room camera, leaving out what a person explains)."""
-    blocks = _block_grid(a, b, opts)[1]
-    if opts.screen is not None and not keep_objects and blocks.any():
-        blocks &= ~objects(blocks)
+    px, blocks = _block_grid(a, b, opts)
+    if keep_objects and opts.screen is not None:
+        return _blocks(px, opts.block) >= opts.block_pixels
     return blocks
 
 
@@ -183,8 +211,6 @@ def compare(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions) 
     """Classify the change from thumbnail a to thumbnail b, ignoring masked blocks."""
     px, blocks = _block_grid(a, b, opts)
     blocks = blocks & ~mask
-    if opts.screen is not None and blocks.any():
-        blocks &= ~objects(blocks)
     live = max(1, int((~mask).sum()))
     share = float(blocks.sum()) / live
     if share == 0:
@@ -239,9 +265,13 @@ def volatile_mask(pairs: Iterable[tuple[np.ndarray, np.ndarray]], opts: SlideOpt
             quiet += 1
     if quiet < 4:
         return np.zeros(shape, bool)
-    return counts >= opts.volatile_share * quiet
+    # on a room camera the lecturer may stand and gesture in one place for long: only an inset changes
+    # nearly all the time
+    share = opts.volatile_share if opts.screen is None else max(opts.volatile_share, _ROOM_VOLATILE)
+    return counts >= share * quiet
 
 
+_ROOM_VOLATILE = 0.8
 _QUIET_PAIR = 0.3   # share of blocks: above it a pair straddles a slide change
 
 

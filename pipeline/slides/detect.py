@@ -33,7 +33,7 @@ from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
 from .album import Album
 from .compare import Change, changed_blocks, compare, covered_box, distance, volatile_mask
 from .options import SlideOptions
-from .room import find_screen
+from .room import ROOM_THUMB, find_screen
 from .scan import Scan, scan_video, thumbnail
 from .seek import Seeker
 from .spikes import Spike, find_spikes
@@ -46,6 +46,7 @@ _FADE_LEAD = 0.7    # seconds before a spike whose pictures may already be blend
 _MOTION_PAIRS = 8   # consecutive-frame pairs seen in a showing before its moving blocks are masked
 _MOTION_HITS = 3    # a block changing in this many of them, over at least _MOTION_SECONDS, moves by itself
 _MOTION_SECONDS = 1.5
+_COMPOSE_FRAMES = 4  # frames of a showing besides its last one that a slide image may be composed from
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 
 
@@ -66,7 +67,9 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
         # a room camera filming a projection: compare and save only the screen, straightened (room.py)
         screen = find_screen(Path(video))
         if screen is not None:
-            opts = replace(opts, screen=screen)
+            # twice the detail: text filmed at an angle is small, and lines of different words at the same
+            # height look alike at the screen recording's thumbnail size
+            opts = replace(opts, screen=screen, thumb_size=ROOM_THUMB)
         elif opts.room:
             raise InputError(f"{video}: no projected screen was found in the picture (room=True asks for a room "
                              "camera filming a projection); leave `room` unset to treat it as a screen recording",
@@ -81,6 +84,8 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
         showings = finder.run()
     finally:
         finder.seeker.close()
+        if finder.sampler is not None:
+            finder.sampler.close()
         finder.album.wait()
     box = covered_box(mask, opts)
     for s in showings:
@@ -120,6 +125,10 @@ class _Finder:
         self.motion_span = round(_MOTION_SECONDS * fps)
         self.progress, self.cancel_check = progress, cancel_check
         self.seeker = Seeker(video, scan)
+        self.video = video
+        self.sampler: Seeker | None = None      # a second decoder for _compose, so the walk keeps its place
+        # compose slide images on a room camera, or when a speaker box was learned
+        self.compose = opts.screen is not None or bool(mask.any())
         self.album = Album(out_dir, mask, opts)
         keys = np.flatnonzero(scan.key)
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
@@ -342,14 +351,52 @@ class _Finder:
         t = float(self.scan.times[found.idx])
         if t <= self.start + (_MIN_SHOWING if self.album.showings else 0.0):
             return      # a blend frame caught between two changes is no slide: the earlier change stands
-        self.album.close(self.start, t, found.before, found.frame)
+        self.album.close(self.start, t, found.before, found.frame,
+                         image=self._compose(self.start, found.before, found.frame))
         self.start = t
         self._reset_motion()    # a clip belongs to its slide: the next one starts still
+
+    def _compose(self, start: float, thumb: np.ndarray, frame: av.VideoFrame) -> np.ndarray | None:
+        """The showing's slide without what passes over it: the per-pixel median of its last picture and other
+        frames of the showing that show the same slide state, or None when there are not two such frames.
+
+        A lecturer walking about or a speaker box that moves or leaves is in fewer than half of them; a box
+        that never moves stays (its region is recorded as covered). Keyframes decode on their own and are
+        used first; a room camera, where someone is nearly always in front, also samples frames between them.
+        """
+        if not self.compose or frame.pts is None:
+            return None
+        scan = self.scan
+        first = int(np.searchsorted(scan.times, start - 1e-6))
+        last = scan.index_of(frame.pts)
+        if last - first < 4:
+            return None
+        keys = [int(k) for k in np.flatnonzero(scan.key[first + 1:last]) + first + 1]
+        if len(keys) > _COMPOSE_FRAMES:
+            keys = [keys[round(j * (len(keys) - 1) / (_COMPOSE_FRAMES - 1))] for j in range(_COMPOSE_FRAMES)]
+        if self.opts.screen is not None and len(keys) < 2:
+            keys += [first + round(f * (last - first)) for f in (0.55, 0.8)]
+        keys = sorted(set(k for k in keys if first < k < last))
+        if self.sampler is None:
+            self.sampler = Seeker(self.video, scan)
+        same = []
+        for k in keys:
+            for _, f in self.sampler.frames(k, k):
+                t = thumbnail(f, self.opts)
+                if compare(thumb, t, self.mask, self.opts).kind is Change.SAME and \
+                        compare(t, thumb, self.mask, self.opts).kind is Change.SAME:
+                    same.append(f.to_ndarray(format="rgb24"))
+                break
+        if len(same) < 2:
+            return None
+        return np.median(np.stack([frame.to_ndarray(format="rgb24"), *same]), axis=0).astype(np.uint8)
 
     def _finish(self) -> None:
         last = self.scan.count - 1
         for _, frame in self.seeker.frames(last, last):
-            self.album.close(self.start, self.scan.duration, thumbnail(frame, self.opts), frame)
+            thumb = thumbnail(frame, self.opts)
+            self.album.close(self.start, self.scan.duration, thumb, frame,
+                             image=self._compose(self.start, thumb, frame))
             return
         # the tail would not decode: end the last showing with the last keyframe's picture
         k = max(self.scan.thumbs)

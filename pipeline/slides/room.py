@@ -24,6 +24,7 @@ import numpy as np
 
 from .options import SlideOptions
 
+ROOM_THUMB = (320, 180)   # thumbnail size on a room camera
 PROBES = 12           # keyframes decoded to find the screen
 _PROBE_SIZE = (320, 180)
 _MIN_AREA = 0.15      # the screen covers at least this share of the picture ...
@@ -224,7 +225,7 @@ def _polygon_area(pts) -> float:
 # -- straightened thumbnails ---------------------------------------------------------------------------
 
 _INSET = 0.03        # share of the screen left out of comparisons on each side
-_SUPER = 4            # samples per thumbnail pixel per side
+_SUPER = 2            # samples per thumbnail pixel per side
 _maps: dict[tuple, np.ndarray] = {}
 
 
