@@ -8,7 +8,7 @@ cached under benchmarks/out/room/. Variants per seed:
 
 - `room`: all of the above with the speaker box fixed in a corner;
 - `room-pipmove`: the speaker box jumps to the other corner and later leaves for a few seconds;
-- `deck`: the same pages as a plain screen recording (no camera), for screen-recording accuracy;
+- `deck`: the same pages as a screen recording (the pages themselves, no camera), for screen-recording accuracy;
 - `deck-pip`: the screen recording with the speaker box.
 
 The peer is what common slide extractors do: decode every frame, compare a small gray copy of each sampled
@@ -41,7 +41,8 @@ def spec_for(variant: str, seed: int, minutes: float, size: tuple[int, int], fps
     base = RoomSpec(duration=minutes * 60.0, size=size, fps=fps, slides=max(8, int(minutes * 60 / 9)),
                     showing_seconds=(5.0, 14.0), seed=seed)
     camera = variant.startswith("room")
-    return replace(base, pip=variant in ("room", "room-pipmove", "deck-pip"), pip_moves=variant == "room-pipmove",
+    return replace(base, camera=camera, pip=variant in ("room", "room-pipmove", "deck-pip"),
+                   pip_moves=variant == "room-pipmove",
                    occluder=camera, shake=camera, exposure=camera, vignette=camera, noise=3.0 if camera else 0.0)
 
 
@@ -52,9 +53,14 @@ def ensure(variant: str, seed: int, minutes: float, size, fps) -> tuple[Path, li
     name = f"{variant}-s{seed}-{minutes:g}min-{size[0]}"
     video, meta = OUT / f"{name}.mp4", OUT / f"{name}.json"
     key = json.dumps(asdict(spec), sort_keys=True, default=str)
-    if video.exists() and meta.exists() and json.loads(meta.read_text())["spec"] == key:
+    if video.exists() and meta.exists():
         saved = json.loads(meta.read_text())
-        return video, saved["changes"], saved["slides"]
+        # a video made before a RoomSpec field existed was made with that field's default
+        from pipeline.synth_room import RoomSpec
+        defaults = json.loads(json.dumps(asdict(RoomSpec()), default=str))
+        old = json.loads(saved["spec"])
+        if all(old.get(k, defaults[k]) == v for k, v in json.loads(key).items()):
+            return video, saved["changes"], saved["slides"]
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     truth = make_room_lecture(video, spec)

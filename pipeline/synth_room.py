@@ -48,6 +48,7 @@ class RoomSpec:
     seed: int = 0
     builds: bool = True               # some slides reveal a last bullet on a second page
     revisits: bool = True             # go back to an earlier slide now and then
+    camera: bool = True               # filmed by a room camera; False: the pages themselves (a screen recording)
     pip: bool = True                  # speaker picture-in-picture in a corner
     pip_moves: bool = False           # the speaker box jumps to another corner, and leaves for a while
     occluder: bool = True             # the lecturer walking in front of the screen
@@ -404,7 +405,7 @@ def _schedule(spec: RoomSpec, pages: list[tuple[int, int]], rng: random.Random) 
     showings, t, first = [], 0.0, {}
     lo, hi = spec.showing_seconds
     for slide in order:
-        if t >= spec.duration - lo:
+        if showings and t >= spec.duration - lo:
             break
         if showings and showings[-1].slide == slide:
             continue
@@ -434,7 +435,8 @@ def make_room_lecture(path: Path, spec: RoomSpec) -> RoomTruth:
 
     def picture(k: int) -> np.ndarray:
         if k not in projected:
-            projected[k] = _project(page_imgs[k], quad, w, h, background, screen).astype(np.float32)
+            projected[k] = (_project(page_imgs[k], quad, w, h, background, screen) if spec.camera
+                            else page_imgs[k]).astype(np.float32)
         return projected[k]
 
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)

@@ -101,7 +101,10 @@ class Album:
 
 
 def _write_png(frame, path: Path, level: int, screen=None) -> None:
-    image = Image.fromarray(frame) if isinstance(frame, np.ndarray) else frame.to_image()
+    if isinstance(frame, np.ndarray):
+        Image.fromarray(frame).save(path, compress_level=level)     # composed: already the final picture
+        return
+    image = frame.to_image()
     if screen is not None:
         image = straighten_image(image, screen)     # a room camera's screen, as the slide itself looks
     image.save(path, compress_level=level)

@@ -72,7 +72,7 @@ def _register(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     outside are taken from a, so they count as unchanged."""
     h, w = a.shape
     coarse = _best_shift(a[::2, ::2], b[::2, ::2], _SHAKE, 2)
-    dy, dx = _best_shift(a, b, 1, 2, (coarse[0] * 2, coarse[1] * 2))
+    dy, dx = _best_shift(a, b, 1, 3, (coarse[0] * 2, coarse[1] * 2))
     if (dy, dx) == (0, 0):
         return b
     out = a.copy()
@@ -95,7 +95,10 @@ def pixel_changes(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarra
     a16, b16 = a.astype(np.int16), b.astype(np.int16)
     if opts.screen is None:
         return np.abs(a16 - b16) > opts.pixel_delta
-    b16 = _register(a16, b16)
+    return _tolerant_changes(a16, _register(a16, b16), opts)
+
+
+def _tolerant_changes(a16: np.ndarray, b16: np.ndarray, opts: SlideOptions) -> np.ndarray:
     a_lo, a_hi = _spread(a16)
     b_lo, b_hi = _spread(b16)
     d = np.maximum(np.maximum(b16 - a_hi, a_lo - b16), np.maximum(a16 - b_hi, b_lo - a16))
@@ -144,6 +147,11 @@ _OBJECT_WIDTH = 0.35  # share of the screen's width: no person (in either pictur
 
 
 def _structure_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
+    """(See _room_blocks.)"""
+    return _room_blocks(a, _register(a.astype(np.int16), b.astype(np.int16)), opts)
+
+
+def _room_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
     """Room camera: blocks whose content differs in shape, not just in brightness, less what a person explains.
 
     Per block the two pictures (b lined up with a) are compared by normalised correlation, which a camera's
@@ -153,14 +161,19 @@ def _structure_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.nd
     speaker box's backdrop) and the blocks beside those (the outline); text that changed into other text
     beside a lecturer standing in front of it stays a change.""" 
     bs = opts.block
-    b = _register(a.astype(np.int16), b.astype(np.int16))
     hb, wb = a.shape[0] // bs, a.shape[1] // bs
-    A = a[:hb * bs, :wb * bs].astype(np.float32).reshape(hb, bs, wb, bs).transpose(0, 2, 1, 3).reshape(hb, wb, -1)
-    B = b[:hb * bs, :wb * bs].astype(np.float32).reshape(hb, bs, wb, bs).transpose(0, 2, 1, 3).reshape(hb, wb, -1)
-    ma, mb = A.mean(axis=2), B.mean(axis=2)
-    da, db = A - ma[..., None], B - mb[..., None]
-    sa, sb = np.sqrt((da * da).mean(axis=2)), np.sqrt((db * db).mean(axis=2))
-    ncc = (da * db).mean(axis=2) / np.maximum(sa * sb, 1e-6)
+    A = a[:hb * bs, :wb * bs].astype(np.float32)
+    B = b[:hb * bs, :wb * bs].astype(np.float32)
+    n = float(bs * bs)
+
+    def block_sum(x: np.ndarray) -> np.ndarray:
+        return x.reshape(hb, bs, wb, bs).sum(axis=(1, 3))
+
+    ma, mb = block_sum(A) / n, block_sum(B) / n
+    va = np.maximum(block_sum(A * A) / n - ma * ma, 0.0)
+    vb = np.maximum(block_sum(B * B) / n - mb * mb, 0.0)
+    sa, sb = np.sqrt(va), np.sqrt(vb)
+    ncc = (block_sum(A * B) / n - ma * mb) / np.maximum(sa * sb, 1e-6)
     hi, lo = np.maximum(sa, sb), np.minimum(sa, sb)
     textured = hi > _TEXTURE
     # ink on a blank block correlates with nothing; the same text blurred by the encoder (the first frames
@@ -191,30 +204,34 @@ _MIN_NCC = 0.5      # ink in both pictures correlating less than this is differe
 _LEVEL_SHARE = 0.25 # plain blocks whose levels differ by this share (beyond exposure hunting) changed
 
 
-def _block_grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> tuple[np.ndarray, np.ndarray]:
-    """(changed pixels, changed blocks) from a to b."""
-    px = pixel_changes(a, b, opts)
+def _block_grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions):
+    """(changed blocks, a function giving the changed pixels) from a to b; the pixels are worked out only when
+    asked for (on a room camera most comparisons end at the blocks)."""
     if opts.screen is None:
-        return px, _blocks(px, opts.block) >= opts.block_pixels
-    return px, _structure_blocks(a, b, opts)
+        px = pixel_changes(a, b, opts)
+        return _blocks(px, opts.block) >= opts.block_pixels, lambda: px
+    a16 = a.astype(np.int16)
+    b16 = _register(a16, b.astype(np.int16))     # once for both
+    return _room_blocks(a, b16, opts), lambda: _tolerant_changes(a16, b16, opts)
 
 
 def changed_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions, *, keep_objects: bool = False) -> np.ndarray:
     """Boolean block grid of where two thumbnails differ (on a room camera, leaving out what a person explains)."""
-    px, blocks = _block_grid(a, b, opts)
+    blocks, px = _block_grid(a, b, opts)
     if keep_objects and opts.screen is not None:
-        return _blocks(px, opts.block) >= opts.block_pixels
+        return _blocks(px(), opts.block) >= opts.block_pixels
     return blocks
 
 
 def compare(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions) -> Diff:
     """Classify the change from thumbnail a to thumbnail b, ignoring masked blocks."""
-    px, blocks = _block_grid(a, b, opts)
+    blocks, pixels = _block_grid(a, b, opts)
     blocks = blocks & ~mask
     live = max(1, int((~mask).sum()))
     share = float(blocks.sum()) / live
     if share == 0:
         return Diff(0.0, 0.0, 0.0, Change.SAME)
+    px = pixels()
     hb, wb = blocks.shape
     keep = np.zeros_like(px)
     keep[:hb * opts.block, :wb * opts.block] = blocks.repeat(opts.block, 0).repeat(opts.block, 1)

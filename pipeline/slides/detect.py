@@ -33,7 +33,7 @@ from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
 from .album import Album
 from .compare import Change, changed_blocks, compare, covered_box, distance, volatile_mask
 from .options import SlideOptions
-from .room import ROOM_THUMB, find_screen
+from .room import ROOM_THUMB, find_screen, patch_covered
 from .scan import Scan, scan_video, thumbnail
 from .seek import Seeker
 from .spikes import Spike, find_spikes
@@ -206,8 +206,11 @@ class _Finder:
             if events == 0:
                 if kind is Change.NEW:
                     self._fallback(state_idx, state, b, thumbs[b])
-            elif events == 1 and kind is not Change.NEW:
+            elif events == 1 and kind is not Change.NEW and not (self.opts.screen is not None and inside
+                                                                 and inside[0].strong):
                 pass        # one build step, or a pointer coming and going
+                # (on a room camera a whole-screen spike is checked: a quick visit to another slide and
+                # back can have its return coded as a keyframe of regular spacing, with no spike of its own)
             elif events == 1 and cut:
                 self._cut_change(state_idx, state, b)
             elif kind is Change.NEW or cut or any(s.strong for s in inside):
@@ -357,12 +360,13 @@ class _Finder:
         self._reset_motion()    # a clip belongs to its slide: the next one starts still
 
     def _compose(self, start: float, thumb: np.ndarray, frame: av.VideoFrame) -> np.ndarray | None:
-        """The showing's slide without what passes over it: the per-pixel median of its last picture and other
-        frames of the showing that show the same slide state, or None when there are not two such frames.
+        """The clearest picture of the showing's slide: of its last frame and other frames of the showing that
+        show the same slide state, the one closest to their per-pixel median, or None for the last frame.
 
-        A lecturer walking about or a speaker box that moves or leaves is in fewer than half of them; a box
-        that never moves stays (its region is recorded as covered). Keyframes decode on their own and are
-        used first; a room camera, where someone is nearly always in front, also samples frames between them.
+        The median of several pictures leaves out a lecturer walking about or a speaker box that moves or
+        leaves; the frame closest to it is the one least covered, and stays sharp (a median of frames a shaking
+        camera took would double the text). Keyframes decode on their own and are used first; a room camera,
+        where someone is nearly always in front, also samples frames between them.
         """
         if not self.compose or frame.pts is None:
             return None
@@ -374,22 +378,30 @@ class _Finder:
         keys = [int(k) for k in np.flatnonzero(scan.key[first + 1:last]) + first + 1]
         if len(keys) > _COMPOSE_FRAMES:
             keys = [keys[round(j * (len(keys) - 1) / (_COMPOSE_FRAMES - 1))] for j in range(_COMPOSE_FRAMES)]
-        if self.opts.screen is not None and len(keys) < 2:
-            keys += [first + round(f * (last - first)) for f in (0.55, 0.8)]
+        if self.opts.screen is not None and len(keys) < _COMPOSE_FRAMES:
+            # a lecturer may stand still for a while: spread the samples over the showing
+            keys += [first + round(f * (last - first)) for f in (0.25, 0.5, 0.75)]
         keys = sorted(set(k for k in keys if first < k < last))
         if self.sampler is None:
             self.sampler = Seeker(self.video, scan)
-        same = []
+        thumbs, frames = [thumb], [None]
         for k in keys:
             for _, f in self.sampler.frames(k, k):
                 t = thumbnail(f, self.opts)
                 if compare(thumb, t, self.mask, self.opts).kind is Change.SAME and \
                         compare(t, thumb, self.mask, self.opts).kind is Change.SAME:
-                    same.append(f.to_ndarray(format="rgb24"))
+                    thumbs.append(t)
+                    frames.append(f)
                 break
-        if len(same) < 2:
+        if len(thumbs) < 3:
             return None
-        return np.median(np.stack([frame.to_ndarray(format="rgb24"), *same]), axis=0).astype(np.uint8)
+        stack = np.stack(thumbs).astype(np.int16)
+        consensus = np.median(stack, axis=0)
+        best = int(np.argmin(np.abs(stack - consensus).mean(axis=(1, 2))))
+        if self.opts.screen is None:
+            return None if best == 0 else frames[best].to_ndarray(format="rgb24")
+        frames[0] = frame
+        return patch_covered(frames, stack, consensus, best, self.opts)
 
     def _finish(self) -> None:
         last = self.scan.count - 1

@@ -73,8 +73,8 @@ def find_screen(video: Path) -> Screen | None:
         pictures = _probe(container, stream)
     finally:
         container.close()
-    if len(pictures) < 3:
-        return None
+    if not pictures:
+        return None     # a very short file gives a single keyframe: that is enough to see a screen
     # the brightest each pixel got: the lit screen wherever any slide was light there (a dark title bar on
     # most pages, a dark slide now and then), never the lecturer, who is darker than what he hides
     return screen_in(np.max(np.stack(pictures), axis=0), size)
@@ -105,6 +105,8 @@ def _probe(container, stream) -> list[np.ndarray]:
 def screen_in(median: np.ndarray, frame_size: tuple[int, int] | None = None) -> Screen | None:
     """The screen in a median picture (gray, any size); corners are scaled to `frame_size` (default: the picture's)."""
     h, w = median.shape
+    if int(median.max()) - int(median.min()) < 40:
+        return None     # one flat picture (a black video, a wall with the projector off): no screen
     level = _otsu(median)
     bright = median > level
     region = _largest_component(bright)
@@ -147,7 +149,7 @@ def _otsu(img: np.ndarray) -> int:
     omega, mu = np.cumsum(p), np.cumsum(p * np.arange(256))
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mu[-1] * omega - mu) ** 2 / (omega * (1 - omega))
-    return int(np.nanargmax(between))
+    return int(np.argmax(np.nan_to_num(between, nan=-1.0)))
 
 
 def _largest_component(mask: np.ndarray) -> np.ndarray | None:
@@ -224,6 +226,7 @@ def _polygon_area(pts) -> float:
 
 # -- straightened thumbnails ---------------------------------------------------------------------------
 
+_IMAGE_INSET = 0.02  # share trimmed off each side of a saved slide image: the screen edge is found to ~1.5 %
 _INSET = 0.03        # share of the screen left out of comparisons on each side
 _SUPER = 2            # samples per thumbnail pixel per side
 _maps: dict[tuple, np.ndarray] = {}
@@ -253,11 +256,12 @@ def straight_thumbnail(luma: np.ndarray, stride: int, fw: int, fh: int, opts: Sl
     """The screen straightened to opts.thumb_size from a luma plane (flat buffer, `stride` bytes a row)."""
     w, h = opts.thumb_size
     idx = _sample_map(opts.screen, fw, fh, stride, (w, h))
-    samples = luma[idx].astype(np.float32)
-    thumb = samples.reshape(h, _SUPER, w, _SUPER).mean(axis=(1, 3))
+    samples = luma[idx].astype(np.uint16)
+    thumb = samples.reshape(h, _SUPER, w, _SUPER).sum(axis=(1, 3), dtype=np.uint16).astype(np.float32) \
+        * np.float32(1 / (_SUPER * _SUPER))
     # the median is the slide's background (most of any slide): a lecturer, a bright head or a speaker box
     # covering part of the screen hardly moves it, while a camera's gain scales it with everything else
-    mid = float(np.median(thumb))
+    mid = float(np.median(thumb[::2, ::2]))
     gain = min(_MAX_GAIN, MID_LEVEL / max(mid, 1.0))
     return np.clip(thumb * gain, 0, 255).astype(np.uint8)
 
@@ -266,6 +270,61 @@ def straighten_image(image, screen: Screen):
     """A PIL picture of the frame turned into the straight screen, at the frame's size."""
     from PIL import Image
     w, h = image.size
-    H = screen.homography(w, h)
+    H = screen.homography(w, h, _IMAGE_INSET)
     coeffs = tuple((H / H[2, 2]).ravel()[:8])
     return image.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+
+
+_PATCH_OFF = 12.0     # a block this far (mean gray) from the frames' median is covered in the chosen frame
+_PATCH_FIT = 6.0      # ... and is taken from a frame this close to the median there
+
+
+def patch_covered(frames, thumbs: np.ndarray, consensus: np.ndarray, best: int, opts: SlideOptions) -> np.ndarray:
+    """The straightened slide image from frame `best`, with the blocks something covers in it (a lecturer
+    standing still, an inset) taken from another frame of the showing where they look like the median of all.
+
+    `thumbs` are the frames' straightened thumbnails; each donor frame is lined up with the chosen one by the
+    shake registration of its thumbnail before its blocks are copied. Returns the image as an RGB array.
+    """
+    from .compare import _best_shift
+
+    base_img = np.array(straighten_image(frames[best].to_image(), opts.screen))
+    H, W = base_img.shape[:2]
+    th, tw = consensus.shape
+    bs = opts.block
+    hb, wb = th // bs, tw // bs
+
+    def block_err(t: np.ndarray) -> np.ndarray:
+        d = np.abs(t[:hb * bs, :wb * bs] - consensus[:hb * bs, :wb * bs])
+        return d.reshape(hb, bs, wb, bs).mean(axis=(1, 3))
+
+    bad = block_err(thumbs[best]) > _PATCH_OFF
+    if not bad.any():
+        return base_img
+    donors = {}
+    for k in range(len(frames)):
+        if k == best:
+            continue
+        coarse = _best_shift(thumbs[best][::2, ::2], thumbs[k][::2, ::2], 2, 2)
+        dy, dx = _best_shift(thumbs[best], thumbs[k], 1, 2, (coarse[0] * 2, coarse[1] * 2))
+        donors[k] = (block_err(np.roll(thumbs[k], (-dy, -dx), axis=(0, 1))), dy, dx)
+    # a thumbnail pixel's place in the saved image: the two are straightened with different insets
+    span = (1 - 2 * _INSET) / (1 - 2 * _IMAGE_INSET)
+    off = (_INSET - _IMAGE_INSET) / (1 - 2 * _IMAGE_INSET)
+    sy, sx = H * span / th, W * span / tw
+    straight = {}
+    for r, c in zip(*np.nonzero(bad)):
+        pick = min(donors, key=lambda k: donors[k][0][r, c])
+        err, dy, dx = donors[pick]
+        if err[r, c] > _PATCH_FIT:
+            continue
+        if pick not in straight:
+            straight[pick] = np.asarray(straighten_image(frames[pick].to_image(), opts.screen))
+        src = straight[pick]
+        y0, y1 = int(off * H + r * bs * sy), int(off * H + (r + 1) * bs * sy)
+        x0, x1 = int(off * W + c * bs * sx), int(off * W + (c + 1) * bs * sx)
+        oy, ox = int(round(dy * sy)), int(round(dx * sx))
+        ys, xs = slice(max(0, y0 + oy), min(H, y1 + oy)), slice(max(0, x0 + ox), min(W, x1 + ox))
+        piece = src[ys, xs]
+        base_img[y0:y0 + piece.shape[0], x0:x0 + piece.shape[1]] = piece
+    return base_img
