@@ -11,6 +11,7 @@ cached under benchmarks/out/room/. Variants per seed:
 - `deck`: the same pages as a screen recording (the pages themselves, no camera), for screen-recording accuracy;
 - `deck-pip`: the screen recording with the speaker box.
 
+`--before` adds `plain`: our finder with room cameras turned off (SlideOptions(room=False)), i.e. as it was.
 The peer is what common slide extractors do: decode every frame, compare a small gray copy of each sampled
 frame (2 a second) with the last kept slide, and start a new slide when the mean absolute difference passes a
 threshold and the picture has settled. A change matches a true one within +-2 s, one to one.
@@ -70,12 +71,13 @@ def ensure(variant: str, seed: int, minutes: float, size, fps) -> tuple[Path, li
     return video, truth.changes(), slides
 
 
-def run_ours(video: Path) -> tuple[list[float], int]:
-    from pipeline.slides import detect_slides
-    out = OUT / "slides" / video.stem
+def run_ours(video: Path, room: bool | None = None) -> tuple[list[float], int]:
+    """Our finder; room=False is the screen-recording finder alone (as it was before room cameras)."""
+    from pipeline.slides import SlideOptions, detect_slides
+    out = OUT / "slides" / f"{video.stem}-{room}"
     for f in out.glob("slide-*.png") if out.exists() else ():
         f.unlink()
-    showings = detect_slides(video, out)
+    showings = detect_slides(video, out, options=SlideOptions(room=room))
     return [s.start for s in showings[1:]], len({s.image for s in showings})
 
 
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--only", default="", help="comma-separated variants")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--before", action="store_true",
+                    help="also run the screen-recording finder alone (room=False): the figures before room cameras")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     size = tuple(int(x) for x in args.size.split("x"))
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         seeds, minutes, size = seeds[:2], 2.0, (640, 360)
     variants = [v for v in VARIANTS if not args.only or v in args.only.split(",")]
-    dets = ["ours"] + ([] if args.no_peer else ["framediff"])
+    dets = ["ours"] + (["plain"] if args.before else []) + ([] if args.no_peer else ["framediff"])
     header = f"{'lecture':<28}{'detector':<11}{'P':>6}{'R':>6}{'F1':>6}{'slides':>8}{'frames/s':>10}{'x RT':>7}"
     print(header)
     print("-" * len(header))
@@ -139,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             n = frames_in(video)
             for det in dets:
                 t0 = time.perf_counter()
-                found, distinct = run_ours(video) if det == "ours" else run_framediff(video)
+                found, distinct = (run_ours(video) if det == "ours" else run_ours(video, room=False)
+                                   if det == "plain" else run_framediff(video))
                 took = time.perf_counter() - t0
                 p, r, f1, _ = score(found, truth)
                 agg = totals[(variant, det)]

@@ -127,8 +127,9 @@ class _Finder:
         self.seeker = Seeker(video, scan)
         self.video = video
         self.sampler: Seeker | None = None      # a second decoder for _compose, so the walk keeps its place
-        # compose slide images on a room camera, or when a speaker box was learned
-        self.compose = opts.screen is not None or bool(mask.any())
+        # compose slide images on a room camera (a screen recording keeps the decode budget of its 300x target;
+        # its speaker box, when still, is recorded as covered)
+        self.compose = opts.screen is not None
         self.album = Album(out_dir, mask, opts)
         keys = np.flatnonzero(scan.key)
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
