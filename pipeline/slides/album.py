@@ -16,11 +16,12 @@ import numpy as np
 from PIL import Image
 
 from ..types import Showing
-from .compare import Change, changed_blocks, compare
+from .compare import Change, changed_blocks, compare, ink_share
 from .options import SlideOptions
 from .room import straighten_image
 
 
+_ROOM_INK_SHARE = 0.1   # share of the inked blocks a return to a slide may change on a room camera
 _FAR = 0.5   # share of blocks changed beyond which two pictures cannot be one slide, built or not
 
 
@@ -78,6 +79,10 @@ class Album:
                 if d2.kind is Change.NEW:
                     continue
                 d = d2
+            if self.opts.screen is not None and d.changed > _ROOM_INK_SHARE * ink_share(s.thumb, thumb, self.opts):
+                # a room camera: two section pages of one template differ in a few words, a few per cent of
+                # the blocks but a good share of the ink; a return to a slide changes next to none of it
+                continue
             if d.changed < best_share:
                 best, best_share = s, d.changed
         return best

@@ -222,6 +222,17 @@ def _block_grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions):
     return _room_blocks(a, b16, opts), lambda: _tolerant_changes(a16, b16, opts)
 
 
+def ink_share(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> float:
+    """Share of blocks holding ink (spread above _TEXTURE) in either thumbnail."""
+    bs = opts.block
+    hb, wb = a.shape[0] // bs, a.shape[1] // bs
+
+    def spread(x: np.ndarray) -> np.ndarray:
+        return x[:hb * bs, :wb * bs].astype(np.float32).reshape(hb, bs, wb, bs).std(axis=(1, 3))
+
+    return float(((spread(a) > _TEXTURE) | (spread(b) > _TEXTURE)).mean())
+
+
 def changed_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions, *, keep_objects: bool = False) -> np.ndarray:
     """Boolean block grid of where two thumbnails differ (on a room camera, leaving out what a person explains)."""
     blocks, px = _block_grid(a, b, opts)
