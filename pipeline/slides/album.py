@@ -13,12 +13,15 @@ from pathlib import Path
 
 import av
 import numpy as np
+from PIL import Image
 
 from ..types import Showing
-from .compare import Change, changed_blocks, compare
+from .compare import Change, changed_blocks, compare, ink_share
 from .options import SlideOptions
+from .room import straighten_image
 
 
+_ROOM_INK_SHARE = 0.1   # share of the inked blocks a return to a slide may change on a room camera
 _FAR = 0.5   # share of blocks changed beyond which two pictures cannot be one slide, built or not
 
 
@@ -39,8 +42,13 @@ class Album:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slide-png")
         self.writes: list[Future] = []
 
-    def close(self, start: float, end: float, thumb: np.ndarray, frame: av.VideoFrame) -> None:
-        """Record the showing start..end whose last picture is `frame` (thumbnail `thumb`)."""
+    def close(self, start: float, end: float, thumb: np.ndarray, frame: av.VideoFrame,
+              image: np.ndarray | None = None) -> None:
+        """Record the showing start..end whose last picture is `frame` (thumbnail `thumb`).
+
+        `image`, when given, is the slide's picture composed from several frames of the showing (RGB, the
+        frame's size): saved instead of `frame`."""
+        frame = image if image is not None else frame
         if self.showings and self.slides:
             prev = self.showings[-1]
             prev_slide = next(s for s in self.slides if s.image == prev.image)
@@ -71,19 +79,24 @@ class Album:
                 if d2.kind is Change.NEW:
                     continue
                 d = d2
+            if self.opts.screen is not None and d.changed > _ROOM_INK_SHARE * ink_share(s.thumb, thumb, self.opts):
+                # a room camera: two section pages of one template differ in a few words, a few per cent of
+                # the blocks but a good share of the ink; a return to a slide changes next to none of it
+                continue
             if d.changed < best_share:
                 best, best_share = s, d.changed
         return best
 
-    def _keep_fuller(self, slide: _Slide, thumb: np.ndarray, frame: av.VideoFrame) -> None:
+    def _keep_fuller(self, slide: _Slide, thumb: np.ndarray, frame) -> None:
         """A later showing with more bullets than the saved image replaces it."""
         if compare(slide.thumb, thumb, self.mask, self.opts).kind is Change.ADDED:
             slide.thumb = thumb
             self._save(frame, slide.image)
 
-    def _save(self, frame: av.VideoFrame, name: str) -> None:
+    def _save(self, frame, name: str) -> None:
         # PNG encoding releases the GIL: one writer thread overlaps it with the decoding that follows
-        self.writes.append(self.writer.submit(_write_png, frame, self.out_dir / name, self.opts.image_compress_level))
+        self.writes.append(self.writer.submit(_write_png, frame, self.out_dir / name, self.opts.image_compress_level,
+                                              self.opts.screen))
 
     def wait(self) -> None:
         """Block until every slide image is written; re-raise a failed write."""
@@ -92,5 +105,11 @@ class Album:
             w.result()
 
 
-def _write_png(frame: av.VideoFrame, path: Path, level: int) -> None:
-    frame.to_image().save(path, compress_level=level)
+def _write_png(frame, path: Path, level: int, screen=None) -> None:
+    if isinstance(frame, np.ndarray):
+        Image.fromarray(frame).save(path, compress_level=level)     # composed: already the final picture
+        return
+    image = frame.to_image()
+    if screen is not None:
+        image = straighten_image(image, screen)     # a room camera's screen, as the slide itself looks
+    image.save(path, compress_level=level)

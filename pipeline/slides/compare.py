@@ -43,20 +43,213 @@ def background(thumb: np.ndarray) -> int:
     return int(np.bincount(thumb.ravel() // 8, minlength=32).argmax() * 8 + 4)
 
 
-def changed_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
-    """Boolean block grid of where two thumbnails differ."""
-    px = np.abs(a.astype(np.int16) - b.astype(np.int16)) > opts.pixel_delta
-    return _blocks(px, opts.block) >= opts.block_pixels
+def _spread(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, the lowest and highest value among it and its 8 neighbours."""
+    p = np.pad(img, 1, mode="edge")
+    h, w = img.shape
+    views = [p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)]
+    return np.minimum.reduce(views), np.maximum.reduce(views)
+
+
+def _best_shift(a: np.ndarray, b: np.ndarray, reach: int, step: int, around=(0, 0)) -> tuple[int, int]:
+    """The (dy, dx) within `reach` of `around` minimising the absolute difference of a and shifted b."""
+    h, w = a.shape
+    m = reach + max(abs(around[0]), abs(around[1]))
+    core = a[m:h - m:step, m:w - m:step]
+    best, best_err = around, None
+    for dy in range(around[0] - reach, around[0] + reach + 1):
+        for dx in range(around[1] - reach, around[1] + reach + 1):
+            err = int(np.abs(core - b[m + dy:h - m + dy:step, m + dx:w - m + dx:step]).sum())
+            if best_err is None or err < best_err or (err == best_err and abs(dx) + abs(dy) < sum(map(abs, best))):
+                best, best_err = (dy, dx), err
+    return best
+
+
+def _register(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """b moved by the whole-pixel shift that best lines it up with a (a knocked camera moves several pixels).
+
+    Coarse to fine: pixel pairs at half resolution, then one pixel around it. Pixels shifted in from
+    outside are taken from a, so they count as unchanged."""
+    h, w = a.shape
+    coarse = _best_shift(a[::2, ::2], b[::2, ::2], _SHAKE, 2)
+    dy, dx = _best_shift(a, b, 1, 3, (coarse[0] * 2, coarse[1] * 2))
+    if (dy, dx) == (0, 0):
+        return b
+    out = a.copy()
+    ys, yd = (slice(dy, h), slice(0, h - dy)) if dy >= 0 else (slice(0, h + dy), slice(-dy, h))
+    xs, xd = (slice(dx, w), slice(0, w - dx)) if dx >= 0 else (slice(0, w + dx), slice(-dx, w))
+    out[yd, xd] = b[ys, xs]
+    return out
+
+
+_SHAKE = 2    # half-resolution pixels of camera shake searched for in each direction (x2 at full size)
+
+
+def pixel_changes(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
+    """Boolean picture of the thumbnail pixels that changed from a to b.
+
+    On a room camera (opts.screen set) a pixel changed only when its new value lies outside the range of the
+    old picture's 3x3 neighbourhood, and the old value outside the new one's: the camera shaking by a
+    thumbnail pixel moves edges, not values, and passes; ink appearing or vanishing does not.
+    """
+    a16, b16 = a.astype(np.int16), b.astype(np.int16)
+    if opts.screen is None:
+        return np.abs(a16 - b16) > opts.pixel_delta
+    return _tolerant_changes(a16, _register(a16, b16), opts)
+
+
+def _tolerant_changes(a16: np.ndarray, b16: np.ndarray, opts: SlideOptions) -> np.ndarray:
+    a_lo, a_hi = _spread(a16)
+    b_lo, b_hi = _spread(b16)
+    d = np.maximum(np.maximum(b16 - a_hi, a_lo - b16), np.maximum(a16 - b_hi, b_lo - a16))
+    return d > opts.pixel_delta
+
+
+def objects(blocks: np.ndarray) -> np.ndarray:
+    """The changed blocks a person or an inset explains: narrow 8-connected patches rising from the lower edge,
+    and small compact ones.
+
+    A lecturer walking in front of the screen (or stepping out of it) changes a column of blocks that
+    reaches the screen's bottom; a speaker box in a lower corner does the same. A new slide changes its
+    text across the screen. Only used for room cameras.
+    """
+    hb, wb = blocks.shape
+    out = np.zeros_like(blocks)
+    seen = np.zeros_like(blocks)
+    limit = max(2, int(_OBJECT_WIDTH * wb))
+    for r0, c0 in zip(*np.nonzero(blocks)):
+        if seen[r0, c0]:
+            continue
+        stack, cells = [(r0, c0)], []
+        seen[r0, c0] = True
+        while stack:
+            r, c = stack.pop()
+            cells.append((r, c))
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if 0 <= rr < hb and 0 <= cc < wb and blocks[rr, cc] and not seen[rr, cc]:
+                        seen[rr, cc] = True
+                        stack.append((rr, cc))
+        rows = [r for r, _ in cells]
+        cols = [c for _, c in cells]
+        width, height = max(cols) - min(cols) + 1, max(rows) - min(rows) + 1
+        # a column rising from the lower edge (a body, a speaker box), or a small blob (a head or a raised arm
+        # against a dark slide, where the dark clothes do not show)
+        if (max(rows) >= hb - 1 - hb // 8 and width <= limit) or \
+                (width <= wb // 4 and height <= hb // 3 and len(cells) <= hb * wb // 18):
+            for r, c in cells:
+                out[r, c] = True
+    return out
+
+
+_OBJECT_WIDTH = 0.35  # share of the screen's width: no person (in either picture) or speaker box is wider
+
+
+def _structure_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
+    """(See _room_blocks.)"""
+    return _room_blocks(a, _register(a.astype(np.int16), b.astype(np.int16)), opts)
+
+
+def _room_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
+    """Room camera: blocks whose content differs in shape, not just in brightness, less what a person explains.
+
+    Per block the two pictures (b lined up with a) are compared by normalised correlation, which a camera's
+    gain, offset, blur and clipped highlights leave alone (ink on a blank block correlates with nothing);
+    a block plain in both pictures with clearly different levels (a new colour band) changed too. Changed patches shaped
+    like a person or an inset (objects()) lose their blocks that are plain in one picture (a body, a head, a
+    speaker box's backdrop) and the blocks beside those (the outline); text that changed into other text
+    beside a lecturer standing in front of it stays a change.""" 
+    bs = opts.block
+    hb, wb = a.shape[0] // bs, a.shape[1] // bs
+    A = a[:hb * bs, :wb * bs].astype(np.float32)
+    B = b[:hb * bs, :wb * bs].astype(np.float32)
+    n = float(bs * bs)
+
+    def block_sum(x: np.ndarray) -> np.ndarray:
+        return x.reshape(hb, bs, wb, bs).sum(axis=(1, 3))
+
+    ma, mb = block_sum(A) / n, block_sum(B) / n
+    va = np.maximum(block_sum(A * A) / n - ma * ma, 0.0)
+    vb = np.maximum(block_sum(B * B) / n - mb * mb, 0.0)
+    sa, sb = np.sqrt(va), np.sqrt(vb)
+    ncc = (block_sum(A * B) / n - ma * mb) / np.maximum(sa * sb, 1e-6)
+    hi, lo = np.maximum(sa, sb), np.minimum(sa, sb)
+    textured = hi > _TEXTURE
+    # ink on a blank block correlates with nothing; the same text blurred by the encoder (the first frames
+    # after a change are coarse) or dimmed still correlates
+    reshaped = textured & (ncc < _MIN_NCC)
+    level = np.abs(ma - mb) > _LEVEL_SHARE * np.maximum(ma, mb) + opts.pixel_delta / 2
+    changed = reshaped | level
+    if not changed.any():
+        return changed
+    # in each picture, plain blocks far from its background level shaped like a person or an inset (a body
+    # with its head, a speaker box's backdrop), and the blocks around them (an outline, an arm)
+    explained = np.zeros_like(changed)
+    for m, sd, img in ((ma, sa, a), (mb, sb, b)):
+        bg = float(np.median(img))
+        # only changed blocks: a title band plain in both pictures is the slide's, not something in front
+        explained |= objects(changed & (sd < 2 * _TEXTURE) & (np.abs(m - bg) > _FOREIGN * bg))
+    near = explained.copy()
+    near[:, 1:] |= explained[:, :-1]
+    near[:, :-1] |= explained[:, 1:]
+    near[1:, :] |= near[:-1, :].copy()
+    near[:-1, :] |= near[1:, :].copy()
+    return changed & ~near
+
+
+_STILL_BLOCK = 3.0  # mean gray difference under which no block of two room thumbnails changed
+_TEXTURE = 10.0     # gray levels of spread inside a block above which it holds ink
+_FOREIGN = 0.2      # share of the background level a plain block must differ by to be something in front
+_MIN_NCC = 0.5      # ink in both pictures correlating less than this is different ink
+_LEVEL_SHARE = 0.25 # plain blocks whose levels differ by this share (beyond exposure hunting) changed
+
+
+def _block_grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions):
+    """(changed blocks, a function giving the changed pixels) from a to b; the pixels are worked out only when
+    asked for (on a room camera most comparisons end at the blocks)."""
+    if opts.screen is None:
+        px = pixel_changes(a, b, opts)
+        return _blocks(px, opts.block) >= opts.block_pixels, lambda: px
+    a16, b16 = a.astype(np.int16), b.astype(np.int16)
+    bs = opts.block
+    hb, wb = a.shape[0] // bs, a.shape[1] // bs
+    still = np.abs(a16[:hb * bs, :wb * bs] - b16[:hb * bs, :wb * bs]).reshape(hb, bs, wb, bs).mean(axis=(1, 3))
+    if still.max() < _STILL_BLOCK:
+        # no block moved on average even before lining up: nothing changed (most pairs of a walk are so)
+        return np.zeros((hb, wb), bool), lambda: np.zeros(a.shape, bool)
+    b16 = _register(a16, b16)     # once for both
+    return _room_blocks(a, b16, opts), lambda: _tolerant_changes(a16, b16, opts)
+
+
+def ink_share(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> float:
+    """Share of blocks holding ink (spread above _TEXTURE) in either thumbnail."""
+    bs = opts.block
+    hb, wb = a.shape[0] // bs, a.shape[1] // bs
+
+    def spread(x: np.ndarray) -> np.ndarray:
+        return x[:hb * bs, :wb * bs].astype(np.float32).reshape(hb, bs, wb, bs).std(axis=(1, 3))
+
+    return float(((spread(a) > _TEXTURE) | (spread(b) > _TEXTURE)).mean())
+
+
+def changed_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions, *, keep_objects: bool = False) -> np.ndarray:
+    """Boolean block grid of where two thumbnails differ (on a room camera, leaving out what a person explains)."""
+    blocks, px = _block_grid(a, b, opts)
+    if keep_objects and opts.screen is not None:
+        return _blocks(px(), opts.block) >= opts.block_pixels
+    return blocks
 
 
 def compare(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions) -> Diff:
     """Classify the change from thumbnail a to thumbnail b, ignoring masked blocks."""
-    px = np.abs(a.astype(np.int16) - b.astype(np.int16)) > opts.pixel_delta
-    blocks = (_blocks(px, opts.block) >= opts.block_pixels) & ~mask
+    blocks, pixels = _block_grid(a, b, opts)
+    blocks = blocks & ~mask
     live = max(1, int((~mask).sum()))
     share = float(blocks.sum()) / live
     if share == 0:
         return Diff(0.0, 0.0, 0.0, Change.SAME)
+    px = pixels()
     hb, wb = blocks.shape
     keep = np.zeros_like(px)
     keep[:hb * opts.block, :wb * opts.block] = blocks.repeat(opts.block, 0).repeat(opts.block, 1)
@@ -100,16 +293,20 @@ def volatile_mask(pairs: Iterable[tuple[np.ndarray, np.ndarray]], opts: SlideOpt
     shape = (h // opts.block, w // opts.block)
     counts, quiet = np.zeros(shape, np.int32), 0
     for a, b in pairs:
-        c = changed_blocks(a, b, opts)
+        c = changed_blocks(a, b, opts, keep_objects=True)
         # a pair that moved much of the screen is a change the byte counts missed (a slow fade): skip it
         if c.mean() <= _QUIET_PAIR:
             counts += c
             quiet += 1
     if quiet < 4:
         return np.zeros(shape, bool)
-    return counts >= opts.volatile_share * quiet
+    # on a room camera the lecturer may stand and gesture in one place for long: only an inset changes
+    # nearly all the time
+    share = opts.volatile_share if opts.screen is None else max(opts.volatile_share, _ROOM_VOLATILE)
+    return counts >= share * quiet
 
 
+_ROOM_VOLATILE = 0.8
 _QUIET_PAIR = 0.3   # share of blocks: above it a pair straddles a slide change
 
 

@@ -22,16 +22,18 @@ frame of a fade, a slide flipped past on the way to another).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
 import numpy as np
 
+from ..errors import InputError
 from ..types import CancelCheck, Progress, Showing, no_cancel, no_progress
 from .album import Album
 from .compare import Change, changed_blocks, compare, covered_box, distance, volatile_mask
 from .options import SlideOptions
+from .room import ROOM_THUMB, find_screen, patch_covered
 from .scan import Scan, scan_video, thumbnail
 from .seek import Seeker
 from .spikes import Spike, find_spikes
@@ -44,6 +46,7 @@ _FADE_LEAD = 0.7    # seconds before a spike whose pictures may already be blend
 _MOTION_PAIRS = 8   # consecutive-frame pairs seen in a showing before its moving blocks are masked
 _MOTION_HITS = 3    # a block changing in this many of them, over at least _MOTION_SECONDS, moves by itself
 _MOTION_SECONDS = 1.5
+_COMPOSE_FRAMES = 4  # frames of a showing besides its last one that a slide image may be composed from
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 
 
@@ -60,6 +63,17 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
                   cancel_check: CancelCheck = no_cancel, options: SlideOptions | None = None) -> list[Showing]:
     """Write one PNG per distinct slide into out_dir and return the showings covering the whole video."""
     opts = options or SlideOptions()
+    if opts.screen is None and opts.room is not False and Path(video).exists():
+        # a room camera filming a projection: compare and save only the screen, straightened (room.py)
+        screen = find_screen(Path(video))
+        if screen is not None:
+            # twice the detail: text filmed at an angle is small, and lines of different words at the same
+            # height look alike at the screen recording's thumbnail size
+            opts = replace(opts, screen=screen, thumb_size=ROOM_THUMB)
+        elif opts.room:
+            raise InputError(f"{video}: no projected screen was found in the picture (room=True asks for a room "
+                             "camera filming a projection); leave `room` unset to treat it as a screen recording",
+                             source=str(video))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     scan = scan_video(Path(video), opts, progress, cancel_check)
@@ -70,6 +84,8 @@ def detect_slides(video: Path, out_dir: Path, *, progress: Progress = no_progres
         showings = finder.run()
     finally:
         finder.seeker.close()
+        if finder.sampler is not None:
+            finder.sampler.close()
         finder.album.wait()
     box = covered_box(mask, opts)
     for s in showings:
@@ -109,6 +125,11 @@ class _Finder:
         self.motion_span = round(_MOTION_SECONDS * fps)
         self.progress, self.cancel_check = progress, cancel_check
         self.seeker = Seeker(video, scan)
+        self.video = video
+        self.sampler: Seeker | None = None      # a second decoder for _compose, so the walk keeps its place
+        # compose slide images on a room camera (a screen recording keeps the decode budget of its 300x target;
+        # its speaker box, when still, is recorded as covered)
+        self.compose = opts.screen is not None
         self.album = Album(out_dir, mask, opts)
         keys = np.flatnonzero(scan.key)
         self.regular_gap = int(np.median(np.diff(keys))) if len(keys) > 1 else scan.count
@@ -186,8 +207,11 @@ class _Finder:
             if events == 0:
                 if kind is Change.NEW:
                     self._fallback(state_idx, state, b, thumbs[b])
-            elif events == 1 and kind is not Change.NEW:
+            elif events == 1 and kind is not Change.NEW and not (self.opts.screen is not None and inside
+                                                                 and inside[0].strong):
                 pass        # one build step, or a pointer coming and going
+                # (on a room camera a whole-screen spike is checked: a quick visit to another slide and
+                # back can have its return coded as a keyframe of regular spacing, with no spike of its own)
             elif events == 1 and cut:
                 self._cut_change(state_idx, state, b)
             elif kind is Change.NEW or cut or any(s.strong for s in inside):
@@ -331,14 +355,61 @@ class _Finder:
         t = float(self.scan.times[found.idx])
         if t <= self.start + (_MIN_SHOWING if self.album.showings else 0.0):
             return      # a blend frame caught between two changes is no slide: the earlier change stands
-        self.album.close(self.start, t, found.before, found.frame)
+        self.album.close(self.start, t, found.before, found.frame,
+                         image=self._compose(self.start, found.before, found.frame))
         self.start = t
         self._reset_motion()    # a clip belongs to its slide: the next one starts still
+
+    def _compose(self, start: float, thumb: np.ndarray, frame: av.VideoFrame) -> np.ndarray | None:
+        """The clearest picture of the showing's slide: of its last frame and other frames of the showing that
+        show the same slide state, the one closest to their per-pixel median, or None for the last frame.
+
+        The median of several pictures leaves out a lecturer walking about or a speaker box that moves or
+        leaves; the frame closest to it is the one least covered, and stays sharp (a median of frames a shaking
+        camera took would double the text). Keyframes decode on their own and are used first; a room camera,
+        where someone is nearly always in front, also samples frames between them.
+        """
+        if not self.compose or frame.pts is None:
+            return None
+        scan = self.scan
+        first = int(np.searchsorted(scan.times, start - 1e-6))
+        last = scan.index_of(frame.pts)
+        if last - first < 4:
+            return None
+        keys = [int(k) for k in np.flatnonzero(scan.key[first + 1:last]) + first + 1]
+        if len(keys) > _COMPOSE_FRAMES:
+            keys = [keys[round(j * (len(keys) - 1) / (_COMPOSE_FRAMES - 1))] for j in range(_COMPOSE_FRAMES)]
+        if self.opts.screen is not None and len(keys) < _COMPOSE_FRAMES:
+            # a lecturer may stand still for a while: spread the samples over the showing
+            keys += [first + round(f * (last - first)) for f in (0.25, 0.5, 0.75)]
+        keys = sorted(set(k for k in keys if first < k < last))
+        if self.sampler is None:
+            self.sampler = Seeker(self.video, scan)
+        thumbs, frames = [thumb], [None]
+        for k in keys:
+            for _, f in self.sampler.frames(k, k):
+                t = thumbnail(f, self.opts)
+                if compare(thumb, t, self.mask, self.opts).kind is Change.SAME and \
+                        compare(t, thumb, self.mask, self.opts).kind is Change.SAME:
+                    thumbs.append(t)
+                    frames.append(f)
+                break
+        if len(thumbs) < 3:
+            return None
+        stack = np.stack(thumbs).astype(np.int16)
+        consensus = np.median(stack, axis=0)
+        best = int(np.argmin(np.abs(stack - consensus).mean(axis=(1, 2))))
+        if self.opts.screen is None:
+            return None if best == 0 else frames[best].to_ndarray(format="rgb24")
+        frames[0] = frame
+        return patch_covered(frames, stack, consensus, best, self.opts)
 
     def _finish(self) -> None:
         last = self.scan.count - 1
         for _, frame in self.seeker.frames(last, last):
-            self.album.close(self.start, self.scan.duration, thumbnail(frame, self.opts), frame)
+            thumb = thumbnail(frame, self.opts)
+            self.album.close(self.start, self.scan.duration, thumb, frame,
+                             image=self._compose(self.start, thumb, frame))
             return
         # the tail would not decode: end the last showing with the last keyframe's picture
         k = max(self.scan.thumbs)

@@ -23,3 +23,7 @@ class SlideOptions:
     min_scan_gap: float = 4.0                 # decode at most one regular keyframe per this many seconds in the
                                               # scan; early ones (scene cuts) are all decoded (scan.py)
     image_compress_level: int = 1             # PNG zlib level: 1 is ~5x faster than the default for screenshots
+    room: bool | None = None                  # a room camera filming a projection: None = find out (room.py),
+                                              # False = treat as a screen recording, True = require a screen
+    screen: object | None = None              # the projected screen (room.Screen) once found; thumbnails and
+                                              # slide images are then the screen straightened out

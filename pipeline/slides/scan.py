@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import CorruptMedia, NoVideoStream, SourceNotFound
 from ..types import CancelCheck, Progress
 from .options import SlideOptions
+from .room import straight_thumbnail
 
 MAX_THUMBS = 4000   # x 14.4 KB per 160x90 thumbnail = under 60 MB
 NEAR_SAMPLES = 48   # keyframes followed by a short run of decoded frames, for the volatile mask
@@ -71,7 +72,12 @@ def thumbnail(frame: av.VideoFrame, opts: SlideOptions) -> np.ndarray:
     plane = frame.planes[0]
     fw, fh = frame.width, frame.height
     if frame.format.name not in _PLANAR_YUV:
+        if opts.screen is not None:
+            gray = frame.reformat(format="gray")
+            return straight_thumbnail(np.frombuffer(gray.planes[0], np.uint8), gray.planes[0].line_size, fw, fh, opts)
         return frame.reformat(width=w, height=h, format="gray", interpolation="AREA").to_ndarray()
+    if opts.screen is not None:
+        return straight_thumbnail(np.frombuffer(plane, np.uint8), plane.line_size, fw, fh, opts)
     y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:fh, :fw]
     step = max(1, min(fh // (2 * h), fw // (2 * w)))
     if step > 1:
