@@ -14,6 +14,7 @@ from pipeline.context import StageContext
 from pipeline.slides import ocr
 from pipeline.slides.ocr import OcrOptions, OcrUnavailable, make_engine, read_slides
 from pipeline.stages import slides as slides_stage
+from pipeline.results import as_checkpoint
 from pipeline.storage import LocalStorage
 
 pytest.importorskip("rapidocr", reason="the OCR engine is a dependency of the package; install it with pip")
@@ -100,8 +101,8 @@ def short_lecture(tmp_path_factory):
 
 def test_slides_stage_gives_each_showing_its_text_and_the_deck_title(short_lecture, tmp_path, make_settings):
     ctx = _stage_ctx(tmp_path, make_settings, short_lecture)
-    out = slides_stage.run(ctx)
-    assert set(out) == {"showings", "images", "deck_title"}
+    out = as_checkpoint(slides_stage.run(ctx))  # what the runner stores
+    assert set(out) == {"showings", "images", "deck_title", "source"} and out["source"] == "finder"
     assert out["deck_title"] == "Enzymes: how cells speed up chemistry"
     assert not ctx.warnings
     by_image = {}
@@ -116,7 +117,7 @@ def test_slides_stage_gives_each_showing_its_text_and_the_deck_title(short_lectu
 
 def test_slides_stage_without_an_engine_warns_and_goes_on(short_lecture, tmp_path, make_settings, no_engine):
     ctx = _stage_ctx(tmp_path, make_settings, short_lecture)
-    out = slides_stage.run(ctx)
+    out = as_checkpoint(slides_stage.run(ctx))
     assert out["showings"] and out["images"] and out["deck_title"] == ""
     assert all("slide_text" not in sh for sh in out["showings"])
     assert len(ctx.warnings) == 1 and "Slide text was not read" in ctx.warnings[0]
@@ -125,7 +126,7 @@ def test_slides_stage_without_an_engine_warns_and_goes_on(short_lecture, tmp_pat
 
 def test_ocr_off_reads_nothing_and_says_nothing(short_lecture, tmp_path, make_settings):
     ctx = _stage_ctx(tmp_path, make_settings, short_lecture, HANDOUTS_OCR_ENGINE="off")
-    out = slides_stage.run(ctx)
+    out = as_checkpoint(slides_stage.run(ctx))
     assert out["deck_title"] == "" and not ctx.warnings
     assert all("slide_text" not in sh for sh in out["showings"])
 
