@@ -369,8 +369,12 @@ def test_the_study_stage_fetches_prepares_and_reports_bad_pictures(make_settings
     warnings: list[str] = []
 
     def ctx(engine):
+        from pipeline.results import SlidesResult
+
+        outputs = {"slides": {"images": keys}}
         return SimpleNamespace(settings=make_settings(), ai=SimpleNamespace(engine=engine), storage=store,
-                               outputs={"slides": {"images": keys}}, workdir=tmp_path / "work", warn=warnings.append)
+                               outputs=outputs, workdir=tmp_path / "work", warn=warnings.append,
+                               result=lambda model: SlidesResult.model_validate(outputs["slides"]))
 
     pictures = slide_pictures(ctx(SimpleNamespace(accepts_images=True)), showings)
     assert list(pictures) == ["good.png"] and max(pictures["good.png"].width, pictures["good.png"].height) == 512
