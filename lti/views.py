@@ -397,11 +397,25 @@ def _connect_first(seat: Seat, url: str, options: dict, key: str | None):
             return redirect(url_for(".home", ticket=seat.ticket, created=known), 303)
     pending = pending_job(source=url, tenant=tenant, owner=user, origin=Origin.LTI, address=_address(seat),
                           scope=seat.scope, options=options, idempotency_key=key)
-    state = accounts.begin_connect(tenant=tenant, user=user, server=server, pending=pending)
+    state = _begin_connect(accounts, seat, server, pending)
     log.info("lti_panopto_connect_asked", tenant=tenant, host=server_host(server), context_id=seat.launch.context_id)
     return render_template("lti/panopto_connect.html", seat=seat, host=server_host(server),
                            link=accounts.connect_link(state), source=display_url(url),
                            minutes=_svc().settings.panopto_connect_minutes)
+
+
+def _begin_connect(accounts, seat: Seat, server, pending: dict | None) -> str:
+    """A single-use connect state for the instructor; a clear page when the web app cannot take callbacks."""
+    from pipeline.errors import ConfigError
+
+    try:
+        return accounts.begin_connect(tenant=seat.launch.tenant, user=seat.launch.user_id, server=server,
+                                      pending=pending)
+    except ConfigError as e:
+        raise LaunchRefused("panopto_not_set_up", f"Connect Panopto is not set up on this Handouts server "
+                            f"({e.message}), so nothing was started.",
+                            todo="Tell the Handouts administrator; meanwhile give the recording's download (MP4) "
+                                 "link or upload the file.", status=503, tenant=seat.launch.tenant) from None
 
 
 def _panopto_statuses(seat: Seat) -> list | None:
@@ -430,7 +444,7 @@ def panopto_connect(ticket: str):
     if server is None:
         raise InputError(f"'{host[:100]}' is not a Panopto server set up here; use the Connect button next to "
                          "the server on the Handouts page.", field="host")
-    state = accounts.begin_connect(tenant=seat.launch.tenant, user=seat.launch.user_id, server=server)
+    state = _begin_connect(accounts, seat, server, None)
     return redirect(accounts.connect_link(state), 303)
 
 

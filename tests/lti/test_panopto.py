@@ -89,8 +89,9 @@ def pworld(make_settings, http_server, tmp_path):  # noqa: F811 - the fixture ab
     def build(real=True, **overrides) -> PanoptoLti:
         oauth = install_oauth(http_server, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, users={"alice": "pw"})
         content = install_panopto(http_server, accept_bearer=oauth.is_valid)
-        settings = make_settings(HANDOUTS_PUBLIC_URL=PUBLIC, HANDOUTS_OCR_ENGINE="off", PANOPTO_HOST=content.base_url,
-                                 PANOPTO_CLIENT_ID=CLIENT_ID, PANOPTO_CLIENT_SECRET=CLIENT_SECRET, **overrides)
+        settings = make_settings(**{"HANDOUTS_PUBLIC_URL": PUBLIC, "HANDOUTS_OCR_ENGINE": "off",
+                                    "PANOPTO_HOST": content.base_url, "PANOPTO_CLIENT_ID": CLIENT_ID,
+                                    "PANOPTO_CLIENT_SECRET": CLIENT_SECRET, **overrides})
         rt = open_runtime(settings, immediate=True, stages=None if real else quick_stages())
         made.append(rt)
         return PanoptoLti(rt, Platform(http_server), http_server, oauth, content)
@@ -264,3 +265,43 @@ def test_learners_cannot_connect_or_disconnect(pworld):
     for action in ("connect", "disconnect"):
         assert w.client.post(f"{base}panopto/{action}", data={"csrf": csrf}).status_code == 403
     assert w.states() == []
+
+
+def test_without_a_public_address_connecting_is_refused_clearly_and_nothing_waits(pworld):
+    w = pworld(real=False, HANDOUTS_PUBLIC_URL="")
+    base, csrf, _ = w.page()
+    resp = w.request(base, csrf, w.content.viewer_url(GUID))
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 503 and "HANDOUTS_PUBLIC_URL" in text and "nothing was started" in text
+    assert w.jobs() == [] and w.states() == []
+    assert w.client.post(f"{base}panopto/connect", data={"csrf": csrf}).status_code == 503
+
+
+def test_a_link_revoked_in_panopto_fails_the_job_with_what_to_do_and_shows_connect_again(pworld, tmp_path):
+    w = pworld()
+    w.oauth.signs_in = "alice"
+    w.oauth.access_lifetime = 1   # the next fetch must refresh, and Panopto no longer honours the grant
+    sid = w.content.add_session(tmp_path / "media", seconds=4, slides=2, captions=CUES)
+    base, csrf, _ = w.page()
+    go = w.client.post(f"{base}panopto/connect", data={"csrf": csrf})
+    assert go.status_code == 303, go.get_data(as_text=True)
+    assert "now linked" in w.browse(go.headers["Location"]).get_data(as_text=True)
+    w.oauth.revoke_user("alice")
+    import time
+
+    time.sleep(1.1)
+    resp = w.request(base, csrf, w.content.viewer_url(sid))
+    assert resp.status_code == 303
+    [job] = w.jobs()
+    assert job.status in (JobStatus.FAILED, JobStatus.DEAD) and job.error["code"] == "panopto_not_linked"
+    assert "connect your Panopto account again" in job.error["message"]
+    page = w.client.get(base).get_data(as_text=True)
+    assert "<strong>not linked</strong>" in page and "Connect Panopto" in page
+    assert "Connect Panopto above, then Retry" in page, job.message
+    # connect again from the page, then Retry: the same job runs with the new link
+    w.oauth.access_lifetime = 3600
+    again = w.client.post(f"{base}panopto/connect", data={"csrf": csrf})
+    assert "now linked" in w.browse(again.headers["Location"]).get_data(as_text=True)
+    assert w.client.post(f"{base}jobs/{job.id}/retry", data={"csrf": csrf}).status_code == 303
+    [job] = w.jobs()
+    assert job.status in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS), job.error
