@@ -136,7 +136,8 @@ def test_an_unlinked_instructor_connects_and_the_request_runs_in_the_course(pwor
         assert link.startswith(PUBLIC + "/panopto/connect/") and "?" not in link
         done = w.browse(link)
         assert done.status_code == 200 and "now linked" in done.get_data(as_text=True)
-        assert "has started" in done.get_data(as_text=True)
+        assert "has started" in done.get_data(as_text=True) and "go back to the course page" in done.get_data(
+            as_text=True)
 
         [job] = w.jobs()
         assert job.tenant == tenant and job.scope == lti_scope("course-1") and job.owner == "user-1"
@@ -305,3 +306,20 @@ def test_a_link_revoked_in_panopto_fails_the_job_with_what_to_do_and_shows_conne
     assert w.client.post(f"{base}jobs/{job.id}/retry", data={"csrf": csrf}).status_code == 303
     [job] = w.jobs()
     assert job.status in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS), job.error
+
+
+def test_placing_from_deep_linking_waits_for_the_connect_and_says_how_to_add_it(pworld):
+    w = pworld(real=False)
+    w.oauth.signs_in = "alice"
+    base, csrf, home = w.page(message_type="LtiDeepLinkingRequest")
+    assert "Your Panopto account" in home
+    resp = w.request(base, csrf, w.content.viewer_url(GUID), place="1")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Connect your Panopto account first" in text
+    assert "add it to the course from there" in text and w.jobs() == []
+    done = w.browse(_connect_link(text))
+    assert "has started" in done.get_data(as_text=True)
+    [job] = w.jobs()
+    assert job.scope == lti_scope("course-1") and job.origin == "lti"
+    listing = w.client.get(base).get_data(as_text=True)
+    assert job.id in listing and "Add to course" in listing
