@@ -110,8 +110,14 @@ def _connect_link(text: str) -> str:
     return found.group(1).replace("&amp;", "&")
 
 
-def test_an_unlinked_instructor_connects_and_the_request_runs_in_the_course(pworld, tmp_path):
-    w = pworld()
+def test_an_unlinked_instructor_connects_and_the_request_runs_in_the_course(pworld, tmp_path, caplog):
+    import logging
+
+    from pipeline.logs import configure_logging
+
+    w = pworld(HANDOUTS_LOG_LEVEL="debug")
+    configure_logging(w.rt.settings)  # as the web process sets it up, at its most talkative
+    caplog.set_level(logging.DEBUG)
     w.oauth.signs_in = "alice"
     sid = w.content.add_session(tmp_path / "media", seconds=4, slides=2, captions=CUES)
     with capture_logs() as logs:
@@ -168,7 +174,7 @@ def test_an_unlinked_instructor_connects_and_the_request_runs_in_the_course(pwor
     secrets = {CLIENT_SECRET, *w.oauth.access_tokens, *w.oauth.refresh_tokens, *w.content.cookies}
     secrets |= {code for code in w.oauth.codes}
     assert len(secrets) > 3
-    logged = "\n".join(str(e) for e in logs)
+    logged = "\n".join(str(e) for e in logs) + "\n" + caplog.text
     dump = "\n".join(sqlite3.connect(tmp_path / "data" / "handouts.db").iterdump())
     pages = "\n".join(w.bodies)
     for secret in secrets:
