@@ -329,3 +329,21 @@ def test_placing_from_deep_linking_waits_for_the_connect_and_says_how_to_add_it(
     assert job.scope == lti_scope("course-1") and job.origin == "lti"
     listing = w.client.get(base).get_data(as_text=True)
     assert job.id in listing and "Add to course" in listing
+
+
+def test_a_request_sent_twice_before_connecting_starts_one_job(pworld):
+    w = pworld(real=False)
+    w.oauth.signs_in = "alice"
+    base, csrf, _ = w.page()
+    rid = uuid.uuid4().hex
+    first = w.request(base, csrf, w.content.viewer_url(GUID), request_id=rid)
+    second = w.request(base, csrf, w.content.viewer_url(GUID), request_id=rid)
+    assert len(w.states()) == 2 and w.jobs() == []
+    assert "has started" in w.browse(_connect_link(first.get_data(as_text=True))).get_data(as_text=True)
+    [job] = w.jobs()
+    # the second window, connected too: the same request, so the same job
+    done = w.browse(_connect_link(second.get_data(as_text=True)))
+    assert job.id in done.get_data(as_text=True) and [j.id for j in w.jobs()] == [job.id]
+    # and the form sent a third time now finds the job instead of asking again
+    third = w.request(base, csrf, w.content.viewer_url(GUID), request_id=rid)
+    assert third.status_code == 303 and job.id in third.headers["Location"] and len(w.states()) == 2
