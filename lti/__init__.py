@@ -59,5 +59,7 @@ def init_app(flask_app: "Flask", rt: "Runtime") -> None:
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
     lti_app = create_lti_app(rt)
+    # the Panopto account service of the web app (its /panopto/callback starts requests made here)
+    lti_app.extensions["handouts_panopto"] = flask_app.extensions.get("handouts_panopto")
     flask_app.extensions["lti_app"] = lti_app
     flask_app.wsgi_app = DispatcherMiddleware(flask_app.wsgi_app, {MOUNT: lti_app})

@@ -257,13 +257,15 @@ def home(ticket: str):
         _manager(seat)
         jobs, page = _job_filters(seat)
         return render_template("lti/dashboard.html", seat=seat, jobs=jobs, page=page, placing=True,
-                               profiles=_profiles(seat), request_id=secrets.token_urlsafe(12))
+                               profiles=_profiles(seat), request_id=secrets.token_urlsafe(12),
+                               panopto=_panopto_statuses(seat))
     if custom.get("handout_id"):
         return _handout_page(seat, str(custom["handout_id"]))
     jobs, page = _job_filters(seat)
     if seat.access == roles.MANAGE:
         return render_template("lti/dashboard.html", seat=seat, jobs=jobs, page=page, placing=False,
-                               profiles=_profiles(seat), request_id=secrets.token_urlsafe(12))
+                               profiles=_profiles(seat), request_id=secrets.token_urlsafe(12),
+                               panopto=_panopto_statuses(seat))
     ready = [j for j in jobs if j.status in STATUS_FILTERS["ready"]]
     return render_template("lti/course.html", seat=seat, jobs=ready)
 
@@ -345,19 +347,119 @@ def jobs_json(ticket: str):
                    total=page["total"], page=page["page"], pages=page["pages"])
 
 
-def _panopto_refusal(url: str) -> str | None:
-    from urllib.parse import parse_qs, urlsplit
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".m3u8")
 
-    parts = urlsplit(url)
-    if "panopto" not in (parts.hostname or "") and "/panopto/" not in parts.path.lower():
+
+def _panopto_session(url: str):
+    """The Panopto session a link names (a PanoptoLink), None for a link that is not a Panopto session (another
+    video, or a plain video file on a Panopto-named host); InputError for a folder or a link without a session."""
+    from pipeline.panopto.links import PanoptoFolderLink, looks_like_panopto, parse_panopto_link
+
+    if not looks_like_panopto(url):
         return None
-    if "/podcast/" in parts.path.lower() or parts.path.lower().endswith((".mp4", ".m4v", ".mov")):
+    try:
+        return parse_panopto_link(url)
+    except PanoptoFolderLink as e:
+        raise InputError(e.message.replace("`", ""), field="url") from None
+    except InputError as e:
+        from urllib.parse import urlsplit
+
+        if urlsplit(url).path.lower().endswith(VIDEO_SUFFIXES):
+            return None
+        raise InputError(e.message.replace("`", ""), field="url") from None
+
+
+def _accounts():
+    """The Panopto account service of this process, or None when Panopto linking is not set up."""
+    return current_app.extensions.get("handouts_panopto")
+
+
+def _connect_first(seat: Seat, url: str, options: dict, key: str | None):
+    """For a Panopto session link: None when the instructor may go ahead (linked, or a service user stands in);
+    otherwise the Connect Panopto page, the request kept on the server to start after the callback."""
+    from pipeline.panopto.accounts import pending_job
+    from pipeline.panopto.oauth import server_host
+    from pipeline.sources.netguard import display_url
+
+    accounts = _accounts()
+    if accounts is None:
+        raise InputError(f"{display_url(url)} is a Panopto recording, but Panopto is not set up on this Handouts "
+                         "server: ask its administrator, or give the recording's download (MP4) link or the file.",
+                         field="url")
+    tenant, user = seat.launch.tenant, seat.launch.user_id
+    server = accounts.server_for_link(tenant, url)  # another host: refused, with the server that is set up
+    if not accounts.needs_connect(tenant, user, server):
         return None
-    query = parse_qs(parts.query)
-    if "id" in query or "tid" in query:
-        return ("this is a Panopto viewer page, not the video itself; in Panopto open the session's Download "
-                "(or Podcast) link and paste that address")
-    return "this Panopto link has no session in it; copy the session's Download (or Podcast) link"
+    if key:  # the same form sent again after the request already started
+        with _rt().sessions() as s:
+            known = s.scalar(select(Job.id).where(Job.idempotency_key == key))
+        if known:
+            return redirect(url_for(".home", ticket=seat.ticket, created=known), 303)
+    pending = pending_job(source=url, tenant=tenant, owner=user, origin=Origin.LTI, address=_address(seat),
+                          scope=seat.scope, options=options, idempotency_key=key)
+    state = _begin_connect(accounts, seat, server, pending)
+    log.info("lti_panopto_connect_asked", tenant=tenant, host=server_host(server), context_id=seat.launch.context_id)
+    return render_template("lti/panopto_connect.html", seat=seat, host=server_host(server),
+                           link=accounts.connect_link(state), source=display_url(url),
+                           minutes=_svc().settings.panopto_connect_minutes)
+
+
+def _begin_connect(accounts, seat: Seat, server, pending: dict | None) -> str:
+    """A single-use connect state for the instructor; a clear page when the web app cannot take callbacks."""
+    from pipeline.errors import ConfigError
+
+    try:
+        return accounts.begin_connect(tenant=seat.launch.tenant, user=seat.launch.user_id, server=server,
+                                      pending=pending)
+    except ConfigError as e:
+        raise LaunchRefused("panopto_not_set_up", f"Connect Panopto is not set up on this Handouts server "
+                            f"({e.message}), so nothing was started.",
+                            todo="Tell the Handouts administrator; meanwhile give the recording's download (MP4) "
+                                 "link or upload the file.", status=503, tenant=seat.launch.tenant) from None
+
+
+def _panopto_statuses(seat: Seat) -> list | None:
+    """The instructor's Panopto link on each of the tenant's servers (None: Panopto is not set up here)."""
+    accounts = _accounts()
+    if accounts is None:
+        return None
+    try:
+        return accounts.statuses(seat.launch.tenant, seat.launch.user_id) or None
+    except HandoutsError as e:
+        log.warning("lti_panopto_status_failed", tenant=seat.launch.tenant, error=e.message)
+        return None
+
+
+@bp.post("/t/<ticket>/panopto/connect")
+def panopto_connect(ticket: str):
+    """A fresh single-use Connect Panopto link, opened in its own window (Panopto's sign-in leaves the iframe)."""
+    seat = _manager(_seat(ticket))
+    _check_csrf(seat)
+    accounts = _accounts()
+    if accounts is None:
+        raise InputError("Panopto is not set up on this Handouts server; ask its administrator.", field="panopto")
+    host = (request.form.get("host") or "").strip()
+    servers = accounts.servers_of(seat.launch.tenant)
+    server = accounts.server(seat.launch.tenant, host) if host else (servers[0] if len(servers) == 1 else None)
+    if server is None:
+        raise InputError(f"'{host[:100]}' is not a Panopto server set up here; use the Connect button next to "
+                         "the server on the Handouts page.", field="host")
+    state = _begin_connect(accounts, seat, server, None)
+    return redirect(accounts.connect_link(state), 303)
+
+
+@bp.post("/t/<ticket>/panopto/disconnect")
+def panopto_disconnect(ticket: str):
+    """Unlink the instructor's Panopto account (revoked at Panopto where it answers) and show the page again."""
+    seat = _manager(_seat(ticket))
+    _check_csrf(seat)
+    accounts = _accounts()
+    if accounts is None:
+        raise InputError("Panopto is not set up on this Handouts server; ask its administrator.", field="panopto")
+    removed = accounts.disconnect(tenant=seat.launch.tenant, user=seat.launch.user_id)
+    outcome = "none" if not removed else "revoked" if all(ok for _h, ok in removed) else "forgotten"
+    log.info("lti_panopto_disconnected", tenant=seat.launch.tenant, outcome=outcome)
+    return redirect(url_for(".home", ticket=ticket, panopto=outcome), 303)
 
 
 def _request_options() -> dict:
@@ -414,6 +516,7 @@ def create_job(ticket: str):
 
 def _create_job(seat: Seat, rt):
     options = _request_options()
+    session = None
     upload = request.files.get("recording")
     url = (request.form.get("url") or "").strip()
     if upload is not None and upload.filename:
@@ -427,9 +530,7 @@ def _create_job(seat: Seat, rt):
         if not url.lower().startswith(("http://", "https://")):
             raise InputError(f"the link '{url[:200]}' is not an http(s) address; paste the recording's link "
                              "or upload the file", field="url")
-        why = _panopto_refusal(url)
-        if why:
-            raise InputError(f"{url[:200]}: {why}", field="url")
+        session = _panopto_session(url)  # a folder, or a Panopto link naming no recording: refused here
         source = url
     else:
         raise InputError("give the recording: paste its link or choose the file to upload", field="url")
@@ -438,6 +539,10 @@ def _create_job(seat: Seat, rt):
     # the form's own id: a double click or a re-sent POST finds the job the first one made
     rid = request.form.get("request_id") or ""
     key = f"lti:{seat.launch.ticket_hash[:24]}:{rid}" if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", rid) else None
+    if session is not None:  # fetched with the instructor's own Panopto rights: linked first, if need be
+        page = _connect_first(seat, url, options, key)
+        if page is not None:
+            return page
     with rt.transaction() as s:
         job = submit_job(s, rt.enqueue, source=source, tenant=seat.launch.tenant, owner=seat.launch.user_id,
                          origin=Origin.LTI, address=_address(seat), scope=seat.scope, options=options,

@@ -56,6 +56,8 @@ def configure_logging(settings: Settings, *, stream=None) -> None:
         if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
             handler.addFilter(_RedactingFilter())
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))  # a line per request is noise
+    # httpcore's debug trace prints response headers as they come (a Set-Cookie of a Panopto session among them)
+    logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True), _drop_secrets,

@@ -78,5 +78,8 @@ def callback():
     if job_id is None:
         return _page("Panopto connected", f"{linked}\nYou can close this window.")
     source = display_url((connected.pending or {}).get("source", ""))
-    return _page("Panopto connected", f"{linked}\nYour handout for {source} has started (job {job_id}); its "
-                 "progress and files appear where you asked for it. You can close this window.")
+    where = ("it appears in your course's list of handouts: go back to the course page and reload it"
+             if (connected.pending or {}).get("origin") == "lti" else "its progress and files appear where you "
+             "asked for it")
+    return _page("Panopto connected", f"{linked}\nYour handout for {source} has started (job {job_id}); "
+                 f"{where}. You can close this window.")

@@ -58,7 +58,7 @@ def test_outputs_choice_and_bad_fields(lti_world):
                          ({"url": "ftp://v.example/a.mp4"}, "not an http(s) address"),
                          ({}, "paste its link or choose the file"),
                          ({"url": "https://uni.hosted.panopto.com/Panopto/Pages/Viewer.aspx?id=abc"},
-                          "Panopto viewer page")):
+                          "not a Panopto id")):
         resp = _request(w, base, csrf, **fields)
         assert resp.status_code == 400, fields
         assert text in resp.get_data(as_text=True)
