@@ -77,20 +77,10 @@ def _best_shift(a: np.ndarray, b: np.ndarray, reach: int, step: int, around=(0, 
     h, w = a.shape
     m = reach + max(abs(around[0]), abs(around[1]))
     core = a[m:h - m:step, m:w - m:step]
-    n = 2 * reach + 1
-    # every shifted copy of b at once: one subtraction over a (shifts, rows, cols) view, not one per shift
-    y0, x0 = m + around[0] - reach, m + around[1] - reach
-    window = b[y0:h - m + around[0] + reach, x0:w - m + around[1] + reach]
-    views = np.lib.stride_tricks.sliding_window_view(window, (n, n))      # [row, col, dy, dx]
-    views = views[::step, ::step][:core.shape[0], :core.shape[1]].transpose(2, 3, 0, 1)
-    diff = np.subtract(views, core, dtype=np.int32)      # contiguous per shift, so each sums as one row
-    np.abs(diff, out=diff)
-    errs = diff.reshape(n * n, -1).sum(axis=1).reshape(n, n)
     best, best_err = around, None
-    for j in range(n):
-        for i in range(n):
-            dy, dx = around[0] - reach + j, around[1] - reach + i
-            err = int(errs[j, i])
+    for dy in range(around[0] - reach, around[0] + reach + 1):
+        for dx in range(around[1] - reach, around[1] + reach + 1):
+            err = int(np.abs(core - b[m + dy:h - m + dy:step, m + dx:w - m + dx:step]).sum())
             if best_err is None or err < best_err or (err == best_err and abs(dx) + abs(dy) < sum(map(abs, best))):
                 best, best_err = (dy, dx), err
     return best
