@@ -247,9 +247,8 @@ def _sample_map(screen: Screen, fw: int, fh: int, stride: int, size: tuple[int, 
         y = np.clip(np.rint(p[1] / p[2]), 0, fh - 1).astype(np.int64)
         m = (y * stride + x).reshape(h, _SUPER, w, _SUPER)
         # the samples of one thumbnail pixel stacked on the first axis: summed as whole contiguous planes
+        # (kept as intp: narrower indices are converted back on every use, which costs more than they save)
         m = np.ascontiguousarray(m.transpose(1, 3, 0, 2).reshape(_SUPER * _SUPER, h, w))
-        if m.max() < 2 ** 31:
-            m = m.astype(np.int32)      # half the index bytes to read
         if len(_maps) > 8:
             _maps.clear()
         _maps[key] = m
@@ -260,7 +259,7 @@ def straight_thumbnail(luma: np.ndarray, stride: int, fw: int, fh: int, opts: Sl
     """The screen straightened to opts.thumb_size from a luma plane (flat buffer, `stride` bytes a row)."""
     w, h = opts.thumb_size
     idx = _sample_map(opts.screen, fw, fh, stride, (w, h))
-    samples = luma[idx]
+    samples = np.take(luma, idx)
     total = samples[0].astype(np.uint16)
     for plane in samples[1:]:
         total += plane
