@@ -48,6 +48,8 @@ _MOTION_HITS = 3    # a block changing in this many of them, over at least _MOTI
 _MOTION_SECONDS = 1.5
 _COMPOSE_FRAMES = 4  # frames of a showing besides its last one that a slide image may be composed from
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
+_SEEN_FRAMES = 12   # frames the walk decoded that are kept for composing the showing's image (room cameras)
+_SEEN_NEAR = 0.1    # share of a showing by which a kept frame may be off the sample time it stands in for
 
 
 @dataclass
@@ -138,6 +140,9 @@ class _Finder:
         self.PRE = max(6, round(_PRE_SECONDS * fps))
         self.start = 0.0
         self.last_frame: tuple[int, av.VideoFrame] | None = None    # the last frame _walk decoded
+        # frames _walk decoded, spread over the current showing, with their thumbnails: a composed image can
+        # take its samples from them instead of decoding a GOP again (the second decoder's main cost)
+        self.seen: dict[int, tuple[av.VideoFrame, np.ndarray]] = {}
         self.busy = np.zeros(scan.count, bool)                         # frames inside a spike
         self.unsettled = np.zeros(scan.count, bool)                    # ... or shortly before one
         lead = round(_FADE_LEAD * fps)
@@ -295,6 +300,8 @@ class _Finder:
                 self._learn_motion(i, last[1], t)
             last = (i, t)
             self.last_frame = (i, frame)
+            if self.compose:
+                self._keep_seen(i, frame, t)
             if not moving:
                 kind = compare(ref, t, self.mask, self.opts).kind
                 if kind is Change.NEW and prev is not None:
@@ -351,6 +358,14 @@ class _Finder:
         return any(lo < s.first <= hi for s in self.spikes)
 
     # -- showings and slide images ---------------------------------------------------------------
+    def _keep_seen(self, i: int, frame: av.VideoFrame, thumb: np.ndarray) -> None:
+        """Keep frame i for _compose; past _SEEN_FRAMES, drop the one whose neighbours are closest together."""
+        self.seen[i] = (frame, thumb)
+        if len(self.seen) > _SEEN_FRAMES:
+            idx = sorted(self.seen)
+            gaps = [idx[k + 1] - idx[k - 1] for k in range(1, len(idx) - 1)]
+            del self.seen[idx[1 + int(np.argmin(gaps))]]
+
     def _change(self, found: _Found) -> None:
         t = float(self.scan.times[found.idx])
         if t <= self.start + (_MIN_SHOWING if self.album.showings else 0.0):
@@ -359,6 +374,7 @@ class _Finder:
                          image=self._compose(self.start, found.before, found.frame))
         self.start = t
         self._reset_motion()    # a clip belongs to its slide: the next one starts still
+        self.seen = {k: v for k, v in self.seen.items() if k >= found.idx}
 
     def _compose(self, start: float, thumb: np.ndarray, frame: av.VideoFrame) -> np.ndarray | None:
         """The clearest picture of the showing's slide: of its last frame and other frames of the showing that
@@ -386,9 +402,18 @@ class _Finder:
         if self.sampler is None:
             self.sampler = Seeker(self.video, scan)
         thumbs, frames = [thumb], [None]
+        near = max(1, round(_SEEN_NEAR * (last - first)))
+        seen = sorted(k for k in self.seen if first < k < last)
         for k in keys:
-            for _, f in self.sampler.frames(k, k):
-                t = thumbnail(f, self.opts)
+            # a frame the walk decoded near the sample time stands in for it
+            nearest = min(seen, key=lambda j: abs(j - k), default=None)
+            if nearest is not None and abs(nearest - k) <= near:
+                f, t = self.seen[nearest]
+                seen.remove(nearest)
+                pairs = [(f, t)]
+            else:
+                pairs = ((f, thumbnail(f, self.opts)) for _, f in self.sampler.frames(k, k))
+            for f, t in pairs:
                 if compare(thumb, t, self.mask, self.opts).kind is Change.SAME and \
                         compare(t, thumb, self.mask, self.opts).kind is Change.SAME:
                     thumbs.append(t)

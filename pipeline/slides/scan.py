@@ -27,6 +27,7 @@ from .options import SlideOptions
 from .room import straight_thumbnail
 
 MAX_THUMBS = 4000   # x 14.4 KB per 160x90 thumbnail = under 60 MB
+MAX_THUMB_BYTES = 60_000_000   # ... and the same bound for larger thumbnails (a room camera's 320x180: 1,041)
 NEAR_SAMPLES = 48   # keyframes followed by a short run of decoded frames, for the volatile mask
 NEAR_SECONDS = 0.6  # length of that run
 _MIN_EARLY_GAP = 0.5  # seconds: two slide changes closer than this are one change (detect._MIN_SHOWING)
@@ -63,6 +64,12 @@ class Scan:
     def index_of(self, pts: int) -> int:
         """Frame index of a presentation timestamp (the nearest one at or before it)."""
         return max(0, int(np.searchsorted(self.pts, pts, side="right")) - 1)
+
+
+def max_thumbs(opts: SlideOptions) -> int:
+    """Keyframe thumbnails the scan keeps at most: MAX_THUMBS, fewer when each is larger than 160x90."""
+    w, h = opts.thumb_size
+    return max(1, min(MAX_THUMBS, MAX_THUMB_BYTES // max(1, w * h)))
 
 
 def thumbnail(frame: av.VideoFrame, opts: SlideOptions) -> np.ndarray:
@@ -133,8 +140,9 @@ def _scan(video, container, stream, opts, progress, cancel_check) -> Scan:
     cc = stream.codec_context
     fps = float(stream.average_rate or 25)
     # never more than MAX_THUMBS keyframe thumbnails, so memory stays flat however long the lecture
-    gap = int(max(opts.min_scan_gap, total / MAX_THUMBS) / tb) if tb else 0
-    early_gap = int(max(_MIN_EARLY_GAP, total / MAX_THUMBS) / tb) if tb else 0
+    cap = max_thumbs(opts)
+    gap = int(max(opts.min_scan_gap, total / cap) / tb) if tb else 0
+    early_gap = int(max(_MIN_EARLY_GAP, total / cap) / tb) if tb else 0
     sample_gap = int(total / NEAR_SAMPLES / tb) if tb else 0
     run = max(3, round(NEAR_SECONDS * fps))
 

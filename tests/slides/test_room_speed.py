@@ -1,0 +1,110 @@
+"""The room camera's fast paths give the same numbers as the plain numpy forms they replace, and the scan's
+thumbnails stay within their memory bound whatever their size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.slides import SlideOptions
+from pipeline.slides.compare import _best_shift, _block_grid, _spread, block_sums, ink_share, median_level
+from pipeline.slides.room import ROOM_THUMB, Screen, _median_sum, straight_thumbnail
+from pipeline.slides.scan import MAX_THUMB_BYTES, MAX_THUMBS, max_thumbs
+
+rng = np.random.default_rng(7)
+
+
+def _reference_shift(a, b, reach, step, around=(0, 0)):
+    """The search as a loop over shifts: the definition the vectorised one must match."""
+    h, w = a.shape
+    m = reach + max(abs(around[0]), abs(around[1]))
+    core = a[m:h - m:step, m:w - m:step].astype(np.int64)
+    best, best_err = around, None
+    for dy in range(around[0] - reach, around[0] + reach + 1):
+        for dx in range(around[1] - reach, around[1] + reach + 1):
+            err = int(np.abs(core - b[m + dy:h - m + dy:step, m + dx:w - m + dx:step]).sum())
+            if best_err is None or err < best_err or (err == best_err and abs(dx) + abs(dy) < sum(map(abs, best))):
+                best, best_err = (dy, dx), err
+    return best
+
+
+@pytest.mark.parametrize("shape", [(180, 320), (90, 160), (37, 53)])
+def test_block_sums_match_a_two_axis_sum(shape):
+    x = rng.integers(0, 256, shape).astype(np.float32)
+    hb, wb = shape[0] // 10, shape[1] // 10
+    ref = x[:hb * 10, :wb * 10].reshape(hb, 10, wb, 10).sum(axis=(1, 3))
+    assert np.array_equal(block_sums(x, 10, hb, wb), ref)
+    sq = x * x      # the largest sums the room comparison takes stay exact in float32
+    assert np.array_equal(block_sums(sq, 10, hb, wb), sq[:hb * 10, :wb * 10].reshape(hb, 10, wb, 10).sum(axis=(1, 3)))
+
+
+@pytest.mark.parametrize("shape", [(180, 320), (1, 1), (1, 2), (3, 5), (90, 160)])
+def test_medians_from_histograms_equal_np_median(shape):
+    for img in (rng.integers(0, 256, shape).astype(np.uint8), np.full(shape, 37, np.uint8),
+                rng.integers(0, 3, shape).astype(np.uint8) * 120):
+        assert median_level(img) == float(np.median(img))
+        assert median_level(img.astype(np.int16)) == float(np.median(img))
+    sums = rng.integers(0, 1021, shape).astype(np.uint16)
+    assert _median_sum(sums) == float(np.median(sums))
+
+
+def test_spread_is_the_3x3_min_and_max():
+    img = rng.integers(0, 256, (23, 31)).astype(np.int16)
+    p = np.pad(img, 1, mode="edge")
+    views = [p[dy:dy + 23, dx:dx + 31] for dy in range(3) for dx in range(3)]
+    lo, hi = _spread(img)
+    assert np.array_equal(lo, np.minimum.reduce(views)) and np.array_equal(hi, np.maximum.reduce(views))
+
+
+def test_shift_search_matches_the_loop_and_finds_a_knock():
+    base = rng.integers(0, 256, (180, 320)).astype(np.int16)
+    for shift in [(0, 0), (1, -2), (-3, 4), (2, 2)]:
+        moved = np.roll(base, shift, axis=(0, 1))
+        for args in ((base[::2, ::2], moved[::2, ::2], 2, 2), (base, moved, 1, 3, shift), (base, moved, 1, 2)):
+            assert _best_shift(*args) == _reference_shift(*args)
+        assert _best_shift(base, moved, 1, 3, shift) == shift
+    flat = np.full((40, 60), 9, np.int16)       # every shift ties: the smallest one wins
+    assert _best_shift(flat, flat, 2, 2, (1, 1)) == _reference_shift(flat, flat, 2, 2, (1, 1)) == (0, 0)
+
+
+def test_ink_share_counts_blocks_with_spread():
+    a = np.full((90, 160), 200, np.uint8)
+    b = a.copy()
+    b[0:10, 0:10] = rng.integers(0, 256, (10, 10))     # one inked block of 144
+    b[10:20, 10:20] = 180                               # a plain block at another level is no ink
+    assert ink_share(a, b, SlideOptions()) == pytest.approx(1 / 144)
+    assert ink_share(a, a, SlideOptions()) == 0.0
+
+
+def test_a_repeated_room_comparison_reuses_its_grid():
+    opts = SlideOptions(screen=Screen(((10, 10), (300, 12), (298, 170), (12, 168))), thumb_size=ROOM_THUMB)
+    a = rng.integers(0, 256, (180, 320)).astype(np.uint8)
+    b = rng.integers(0, 256, (180, 320)).astype(np.uint8)
+    first, px1 = _block_grid(a, b, opts)
+    again, px2 = _block_grid(a, b, opts)
+    assert again is first and px2() is px1()
+    other, _ = _block_grid(a, b.copy(), opts)       # an equal array of another identity is worked out anew
+    assert other is not first and np.array_equal(other, first)
+
+
+def test_straight_thumbnail_averages_its_samples():
+    fw, fh = 640, 360
+    luma = np.zeros((fh, fw), np.uint8)
+    luma[:, fw // 3:] = 200
+    opts = SlideOptions(screen=Screen(((0, 0), (fw, 0), (fw, fh), (0, fh))), thumb_size=ROOM_THUMB)
+    thumb = straight_thumbnail(luma.ravel(), fw, fw, fh, opts)
+    assert thumb.shape == (180, 320) and thumb.dtype == np.uint8
+    # the median (200: two thirds of the screen) is scaled to 150; the dark third (less the 3 % inset) stays black
+    assert thumb[:, :95].max() == 0 and thumb[:, 115:].min() == 150 == thumb[:, 115:].max()
+    edge = thumb[:, 95:115]
+    # the edge between them is the same on every row and only rises (2x2 samples averaged across it)
+    assert (edge[0] == edge).all() and (np.diff(edge[0].astype(int)) >= 0).all()
+
+
+def test_thumbnails_stay_within_the_memory_bound():
+    assert max_thumbs(SlideOptions()) == MAX_THUMBS            # screen recordings keep their 4,000
+    room = SlideOptions(thumb_size=ROOM_THUMB)
+    n = max_thumbs(room)
+    assert n * ROOM_THUMB[0] * ROOM_THUMB[1] <= MAX_THUMB_BYTES < (n + 1) * ROOM_THUMB[0] * ROOM_THUMB[1]
+    # a 60-minute room recording is still scanned every 4 s (its 900 keyframes fit)
+    assert 3600 / n <= SlideOptions().min_scan_gap
