@@ -15,7 +15,6 @@ session as watched (no analytics call is ever made).
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import threading
@@ -32,7 +31,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from ..errors import InputError, SourceUnavailable
 from ..logs import get_logger
 from ..settings import Settings
-from ..sources.http import USER_AGENT
+from ..sources.http import USER_AGENT, parse_retry_after
 from ..sources.netguard import UrlGuard, pinned_transport
 from ..types import CancelCheck, Cue, no_cancel
 from .credentials import PanoptoAuthFailed
@@ -133,21 +132,6 @@ def download_slot(host: str, per_host: int, cancel_check: CancelCheck = no_cance
         yield
     finally:
         slot.release()
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 # --- what Panopto says -------------------------------------------------------------------------------------------
@@ -393,7 +377,7 @@ class PanoptoClient:
             raise _Transient(type(e).__name__) from None
         code = response.status_code
         if code == 429 or code >= 500 or code == 408:
-            pause = _retry_after(response.headers.get("retry-after"))
+            pause = parse_retry_after(response.headers.get("retry-after"))
             if pause is not None and pause > POLICY.retry_after_cap:
                 raise SourceUnavailable(self.host, f"Panopto on {self.host} is busy ({code}) and asks to wait "
                                         f"{pause:.0f} s; try again later", status=code, retryable=True)

@@ -15,7 +15,6 @@ Secrets go only in POST bodies and the Authorization header, never in a URL, a l
 from __future__ import annotations
 
 import base64
-import email.utils
 import random
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import httpx
 from ..errors import HandoutsError
 from ..logs import get_logger
 from ..settings import Settings
+from ..sources.http import parse_retry_after
 from ..sources.netguard import UrlGuard, pinned_transport
 from .contract import auth_failed
 
@@ -86,20 +86,6 @@ def panopto_root(base_url: str) -> str:
 def server_host(server) -> str:
     """The host (and port) a server's tokens are filed under, lower-cased."""
     return urlsplit(panopto_root(server.base_url)).netloc.lower()
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class PanoptoOAuth:
@@ -179,7 +165,7 @@ class PanoptoOAuth:
                 if response.status_code < 500 and response.status_code != 429:
                     return response
                 last = f"answered {response.status_code}"
-                asked = _retry_after(response.headers.get("Retry-After"))
+                asked = parse_retry_after(response.headers.get("Retry-After"))
                 if asked is not None:
                     if asked > POLICY.retry_after_cap:
                         break

@@ -8,6 +8,7 @@ bytes does not count against the retry budget, so a slow link that keeps droppin
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 import zlib
@@ -66,12 +67,18 @@ class Download:
     playlist: str | None = None
 
 
-def _retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None) -> float | None:
+    """The seconds a Retry-After header asks for, as delay-seconds or an HTTP date (in the past: 0); None when
+    the header is absent or unreadable. Every client of ours that honours Retry-After reads it here."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -208,7 +215,7 @@ class HttpSession:
                                     "public or freshly made link, or download the video and upload the file",
                                     status=code, retryable=False)
         if code in (408, 425, 429) or code >= 500:
-            pause = _retry_after(response.headers.get("retry-after"))
+            pause = parse_retry_after(response.headers.get("retry-after"))
             if pause is not None and pause > POLICY.retry_after_cap:
                 raise SourceUnavailable(url, f"{what} is busy ({code}) and asks to wait {pause:.0f} s; try again "
                                         "later", status=code, retryable=True)

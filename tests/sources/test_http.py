@@ -13,7 +13,7 @@ import pytest
 from pipeline.errors import Cancelled, CorruptMedia, InputError, NotAVideo, SourceNotFound, SourceUnavailable
 from pipeline.sources import fetch_source
 from pipeline.sources import netguard
-from pipeline.sources.http import _retry_after
+from pipeline.sources.http import parse_retry_after
 from tests.fakes.http_server import Reply
 from tests.sources.conftest import leftovers
 
@@ -238,10 +238,14 @@ def test_redirect_to_another_scheme_is_refused(http_server, dest, settings):
 
 
 def test_retry_after_accepts_seconds_and_dates():
-    assert _retry_after("7") == 7.0
+    assert parse_retry_after("7") == 7.0
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    assert 25 <= _retry_after(later) <= 30
-    assert _retry_after("soon") is None and _retry_after(None) is None
+    assert 25 <= parse_retry_after(later) <= 30
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert parse_retry_after(" 1.5 ") == 1.5 and parse_retry_after("-3") == 0.0
+    assert parse_retry_after("nan") is None and parse_retry_after("inf") is None
+    earlier = format_datetime(datetime.now(timezone.utc) - timedelta(seconds=30), usegmt=True)
+    assert parse_retry_after(earlier) == 0.0
 
 
 def test_a_gzip_bomb_is_stopped_at_the_limit_as_it_inflates(http_server, dest, settings, monkeypatch):
