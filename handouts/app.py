@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         atexit.register(rt.close)
     app = Flask("handouts")
     app.config["SECRET_KEY"] = rt.settings.secret_key.get_secret_value()
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     app.extensions["handouts"] = rt
     web.init_app(app, rt)
     app.register_blueprint(ops.bp)  # /readyz (open, for probes) and /metrics (operators, e.g. Prometheus)

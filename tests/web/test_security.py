@@ -179,3 +179,11 @@ def test_the_lms_iframe_gets_a_partitioned_third_party_cookie(make_app):
     assert "SameSite=Lax" in plain and "Partitioned" not in plain, "over http a None cookie would be refused"
     own = client.get("/sign-in", base_url="https://handouts.example").headers["Set-Cookie"]
     assert "SameSite=Lax" in own and "Partitioned" not in own
+
+
+def test_the_app_refuses_a_body_over_its_size_limit(make_app):
+    app, _ = make_app()
+    assert app.config["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024
+    response = app.test_client().post("/sign-in", environ_base=REMOTE, data=b"token=" + b"x" * (16 * 1024 * 1024),
+                                      content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
