@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from pipeline.errors import HandoutsError, InputError, JobNotFound
@@ -40,6 +41,18 @@ def init_errors(app: Flask) -> None:
         if status == 500:
             log.error("request_failed", error=f"{type(e).__name__}: {e.message}", path=request.path)
         return error_response(status, e.code, e.message)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(e: DBAPIError):
+        # A database that is restarting or out of reach is weather, not a bug: one line, 503 and when to come back.
+        if not (e.connection_invalidated or isinstance(e, OperationalError)):
+            raise e
+        cause = type(e.orig).__name__ if e.orig is not None else type(e).__name__
+        log.warning("database_unavailable", error=cause, path=request.path)
+        response = make_response(error_response(503, "database_unavailable",
+                                                "the database is unavailable; try again in a minute"))
+        response.headers["Retry-After"] = "60"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):

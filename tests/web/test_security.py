@@ -187,3 +187,26 @@ def test_the_app_refuses_a_body_over_its_size_limit(make_app):
     response = app.test_client().post("/sign-in", environ_base=REMOTE, data=b"token=" + b"x" * (16 * 1024 * 1024),
                                       content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413
+
+
+def test_a_lost_database_is_a_503_with_one_line_for_browsers_and_scripts(make_app, tmp_path):
+    import sqlalchemy
+
+    app, _ = make_app()
+    gone = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")
+    probe = Blueprint("dbprobe", __name__)
+    probe.add_url_rule("/db-probe", "db_probe", lambda: str(gone.connect().execute(sqlalchemy.text("select 1"))))
+    probe.add_url_rule("/db-bug", "db_bug", lambda: (_ for _ in ()).throw(
+        sqlalchemy.exc.IntegrityError("insert", {}, Exception("duplicate key"))))
+    app.register_blueprint(probe)
+    client = app.test_client()
+    page = client.get("/db-probe", environ_base=REMOTE, headers=HTML)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+    assert "the database is unavailable; try again in a minute" in page.get_data(as_text=True)
+    api = client.get("/db-probe", environ_base=REMOTE)
+    assert api.status_code == 503
+    assert api.get_json() == {"error": "database_unavailable", "message": "the database is unavailable; try again in a minute"}
+    # a query that is wrong is a bug, not an outage: it stays a 500 and says nothing of the database
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production, where no test client wants the traceback
+    bug = client.get("/db-bug", environ_base=REMOTE)
+    assert bug.status_code == 500 and "database is unavailable" not in bug.get_data(as_text=True)
