@@ -9,8 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
+from pipeline.db import error_name, unreachable
 from pipeline.errors import HandoutsError, InputError
 from pipeline.sources.netguard import display_source
 
@@ -612,10 +613,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_CANCELLED)
     except DBAPIError as e:
-        if not (e.connection_invalidated or isinstance(e, OperationalError)):
+        if not unreachable(e):
             raise
-        cause = type(e.orig).__name__ if e.orig is not None else type(e).__name__
-        return _fail(f"the database is unavailable ({cause}); try again in a minute", EXIT_TEMPFAIL)
+        return _fail(f"the database is unavailable ({error_name(e)}); try again in a minute", EXIT_TEMPFAIL)
     except BrokenPipeError:
         # the reader (`| head`) has gone: stop quietly, and keep Python's own flush at exit from complaining
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -11,9 +11,21 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ConfigError
+
+
+def unreachable(e: DBAPIError) -> bool:
+    """True when `e` says the database is out of reach (down, restarting, the connection cut), not that a query
+    was wrong: the caller may wait and try again, or tell a person to."""
+    return e.connection_invalidated or isinstance(e, OperationalError)
+
+
+def error_name(e: DBAPIError) -> str:
+    """The driver's name for what went wrong (e.g. OperationalError), for a log line or a message."""
+    return type(e.orig).__name__ if e.orig is not None else type(e).__name__
 
 
 def make_engine(url: str) -> Engine:

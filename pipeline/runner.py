@@ -6,10 +6,10 @@ import shutil
 import time
 import traceback
 import structlog
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .context import StageContext, stage_index
-from .db import locked
+from .db import error_name, locked, unreachable
 from .errors import Cancelled, HandoutsError, LeaseLost, StageFailed
 from .jobs import aware, finished_stages
 from .models import Artifact, Job, JobStatus, RunStatus, StageRun, utcnow
@@ -150,7 +150,7 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
                 job.progress = pct
                 job.message = f"{stage}: {message}" if message else stage
         except DBAPIError as e:  # progress is best effort: a database blip must not fail the stage
-            log.warning("progress_not_saved", error=_db_error(e))
+            log.warning("progress_not_saved", error=error_name(e))
             return
         rt.emit(job_id, "progress")
 
@@ -161,7 +161,7 @@ def _attempt(rt: Ports, job_id: str, stage: str, run_id: int, attempt: int, fact
             with rt.sessions() as s:
                 return bool(s.get(Job, job_id).cancel_requested)
         except DBAPIError as e:
-            log.warning("cancel_check_failed", error=_db_error(e))
+            log.warning("cancel_check_failed", error=error_name(e))
             return False
 
     ctx = StageContext(job_id=job_id, stage=stage, settings=settings, storage=rt.storage, workdir=workdir, ai=rt.ai,
@@ -248,10 +248,6 @@ def _wake(rt: Ports, job_id: str, stage: str | None, delay: float = 0.0) -> None
         log.warning("wake_up_deferred", job_id=job_id, stage=stage, error=f"{type(e).__name__}: {e}")
 
 
-def _db_error(e: DBAPIError) -> str:
-    return type(e.orig).__name__ if e.orig is not None else type(e).__name__
-
-
 def _patiently(rt: Ports, work):
     """Run `work(session)` in a transaction, retrying while the database is unreachable (up to a limit)."""
     deadline = time.monotonic() + rt.settings.db_outage_seconds
@@ -261,9 +257,9 @@ def _patiently(rt: Ports, work):
             with rt.transaction() as s:
                 return work(s)
         except DBAPIError as e:
-            if not (e.connection_invalidated or isinstance(e, OperationalError)) or time.monotonic() > deadline:
+            if not unreachable(e) or time.monotonic() > deadline:
                 raise
-            log.warning("database_unavailable", error=_db_error(e), retry_in=delay)
+            log.warning("database_unavailable", error=error_name(e), retry_in=delay)
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from pipeline.db import error_name, unreachable
 from pipeline.errors import HandoutsError, InputError, JobNotFound
 from pipeline.logs import get_logger
 
@@ -45,10 +46,9 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _database_error(e: DBAPIError):
         # A database that is restarting or out of reach is weather, not a bug: one line, 503 and when to come back.
-        if not (e.connection_invalidated or isinstance(e, OperationalError)):
+        if not unreachable(e):
             raise e
-        cause = type(e.orig).__name__ if e.orig is not None else type(e).__name__
-        log.warning("database_unavailable", error=cause, path=request.path)
+        log.warning("database_unavailable", error=error_name(e), path=request.path)
         response = make_response(error_response(503, "database_unavailable",
                                                 "the database is unavailable; try again in a minute"))
         response.headers["Retry-After"] = "60"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 from sqlalchemy.exc import DBAPIError
 
+from pipeline.db import error_name
 from pipeline.errors import HandoutsError, InputError
 
 from ..command import HELP, parse_command
@@ -66,7 +67,7 @@ def _start(deps: Deps, cmd, command: dict, respond, client) -> None:
         respond(response_type="ephemeral", replace_original=False,
                 text=f":x: The handout could not be started: {e.message}")
     except DBAPIError as e:  # nothing was recorded: the person may simply ask again
-        log.warning("slack_job_not_started", error=f"database: {type(e.orig or e).__name__}")
+        log.warning("slack_job_not_started", error=f"database: {error_name(e)}")
         respond(response_type="ephemeral", replace_original=False,
                 text=":x: Handouts' database is unavailable right now, so nothing was started; try again in "
                      "a minute.")
