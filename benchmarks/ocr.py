@@ -23,15 +23,15 @@ import sys
 import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.ai_cost import SECTIONS
-from pipeline.slides.ocr import (RAPID_TUNING, EnginePool, OcrCache, OcrOptions, OcrUnavailable, RapidEngine,
-                                 _threads_per_engine, deck_title, engine_pool, make_engine, rapid_params,
-                                 read_slides)
+from pipeline.slides.ocr import (RAPID_TUNING, EnginePool, OcrCache, OcrOptions, OcrReport, OcrUnavailable,
+                                 RapidEngine, _threads_per_engine, deck_title, engine_pool, make_engine,
+                                 rapid_params, read_slides)
 from pipeline.types import Showing
 
 FONTS = Path(__file__).resolve().parent.parent / "pipeline" / "fonts"
@@ -160,25 +160,41 @@ class Figures:
     deck_title: str
 
 
-def _measure(name: str, folder: Path, deck: list[DrawnSlide], opts: OcrOptions, repeat: int,
-             pool: EnginePool | None = None) -> Figures:
+@dataclass
+class Reader:
+    """One row to measure: how slides are fed (`opts`) and the engines that read them."""
+
+    name: str
+    opts: OcrOptions
+    pool: EnginePool
+    times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    report: OcrReport | None = None
+
+
+def _measure_all(readers: list[Reader], folder: Path, deck: list[DrawnSlide], repeat: int) -> list[Figures]:
+    """Each repeat reads the deck once with every reader in turn (the order reversed every other time), so
+    a burst of load elsewhere on the machine falls on all rows alike."""
     images = [f"s{i:03d}.png" for i in range(len(deck))]
-    pool = pool or engine_pool(opts)
-    pool.prepare(max(1, min(opts.workers, len(deck))))
-    times, cpu, report = [], [], None
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        report = read_slides(folder, images, opts, pool=pool, cache=None)
-        times.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    texts = report.texts
-    read_all = "\n".join(texts[im].text for im in images if im in texts)
+    for r in readers:
+        r.pool.prepare(max(1, min(r.opts.workers, len(deck))))
+    for k in range(repeat):
+        for r in (readers if k % 2 == 0 else readers[::-1]):
+            t, c = time.perf_counter(), time.process_time()
+            r.report = read_slides(folder, images, r.opts, pool=r.pool, cache=None)
+            r.times.append(time.perf_counter() - t)
+            r.cpu.append(time.process_time() - c)
     truth_all = "\n".join(s.text for s in deck)
-    titles = sum(normalise(texts[im].title) == normalise(s.title) for im, s in zip(images, deck) if im in texts)
-    showings = [Showing(i * 60.0, (i + 1) * 60.0, im, slide_text=texts.get(im)) for i, im in enumerate(images)]
-    secs = statistics.median(times)
-    return Figures(name, secs, secs / len(deck), statistics.median(cpu) / len(deck), cer(truth_all, read_all),
-                   titles / len(deck), deck_title(showings))
+    out = []
+    for r in readers:
+        texts = r.report.texts
+        read_all = "\n".join(texts[im].text for im in images if im in texts)
+        titles = sum(normalise(texts[im].title) == normalise(s.title) for im, s in zip(images, deck) if im in texts)
+        showings = [Showing(i * 60.0, (i + 1) * 60.0, im, slide_text=texts.get(im)) for i, im in enumerate(images)]
+        secs = statistics.median(r.times)
+        out.append(Figures(r.name, secs, secs / len(deck), statistics.median(r.cpu) / len(deck),
+                           cer(truth_all, read_all), titles / len(deck), deck_title(showings)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,43 +215,43 @@ def main(argv: list[str] | None = None) -> int:
     except OcrUnavailable as exc:
         print(f"OCR engine unavailable: {exc}", file=sys.stderr)
         return 1
-    rows: list[Figures] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for i, slide in enumerate(deck):
             draw_slide(slide, (w, h)).save(folder / f"s{i:03d}.png")
-        rows.append(_measure("ours (960 px, 2 engines, tuned)", folder, deck, ours, args.repeat))
-        images = [f"s{i:03d}.png" for i in range(len(deck))]
-        warm = OcrCache()
-        read_slides(folder, images, ours, cache=warm)
-        t = time.perf_counter()
-        rerun = read_slides(folder, images + images, ours, cache=warm)  # every slide twice, all known
-        rerun_s = time.perf_counter() - t
         peers = [p.strip() for p in args.peers.split(",") if p.strip()]
         unknown = set(peers) - {"defaults", "before", "full", "tesseract"}
         if unknown:
             print(f"unknown peers: {', '.join(sorted(unknown))} (choose from defaults,before,full,tesseract)",
                   file=sys.stderr)
             return 2
+        readers = [Reader("ours (960 px, 2 engines, tuned)", ours, engine_pool(ours))]
         if "defaults" in peers:
-            plain = OcrOptions(engine="rapidocr", workers=1)
             pool = EnginePool(lambda: RapidEngine(0, 0, 0.0, params={"Global.log_level": "warning"}))
-            rows.append(_measure("RapidOCR library defaults (1 engine)", folder, deck, plain, args.repeat, pool))
+            readers.append(Reader("RapidOCR library defaults (1 engine)", OcrOptions(engine="rapidocr", workers=1),
+                                  pool))
         if "before" in peers:
             threads = _threads_per_engine(ours.workers)
             untuned = {k: v for k, v in rapid_params(threads, ours.max_side, ours.min_confidence).items()
                        if k not in RAPID_TUNING}
             pool = EnginePool(lambda: RapidEngine(0, 0, 0.0, params=untuned))
-            rows.append(_measure("ours untuned (rec batch 6, no arena)", folder, deck, ours, args.repeat, pool))
+            readers.append(Reader("ours untuned (rec batch 6, no arena)", ours, pool))
         if "full" in peers:
             full = OcrOptions(max_side=max(w, h), workers=ours.workers)
-            rows.append(_measure(f"ours fed full {w}x{h}", folder, deck, full, args.repeat))
+            readers.append(Reader(f"ours fed full {w}x{h}", full, engine_pool(full)))
         if "tesseract" in peers:
             try:
                 tess = OcrOptions(engine="tesseract", max_side=max(w, h), workers=ours.workers)
-                rows.append(_measure("tesseract, full size", folder, deck, tess, args.repeat))
+                readers.append(Reader("tesseract, full size", tess, engine_pool(tess)))
             except OcrUnavailable as exc:
                 print(f"peer tesseract skipped: {exc}")
+        rows = _measure_all(readers, folder, deck, args.repeat)
+        images = [f"s{i:03d}.png" for i in range(len(deck))]
+        warm = OcrCache()
+        read_slides(folder, images, ours, cache=warm)
+        t = time.perf_counter()
+        rerun = read_slides(folder, images + images, ours, cache=warm)  # every slide twice, all known
+        rerun_s = time.perf_counter() - t
     print(f"{len(deck)} distinct slides at {w}x{h}; engine start-up {startup:.2f} s; median of {args.repeat} runs\n")
     base = rows[0]
     print("| reader | s total | s / slide | s / lecture-hour (60 slides) | CPU s / slide | CER | titles exact | "
