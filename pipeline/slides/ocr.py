@@ -283,10 +283,15 @@ def _load_store(path: Path, reader: str) -> dict[str, SlideText]:
 
 
 def _save_store(path: Path, reader: str, texts: dict[str, SlideText]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"version": _STORE_VERSION, "reader": reader,
-                               "texts": {sha: t.to_json() for sha, t in texts.items()}}), "utf-8")
-    os.replace(tmp, path)
+    """Replace the job's store at once (a reader never sees half a file); a folder that cannot be written
+    only costs a re-run its reuse, so it is not an error."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # two attempts never share one
+    try:
+        tmp.write_text(json.dumps({"version": _STORE_VERSION, "reader": reader,
+                                   "texts": {sha: t.to_json() for sha, t in texts.items()}}), "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def file_sha256(path: Path) -> str:
@@ -390,10 +395,7 @@ def _read_distinct(image_dir: Path, names_of: dict[str, list[str]], todo: list[s
         if store_path is None or not (force or time.monotonic() - last_save[0] >= 2.0):
             return
         last_save[0] = time.monotonic()
-        try:
-            _save_store(store_path, reader, {**stored, **done})
-        except OSError:
-            pass  # a store that cannot be written only costs a re-run its reuse
+        _save_store(store_path, reader, {**stored, **done})
 
     def one(sha: str) -> SlideText:
         with Image.open(image_dir / names_of[sha][0]) as img:
@@ -412,8 +414,7 @@ def _read_distinct(image_dir: Path, names_of: dict[str, list[str]], todo: list[s
                     break
             while pending:
                 done_now, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                cancel_check()
-                for fut in done_now:
+                for fut in done_now:  # kept before cancellation is checked: a re-run will not read them again
                     sha = pending.pop(fut)
                     finished += 1
                     try:
@@ -427,6 +428,8 @@ def _read_distinct(image_dir: Path, names_of: dict[str, list[str]], todo: list[s
                             failed[image] = f"{type(exc).__name__}: {exc}"
                     save(force=False)
                     progress(finished / len(todo), f"read {finished} of {len(todo)} slides")
+                cancel_check()
+                for _ in done_now:
                     nxt = next(queue, None)
                     if nxt is not None:
                         pending[ex.submit(one, nxt)] = nxt

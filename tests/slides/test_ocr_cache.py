@@ -184,3 +184,35 @@ def test_the_tuned_settings_reach_the_installed_rapidocr():
     assert rec.rec_batch_num == 1
     assert rec.session.session.get_session_options().enable_cpu_mem_arena is True
     assert engine._ocr.cfg.Det.limit_side_len == 960 and engine._ocr.cfg.Det.limit_type == "max"
+
+
+def test_a_job_folder_that_cannot_be_written_still_gives_the_text(fake, tmp_path, monkeypatch):
+    _slide(tmp_path / "s.png", 70)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(ocr.Path, "write_text", refuse)
+    report = read_slides(tmp_path, ["s.png"], OcrOptions(), store=True)
+    assert report.texts["s.png"].title == "shade 70" and not report.failed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.png"]  # no store, no temporary file left
+
+
+def test_slides_read_before_a_cancel_are_kept_for_the_rerun(fake, tmp_path):
+    from pipeline.errors import Cancelled
+
+    for i in range(4):
+        _slide(tmp_path / f"s{i}.png", 40 * i + 10)
+    images = [f"s{i}.png" for i in range(4)]
+
+    def cancel_after_two():
+        if len(fake.calls) >= 2:
+            raise Cancelled("j1")
+
+    with pytest.raises(Cancelled):
+        read_slides(tmp_path, images, OcrOptions(workers=1), store=True, cancel_check=cancel_after_two)
+    assert len(fake.calls) == 2
+    assert len(json.loads((tmp_path / ocr.STORE_NAME).read_text())["texts"]) == 2
+    again = read_slides(tmp_path, images, OcrOptions(workers=1), store=True, cache=OcrCache())
+    assert len(fake.calls) == 4 and again.reused == 2 and again.engine_reads == 2
+    assert [again.texts[i].title for i in images] == ["shade 10", "shade 50", "shade 90", "shade 130"]
