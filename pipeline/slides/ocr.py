@@ -4,8 +4,8 @@ The default engine is RapidOCR on ONNX Runtime: its detection and recognition mo
 `rapidocr` wheel, so nothing is downloaded at run time. Tesseract is used instead when it is asked for, or
 when RapidOCR is not installed and a `tesseract` program is on PATH. Only distinct slides are read (a return
 to a slide shares its text), each downscaled to `max_side` pixels on its longer side (slide text stays
-readable there and detection time grows with the pixel count), in a bounded pool of engines kept for the
-life of the process, with cancellation checked between slides. "Distinct" is by content: images are keyed by
+readable there and detection time grows with the pixel count), by a pool of at most `workers` engines kept
+for the life of the process and shared by its jobs, with cancellation checked between slides. "Distinct" is by content: images are keyed by
 the SHA-256 of their file, so two files with the same bytes are read once, and a text already read (earlier in
 this process, or by an earlier attempt of the same job, whose folder keeps an `ocr-cache.json`) costs no
 engine call at all.
@@ -182,31 +182,43 @@ def make_engine(opts: OcrOptions) -> Engine:
 
 
 class EnginePool:
-    """Engines kept for reuse across slides and jobs (loading one costs about a second); at most one per
-    thread reading at the same time, so never more than the workers that share it."""
+    """Engines kept for reuse across slides and jobs (loading one costs about a second). At most `limit` read
+    at the same time, however many jobs of the process share the pool: a slide waits for a free engine rather
+    than another engine being built to fight over the same cores (and hold its own few hundred MiB)."""
 
-    def __init__(self, factory: Callable[[], Engine]) -> None:
+    def __init__(self, factory: Callable[[], Engine], limit: int | None = None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError(f"an engine pool holds at least one engine, not {limit}")
         self._factory = factory
         self._free: list[Engine] = []
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(limit) if limit else None
+        self.limit = limit
         self.built = 0
 
     def run(self, fn: Callable[[Engine], object]) -> object:
-        """Call fn with an engine nobody else is using at the moment."""
-        with self._lock:
-            engine = self._free.pop() if self._free else None
-        if engine is None:
-            engine = self._factory()
-            with self._lock:
-                self.built += 1
+        """Call fn with an engine nobody else is using at the moment (waiting for one when `limit` are busy)."""
+        if self._slots is not None:
+            self._slots.acquire()
         try:
-            return fn(engine)
-        finally:
             with self._lock:
-                self._free.append(engine)
+                engine = self._free.pop() if self._free else None
+            if engine is None:
+                engine = self._factory()
+                with self._lock:
+                    self.built += 1
+            try:
+                return fn(engine)
+            finally:
+                with self._lock:
+                    self._free.append(engine)
+        finally:
+            if self._slots is not None:
+                self._slots.release()
 
     def prepare(self, count: int) -> None:
         """Build engines until `count` are kept (a benchmark's warm-up; a worker builds them as it needs them)."""
+        count = min(count, self.limit or count)
         while True:
             with self._lock:
                 if len(self._free) >= count:
@@ -226,7 +238,7 @@ def engine_pool(opts: OcrOptions) -> EnginePool:
     with _POOLS_LOCK:
         pool = _POOLS.get(opts)
         if pool is None:
-            pool = EnginePool(lambda: make_engine(opts))
+            pool = EnginePool(lambda: make_engine(opts), limit=max(1, opts.workers))
             pool.run(lambda e: None)  # raises OcrUnavailable here rather than inside a worker
             _POOLS[opts] = pool
         return pool

@@ -216,3 +216,49 @@ def test_slides_read_before_a_cancel_are_kept_for_the_rerun(fake, tmp_path):
     again = read_slides(tmp_path, images, OcrOptions(workers=1), store=True, cache=OcrCache())
     assert len(fake.calls) == 4 and again.reused == 2 and again.engine_reads == 2
     assert [again.texts[i].title for i in images] == ["shade 10", "shade 50", "shade 90", "shade 130"]
+
+
+def test_jobs_reading_at_once_share_the_process_engines(monkeypatch, tmp_path):
+    busy, most, built = [0], [0], [0]
+    lock = threading.Lock()
+
+    class SlowEngine:
+        name = "slow"
+
+        def read(self, rgb):
+            with lock:
+                busy[0] += 1
+                most[0] = max(most[0], busy[0])
+            time.sleep(0.05)
+            with lock:
+                busy[0] -= 1
+            return [TextLine(f"shade {int(rgb[..., 0].mean())}", (1, 1, 50, 10), 0.9)]
+
+    def make_engine(opts):
+        with lock:
+            built[0] += 1
+        return SlowEngine()
+
+    monkeypatch.setattr(ocr, "make_engine", make_engine)
+    monkeypatch.setattr(ocr, "_POOLS", {})
+    reports = {}
+
+    def job(n):
+        folder = tmp_path / f"job{n}"
+        folder.mkdir()
+        for i in range(3):
+            _slide(folder / f"s{i}.png", 30 * n + 7 * i + 1)
+        reports[n] = read_slides(folder, [f"s{i}.png" for i in range(3)], OcrOptions(workers=2), cache=None)
+
+    threads = [threading.Thread(target=job, args=(n,)) for n in range(3)]  # three jobs in one worker process
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.engine_reads == 3 and not r.failed for r in reports.values())
+    assert built[0] <= 2 and most[0] <= 2  # never more engines, nor reads at once, than HANDOUTS_OCR_WORKERS
+
+
+def test_an_engine_pool_refuses_no_room():
+    with pytest.raises(ValueError, match="at least one engine"):
+        ocr.EnginePool(lambda: None, limit=0)
