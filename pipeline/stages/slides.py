@@ -58,14 +58,18 @@ def _platform_slides(ctx: StageContext, out_dir, slides: list[dict], source: str
 
 
 def _read_text(ctx: StageContext, out_dir, showings) -> None:
-    """OCR every distinct slide; a missing or failing engine leaves slide_text None and says so."""
+    """OCR every distinct slide (by content); a missing or failing engine leaves slide_text None and says so.
+
+    Texts already read in this process, or by an earlier attempt of this job (out_dir/ocr-cache.json), are
+    reused without starting an engine."""
     s = ctx.settings
     if s.ocr_engine == "off" or not showings:
         return
     opts = OcrOptions(engine=s.ocr_engine, max_side=s.ocr_max_side, workers=s.ocr_workers)
     try:
         report = read_slides(out_dir, [sh.image for sh in showings], opts, cancel_check=ctx.check_cancel,
-                             progress=lambda f, m="": ctx.progress(_FIND_SHARE + (1 - _FIND_SHARE) * f, m))
+                             progress=lambda f, m="": ctx.progress(_FIND_SHARE + (1 - _FIND_SHARE) * f, m),
+                             store=True)
     except OcrUnavailable as exc:
         ctx.warn(f"Slide text was not read: {exc.message}. Set HANDOUTS_OCR_ENGINE=off to skip OCR.")
         return
@@ -74,4 +78,5 @@ def _read_text(ctx: StageContext, out_dir, showings) -> None:
         first = next(iter(report.failed.values()))
         ctx.warn(f"Slide text was not read on {len(report.failed)} slide(s) ({names}): {first}")
     attach_text(showings, report.texts)
-    ctx.log.info("slides_read", engine=report.engine, slides=len(report.texts), failed=len(report.failed))
+    ctx.log.info("slides_read", engine=report.engine, slides=len(report.texts), failed=len(report.failed),
+                 engine_reads=report.engine_reads, reused=report.reused)

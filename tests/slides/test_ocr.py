@@ -22,10 +22,12 @@ pytest.importorskip("rapidocr", reason="the OCR engine is a dependency of the pa
 
 @pytest.fixture
 def no_engine(monkeypatch):
-    """Neither RapidOCR nor Tesseract can be had, as on a machine where they failed to install."""
+    """Neither RapidOCR nor Tesseract can be had, as on a machine where they failed to install (so nothing was
+    ever read there either)."""
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # import raises ImportError
     monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
     monkeypatch.setattr(ocr, "_POOLS", {})
+    monkeypatch.setattr(ocr, "SHARED_CACHE", ocr.OcrCache())
 
 
 def test_drawn_slides_are_read_title_and_body(tmp_path):
