@@ -22,6 +22,8 @@ structured outputs may. Reported per lecture:
 - slide F1 per variant: slide changes (+-2 s, benchmarks.slides.score) found in the clean video (by the
   pipeline), with a speaker picture-in-picture, and filmed by a room camera (pipeline.synth's room view), the
   last two by the slide finder alone.
+
+Exits 1 when a lecture misses one of the first three targets, 2 when a deck is missing.
 """
 
 from __future__ import annotations

@@ -95,3 +95,17 @@ def test_a_missing_deck_is_named(tmp_path, capsys):
         rl.main(["--deck", str(missing), "--variants", "clean,fisheye"])
     assert "unknown variant 'fisheye'" in capsys.readouterr().err
 
+
+
+def test_an_answer_outside_the_schema_counts_against_acceptance(deck, tmp_path):
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        fake.queue_chat({"not": "what the schema asks"})
+        fake.answer_within_schema(2)
+        report = rl.run_lecture(deck, tmp_path, fake, variants=("clean",), size=(480, 270), fps=5)
+    rejected = [task for task, (ok, got) in report.answers.items() if ok < got]
+    assert len(rejected) == 1 and report.answers[rejected[0]] == [1, 2]     # asked again, then taken
+    assert report.acceptance == pytest.approx(6 / 7)
+    assert set(report.f1) == {"clean"}
+    assert f"conduction: {rejected[0]} accepted 1 of 2 answers" in rl.format_report([report], ("clean",))
