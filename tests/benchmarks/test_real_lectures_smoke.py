@@ -6,6 +6,7 @@ import pytest
 
 from benchmarks import real_lectures as rl
 from pipeline.stages.study import TASK_ORDER
+from tests.ai.conftest import _fresh_breakers  # noqa: F401 - the autouse fixture
 
 TITLE = "Heat Transfer by Conduction"
 PAGES = (
@@ -15,15 +16,6 @@ PAGES = (
     ("Plane wall", ["Steady state gives a linear temperature profile", "Thermal resistance equals L over kA"]),
     ("Composite walls", ["Resistances in series add up", "Insulation dominates the total resistance"]),
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_breakers():
-    from pipeline.ai.breaker import reset_breakers
-
-    reset_breakers()
-    yield
-    reset_breakers()
 
 
 @pytest.fixture
