@@ -261,11 +261,14 @@ def ask_title(outputs: dict) -> None:
     showings = [Showing.from_json(d) for d in outputs["align"]["showings"]]
     hint, _ = non_ai_title({}, outputs)
     db = make_engine(settings.db_url)
+    service = AIService(settings, make_sessionmaker(db))
     try:
-        service = AIService(settings, make_sessionmaker(db))
         service.run("title", lecture_input(showings, hint, settings.caption_language), tenant="local",
                     stage="study")
     finally:
+        client = getattr(service.engine, "client", None)
+        if client is not None:
+            client.close()
         db.dispose()
 
 
