@@ -49,6 +49,7 @@ _MOTION_SECONDS = 1.5
 _COMPOSE_FRAMES = 4  # frames of a showing besides its last one that a slide image may be composed from
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 _SEEN_FRAMES = 12   # frames the walk decoded that are kept for composing the showing's image (room cameras)
+_PROBE_FRAMES = 80  # a room camera's spike window up to this long is decoded before any frame is examined
 _SEEN_NEAR = 0.1    # share of a showing by which a kept frame may be off the sample time it stands in for
 
 
@@ -255,8 +256,35 @@ class _Finder:
                     if compare(state, t, self.mask, self.opts).kind is Change.NEW:
                         self._fallback(state_idx, state, int(k), t)
                     state_idx, state = int(k), t
-            state_idx, state = self._walk(max(lo, state_idx), state, s.last + self.POST)
+            if self.opts.screen is not None:
+                state_idx, state = self._probe_walk(max(lo, state_idx), state, s.last + self.POST)
+            else:
+                state_idx, state = self._walk(max(lo, state_idx), state, s.last + self.POST)
         return state_idx, state
+
+    def _probe_walk(self, lo: int, ref: np.ndarray, hi: int) -> tuple[int, np.ndarray]:
+        """_walk for a room camera: decode frames lo..hi, but look at them only when the last one is not the
+        slide of `ref`.
+
+        Noise, shake and the lecturer make many spikes on a room camera, and most of them end on the slide they
+        started on; the walk would straighten and compare each of their frames to find nothing. A change and
+        a change back inside one window would be a showing shorter than a spike's merging gap (a blend, a slide
+        flipped past), which is not reported anyway."""
+        if hi - lo + 1 > _PROBE_FRAMES:
+            return self._walk(lo, ref, hi)
+        frames = list(self.seeker.frames(lo, hi))
+        if not frames:
+            return lo, ref
+        i, frame = frames[-1]
+        t = thumbnail(frame, self.opts)
+        if compare(ref, t, self.mask, self.opts).kind is Change.SAME:
+            self.last_frame = (i, frame)
+            if self.compose:
+                for k in {0, len(frames) // 2}:
+                    self._keep_seen(*frames[k], thumbnail(frames[k][1], self.opts))
+                self._keep_seen(i, frame, t)
+            return i, t
+        return self._walk(lo, ref, hi, frames=frames, thumbs={i: t})
 
     def _fallback(self, a: int, before: np.ndarray, b: int, after: np.ndarray) -> None:
         """New slide(s) by b with no telling spike: narrow by keyframes, then walk the frames left."""
@@ -287,15 +315,18 @@ class _Finder:
             return thumbnail(frame, self.opts)
         return None
 
-    def _walk(self, lo: int, ref: np.ndarray, hi: int) -> tuple[int, np.ndarray]:
-        """Decode frames lo..hi, record every change of slide; return the last frame's index and thumbnail."""
+    def _walk(self, lo: int, ref: np.ndarray, hi: int, frames=None, thumbs=None) -> tuple[int, np.ndarray]:
+        """Decode frames lo..hi, record every change of slide; return the last frame's index and thumbnail.
+
+        `frames` are those frames when they are already decoded, `thumbs` thumbnails already made of some."""
         prev = None                 # (frame, thumb) of the last picture of the current slide
         moving: list = []           # (idx, thumb) since the picture left the current slide
         last = (lo, ref)
-        for n, (i, frame) in enumerate(self.seeker.frames(lo, hi)):
+        thumbs = thumbs or {}
+        for n, (i, frame) in enumerate(frames if frames is not None else self.seeker.frames(lo, hi)):
             if n % 64 == 63:
                 self.cancel_check()     # a file with one keyframe can make this walk the whole video
-            t = thumbnail(frame, self.opts)
+            t = thumbs[i] if i in thumbs else thumbnail(frame, self.opts)
             if n and i == last[0] + 1:
                 self._learn_motion(i, last[1], t)
             last = (i, t)

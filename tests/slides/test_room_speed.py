@@ -108,3 +108,30 @@ def test_thumbnails_stay_within_the_memory_bound():
     assert n * ROOM_THUMB[0] * ROOM_THUMB[1] <= MAX_THUMB_BYTES < (n + 1) * ROOM_THUMB[0] * ROOM_THUMB[1]
     # a 60-minute room recording is still scanned every 4 s (its 900 keyframes fit)
     assert 3600 / n <= SlideOptions().min_scan_gap
+
+
+@pytest.fixture(scope="module")
+def lecture(tmp_path_factory):
+    from pipeline.synth_room import RoomSpec, make_room_lecture
+    path = tmp_path_factory.mktemp("room-speed") / "room.mp4"
+    make_room_lecture(path, RoomSpec(duration=40.0, size=(640, 360), fps=8, seed=3))
+    return path
+
+
+def _run_counting(path, out, monkeypatch):
+    """Showing starts and images, and how many thumbnails the finder made."""
+    from pipeline.slides import detect, detect_slides
+    made = []
+    real = detect.thumbnail
+    monkeypatch.setattr(detect, "thumbnail", lambda frame, opts: made.append(1) or real(frame, opts))
+    showings = detect_slides(path, out)
+    return [(round(s.start, 3), s.image, s.repeat_of) for s in showings], len(made)
+
+
+def test_spike_windows_that_end_on_their_slide_are_not_examined_frame_by_frame(lecture, tmp_path, monkeypatch):
+    from pipeline.slides import detect
+    fast, fast_thumbs = _run_counting(lecture, tmp_path / "fast", monkeypatch)
+    monkeypatch.setattr(detect, "_PROBE_FRAMES", 0)     # every window walked frame by frame, as before
+    plain, plain_thumbs = _run_counting(lecture, tmp_path / "plain", monkeypatch)
+    assert fast == plain and len(fast) > 3
+    assert fast_thumbs < 0.8 * plain_thumbs
