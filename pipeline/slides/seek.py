@@ -11,7 +11,7 @@ import numpy as np
 from .scan import Scan, open_video
 
 
-_SKIP_MARGIN = 16    # frames
+_SKIP_MARGIN = 1    # frames
 
 
 class Seeker:
@@ -39,9 +39,9 @@ class Seeker:
         cc = self.stream.codec_context
         for packet in self.container.demux(self.stream):
             if packet.pts is not None:
-                # frames well before the wanted range are only passed through: skip the ones nothing refers to
-                # (B-frames), about half of the decoding; packets come in decode order, at most a few frames
-                # behind display order, so the margin keeps every wanted frame
+                # frames before the wanted range are only passed through: skip the ones nothing refers to
+                # (B-frames), about half of the decoding; the packet's own time says where its picture goes,
+                # so only a frame before the range is ever skipped (the margin guards the pts-to-index rounding)
                 skip = self.scan.index_of(packet.pts) < self.want - _SKIP_MARGIN
                 cc.skip_frame = "NONREF" if skip else "DEFAULT"
             try:

@@ -135,3 +135,35 @@ def test_spike_windows_that_end_on_their_slide_are_not_examined_frame_by_frame(l
     plain, plain_thumbs = _run_counting(lecture, tmp_path / "plain", monkeypatch)
     assert fast == plain and len(fast) > 3
     assert fast_thumbs < 0.8 * plain_thumbs
+
+
+def test_seeking_into_a_gop_gives_the_frames_a_full_decode_gives(lecture):
+    import av
+    from pipeline.slides.scan import scan_video
+    from pipeline.slides.seek import Seeker
+    scan = scan_video(lecture, SlideOptions(), lambda *a: None, lambda: None)
+    with av.open(str(lecture)) as c:
+        c.streams.video[0].thread_type = "AUTO"
+        assert c.streams.video[0].codec_context.has_b_frames
+        full = {scan.index_of(f.pts): f.to_ndarray(format="gray") for f in c.decode(video=0)}
+    seeker = Seeker(lecture, scan)
+    try:
+        keys = np.flatnonzero(scan.key)
+        ranges = [(int(keys[1]) + 20, int(keys[1]) + 26), (int(keys[1]) + 40, int(keys[1]) + 40),
+                  (int(keys[2]) + 7, int(keys[2]) + 12), (3, 5)]
+        for first, last in ranges:
+            got = [(i, f.to_ndarray(format="gray")) for i, f in seeker.frames(first, last)]
+            assert [i for i, _ in got] == list(range(first, last + 1))
+            for i, picture in got:
+                assert np.array_equal(picture, full[i])
+    finally:
+        seeker.close()
+    # the B-frames before a frame deep in a GOP are skipped (nothing refers to them): only the chain of
+    # reference frames from the keyframe is decoded
+    seeker = Seeker(lecture, scan)
+    try:
+        deep = int(keys[1]) + 40
+        assert [i for i, _ in seeker.frames(deep, deep)] == [deep]
+        assert seeker.decoded < 0.6 * 41
+    finally:
+        seeker.close()
