@@ -50,6 +50,7 @@ _COMPOSE_FRAMES = 4  # frames of a showing besides its last one that a slide ima
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 _SEEN_FRAMES = 12   # frames the walk decoded that are kept for composing the showing's image (room cameras)
 _PROBE_FRAMES = 80  # a room camera's spike window up to this long is decoded before any frame is examined
+_STRIDE = 6          # frames of a room camera's walk looked at while the picture stays put: one in this many
 _SEEN_NEAR = 0.1    # share of a showing by which a kept frame may be off the sample time it stands in for
 
 
@@ -318,17 +319,23 @@ class _Finder:
     def _walk(self, lo: int, ref: np.ndarray, hi: int, frames=None, thumbs=None) -> tuple[int, np.ndarray]:
         """Decode frames lo..hi, record every change of slide; return the last frame's index and thumbnail.
 
-        `frames` are those frames when they are already decoded, `thumbs` thumbnails already made of some."""
+        `frames` are those frames when they are already decoded, `thumbs` thumbnails already made of some.
+        On a room camera, while the picture stays on its slide away from any spike, only every _STRIDE-th
+        frame is looked at; when one is not plainly the same slide, the frames passed over are looked at in
+        order first, so a change is still put on its own frame."""
         prev = None                 # (frame, thumb) of the last picture of the current slide
         moving: list = []           # (idx, thumb) since the picture left the current slide
         last = (lo, ref)
         thumbs = thumbs or {}
-        for n, (i, frame) in enumerate(frames if frames is not None else self.seeker.frames(lo, hi)):
-            if n % 64 == 63:
-                self.cancel_check()     # a file with one keyframe can make this walk the whole video
-            t = thumbs[i] if i in thumbs else thumbnail(frame, self.opts)
-            if n and i == last[0] + 1:
+        stride = _STRIDE if self.opts.screen is not None else 1
+        held: list = []             # (idx, frame) passed over since the last frame looked at
+        looked = False
+
+        def look(i: int, frame: av.VideoFrame, t: np.ndarray) -> None:
+            nonlocal prev, moving, last, ref, looked
+            if looked and i == last[0] + 1:
                 self._learn_motion(i, last[1], t)
+            looked = True
             last = (i, t)
             self.last_frame = (i, frame)
             if self.compose:
@@ -337,13 +344,13 @@ class _Finder:
                 kind = compare(ref, t, self.mask, self.opts).kind
                 if kind is Change.NEW and prev is not None:
                     moving = [(i, t)]
-                    continue
+                    return
                 grew = prev is not None and self._grew(ref, t)
                 if prev is None or grew or (kind is Change.SAME and not self.unsettled[i]):
                     # the slide's picture to keep: the reference itself or a build step of it, never one just
                     # before a spike (a fade starts quietly: a faint blend passes for the same slide)
                     ref, prev = (t if prev is None or grew else ref), (frame, t)
-                continue
+                return
             moving.append((i, t))
             if len(moving) > _MAX_MOVING:
                 del moving[_MAX_MOVING // 2:-1]     # a clip playing on screen: keep its start and its end
@@ -356,6 +363,30 @@ class _Finder:
                 # otherwise keep the last clean picture: a slow fade looks still from one frame to the next,
                 # and taking each resting point as the new reference would let it creep to another slide unseen
                 moving = []
+
+        def thumb_of(i: int, frame: av.VideoFrame) -> np.ndarray:
+            return thumbs[i] if i in thumbs else thumbnail(frame, self.opts)
+
+        def catch_up(i: int, frame: av.VideoFrame) -> None:
+            """Look at frame i, and first at the frames passed over unless i is plainly still the slide."""
+            t = thumb_of(i, frame)
+            if held and not (not moving and prev is not None and not self.unsettled[i]
+                             and compare(ref, t, self.mask, self.opts).kind is Change.SAME):
+                for j, f in held:
+                    look(j, f, thumb_of(j, f))
+            held.clear()
+            look(i, frame, t)
+
+        for n, (i, frame) in enumerate(frames if frames is not None else self.seeker.frames(lo, hi)):
+            if n % 64 == 63:
+                self.cancel_check()     # a file with one keyframe can make this walk the whole video
+            if stride > 1 and i < hi and not moving and prev is not None and len(held) < stride - 1 \
+                    and not self.unsettled[i]:
+                held.append((i, frame))
+                continue
+            catch_up(i, frame)
+        if held:
+            catch_up(*held.pop())
         if moving:
             self._settle(prev, moving)
         return last
