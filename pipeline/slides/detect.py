@@ -144,7 +144,10 @@ class _Finder:
         self.last_frame: tuple[int, av.VideoFrame] | None = None    # the last frame _walk decoded
         # frames _walk decoded, spread over the current showing, with their thumbnails: a composed image can
         # take its samples from them instead of decoding a GOP again (the second decoder's main cost)
-        self.seen: dict[int, tuple[av.VideoFrame, np.ndarray]] = {}
+        # (a frame the walk only passed through on its way has no thumbnail yet: None until one is needed)
+        self.seen: dict[int, tuple[av.VideoFrame, np.ndarray | None]] = {}
+        if self.compose:
+            self.seeker.passed = self._keep_seen
         self.busy = np.zeros(scan.count, bool)                         # frames inside a spike
         self.unsettled = np.zeros(scan.count, bool)                    # ... or shortly before one
         lead = round(_FADE_LEAD * fps)
@@ -281,8 +284,8 @@ class _Finder:
         if compare(ref, t, self.mask, self.opts).kind is Change.SAME:
             self.last_frame = (i, frame)
             if self.compose:
-                for k in {0, len(frames) // 2}:
-                    self._keep_seen(*frames[k], thumbnail(frames[k][1], self.opts))
+                for j, f in frames[:-1]:
+                    self._keep_seen(j, f)
                 self._keep_seen(i, frame, t)
             return i, t
         return self._walk(lo, ref, hi, frames=frames, thumbs={i: t})
@@ -374,6 +377,9 @@ class _Finder:
                              and compare(ref, t, self.mask, self.opts).kind is Change.SAME):
                 for j, f in held:
                     look(j, f, thumb_of(j, f))
+            elif self.compose:
+                for j, f in held:
+                    self._keep_seen(j, f)
             held.clear()
             look(i, frame, t)
 
@@ -420,8 +426,10 @@ class _Finder:
         return any(lo < s.first <= hi for s in self.spikes)
 
     # -- showings and slide images ---------------------------------------------------------------
-    def _keep_seen(self, i: int, frame: av.VideoFrame, thumb: np.ndarray) -> None:
+    def _keep_seen(self, i: int, frame: av.VideoFrame, thumb: np.ndarray | None = None) -> None:
         """Keep frame i for _compose; past _SEEN_FRAMES, drop the one whose neighbours are closest together."""
+        if thumb is None and i in self.seen:
+            return
         self.seen[i] = (frame, thumb)
         if len(self.seen) > _SEEN_FRAMES:
             idx = sorted(self.seen)
@@ -471,6 +479,8 @@ class _Finder:
             nearest = min(seen, key=lambda j: abs(j - k), default=None)
             if nearest is not None and abs(nearest - k) <= near:
                 f, t = self.seen[nearest]
+                if t is None:
+                    t = thumbnail(f, self.opts)
                 seen.remove(nearest)
                 pairs = [(f, t)]
             else:

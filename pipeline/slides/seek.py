@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import av
 import numpy as np
@@ -24,6 +24,8 @@ class Seeker:
         self.pos = -1
         self.decoded = 0
         self.want = 0           # first frame index the current request needs
+        # called with (index, frame) for each frame decoded on the way to a request but not asked for
+        self.passed: Callable[[int, av.VideoFrame], None] | None = None
         self._frames: Iterator[av.VideoFrame] | None = None
 
     def close(self) -> None:
@@ -66,6 +68,8 @@ class Seeker:
             self.decoded += 1
             self.pos = idx
             if idx < first:
+                if self.passed is not None:
+                    self.passed(idx, frame)
                 continue
             yield idx, frame
             if idx >= last:

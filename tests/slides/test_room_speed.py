@@ -170,3 +170,14 @@ def test_seeking_into_a_gop_gives_the_frames_a_full_decode_gives(lecture):
         assert seeker.decoded < 0.6 * 41
     finally:
         seeker.close()
+
+
+def test_a_straightened_part_is_that_crop_of_the_whole():
+    from PIL import Image
+    from pipeline.slides.room import straighten_image
+    picture = Image.fromarray(rng.integers(0, 256, (360, 640, 3)).astype(np.uint8))
+    screen = Screen(((90.5, 40.0), (560.0, 62.25), (541.0, 318.0), (102.0, 300.5)))
+    whole = np.asarray(straighten_image(picture, screen))
+    for box in [(0, 0, 640, 360), (100, 50, 300, 200), (13, 7, 77, 91), (600, 300, 640, 360)]:
+        part = np.asarray(straighten_image(picture, screen, box))
+        assert np.array_equal(part, whole[box[1]:box[3], box[0]:box[2]])
