@@ -181,3 +181,29 @@ def test_a_straightened_part_is_that_crop_of_the_whole():
     for box in [(0, 0, 640, 360), (100, 50, 300, 200), (13, 7, 77, 91), (600, 300, 640, 360)]:
         part = np.asarray(straighten_image(picture, screen, box))
         assert np.array_equal(part, whole[box[1]:box[3], box[0]:box[2]])
+
+
+def test_facts_kept_per_thumbnail_give_the_same_comparisons(lecture):
+    """A thumbnail's level and spread are kept between comparisons; every result equals a fresh one."""
+    import av
+    from dataclasses import replace as copy
+    from pipeline.slides import compare as C
+    from pipeline.slides.room import find_screen
+    from pipeline.slides.scan import thumbnail
+    opts = copy(SlideOptions(), screen=find_screen(lecture), thumb_size=ROOM_THUMB)
+    with av.open(str(lecture)) as c:
+        thumbs = [thumbnail(f, opts) for n, f in enumerate(c.decode(video=0)) if n % 23 == 0]
+    mask = np.zeros((18, 32), bool)
+
+    def fresh(a, b):
+        C._local.__dict__.clear()
+        return C.compare(a, b, mask, opts), C.changed_blocks(a, b, opts, keep_objects=True)
+
+    pairs = [(0, 1), (0, 2), (2, 0), (1, 2), (0, len(thumbs) - 1), (len(thumbs) - 1, 0), (3, 4), (4, 3)]
+    expected = [fresh(thumbs[i], thumbs[j]) for i, j in pairs]
+    C._local.__dict__.clear()
+    got = [(C.compare(thumbs[i], thumbs[j], mask, opts), C.changed_blocks(thumbs[i], thumbs[j], opts, keep_objects=True))
+           for i, j in pairs]
+    assert all(d1 == d2 and np.array_equal(b1, b2) for (d1, b1), (d2, b2) in zip(got, expected))
+    assert {d.kind for d, _ in expected} >= {C.Change.SAME, C.Change.NEW}
+    assert len(C._local.facts) > 0
