@@ -138,21 +138,25 @@ def objects(blocks: np.ndarray) -> np.ndarray:
     """
     hb, wb = blocks.shape
     out = np.zeros_like(blocks)
-    seen = np.zeros_like(blocks)
+    grid = blocks.tolist()      # plain lists: indexing them is several times faster than numpy scalars
+    seen = [[False] * wb for _ in range(hb)]
     limit = max(2, int(_OBJECT_WIDTH * wb))
     for r0, c0 in zip(*np.nonzero(blocks)):
-        if seen[r0, c0]:
+        r0, c0 = int(r0), int(c0)
+        if seen[r0][c0]:
             continue
         stack, cells = [(r0, c0)], []
-        seen[r0, c0] = True
+        seen[r0][c0] = True
         while stack:
             r, c = stack.pop()
             cells.append((r, c))
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    rr, cc = r + dr, c + dc
-                    if 0 <= rr < hb and 0 <= cc < wb and blocks[rr, cc] and not seen[rr, cc]:
-                        seen[rr, cc] = True
+            for rr in (r - 1, r, r + 1):
+                if not 0 <= rr < hb:
+                    continue
+                line, done = grid[rr], seen[rr]
+                for cc in (c - 1, c, c + 1):
+                    if 0 <= cc < wb and line[cc] and not done[cc]:
+                        done[cc] = True
                         stack.append((rr, cc))
         rows = [r for r, _ in cells]
         cols = [c for _, c in cells]
@@ -161,8 +165,8 @@ def objects(blocks: np.ndarray) -> np.ndarray:
         # against a dark slide, where the dark clothes do not show)
         if (max(rows) >= hb - 1 - hb // 8 and width <= limit) or \
                 (width <= wb // 4 and height <= hb // 3 and len(cells) <= hb * wb // 18):
-            for r, c in cells:
-                out[r, c] = True
+            rs, cs = zip(*cells)
+            out[list(rs), list(cs)] = True
     return out
 
 

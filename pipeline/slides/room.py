@@ -241,10 +241,14 @@ def _sample_map(screen: Screen, fw: int, fh: int, stride: int, size: tuple[int, 
         H = screen.homography(w, h, _INSET)
         u = (np.arange(w * _SUPER) + 0.5) / _SUPER
         v = (np.arange(h * _SUPER) + 0.5) / _SUPER
-        uu, vv = np.meshgrid(u, v)
-        p = H @ np.stack([uu.ravel(), vv.ravel(), np.ones(uu.size)])
-        x = np.clip(np.rint(p[0] / p[2]), 0, fw - 1).astype(np.int64)
-        y = np.clip(np.rint(p[1] / p[2]), 0, fh - 1).astype(np.int64)
+
+        def row(r: int) -> np.ndarray:
+            # H[r] @ (u, v, 1) at every sample, as the sum of a row and a column (no grid of points built)
+            return (H[r, 0] * u)[None, :] + (H[r, 1] * v + H[r, 2])[:, None]
+
+        z = row(2)
+        x = np.clip(np.rint(row(0) / z), 0, fw - 1).astype(np.int64)
+        y = np.clip(np.rint(row(1) / z), 0, fh - 1).astype(np.int64)
         m = (y * stride + x).reshape(h, _SUPER, w, _SUPER)
         # the samples of one thumbnail pixel stacked on the first axis: summed as whole contiguous planes
         # (kept as intp: narrower indices are converted back on every use, which costs more than they save)

@@ -207,3 +207,59 @@ def test_facts_kept_per_thumbnail_give_the_same_comparisons(lecture):
     assert all(d1 == d2 and np.array_equal(b1, b2) for (d1, b1), (d2, b2) in zip(got, expected))
     assert {d.kind for d, _ in expected} >= {C.Change.SAME, C.Change.NEW}
     assert len(C._local.facts) > 0
+
+
+def test_the_sample_map_is_the_homography_at_every_sample():
+    from pipeline.slides import room as R
+    for corners in (((90.5, 40.0), (560.0, 62.25), (541.0, 318.0), (102.0, 300.5)),
+                    ((10.0, 5.0), (630.0, 0.0), (640.0, 360.0), (0.0, 350.0))):
+        screen = Screen(corners)
+        R._maps.clear()
+        got = R._sample_map(screen, 640, 360, 704, (320, 180))
+        H = screen.homography(320, 180, R._INSET)
+        u = (np.arange(640) + 0.5) / 2
+        v = (np.arange(360) + 0.5) / 2
+        uu, vv = np.meshgrid(u, v)
+        p = H @ np.stack([uu.ravel(), vv.ravel(), np.ones(uu.size)])
+        x = np.clip(np.rint(p[0] / p[2]), 0, 639).astype(np.int64).reshape(360, 640)
+        y = np.clip(np.rint(p[1] / p[2]), 0, 359).astype(np.int64).reshape(360, 640)
+        want = y * 704 + x
+        # sample k of thumbnail pixel (r, c) is supersample (2r + k // 2, 2c + k % 2)
+        for k in range(4):
+            assert np.array_equal(got[k], want[k // 2::2, k % 2::2])
+
+
+def _reference_objects(blocks):
+    """objects() by its definition: 8-connected patches by label spreading, then the same two shape tests."""
+    from pipeline.slides.compare import _OBJECT_WIDTH
+    hb, wb = blocks.shape
+    labels = np.where(blocks, np.arange(blocks.size).reshape(blocks.shape), blocks.size)
+    while True:
+        p = np.pad(labels, 1, constant_values=blocks.size)
+        low = np.minimum.reduce([p[dy:dy + hb, dx:dx + wb] for dy in range(3) for dx in range(3)])
+        new = np.where(blocks, low, blocks.size)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    out = np.zeros_like(blocks)
+    for lab in np.unique(labels[blocks]):
+        rows, cols = np.nonzero(labels == lab)
+        width, height = cols.max() - cols.min() + 1, rows.max() - rows.min() + 1
+        if (rows.max() >= hb - 1 - hb // 8 and width <= max(2, int(_OBJECT_WIDTH * wb))) or \
+                (width <= wb // 4 and height <= hb // 3 and len(rows) <= hb * wb // 18):
+            out[rows, cols] = True
+    return out
+
+
+def test_objects_are_the_patches_shaped_like_a_person_or_an_inset():
+    from pipeline.slides.compare import objects
+    for share in (0.05, 0.15, 0.3, 0.5):
+        for _ in range(20):
+            blocks = rng.random((18, 32)) < share
+            assert np.array_equal(objects(blocks), _reference_objects(blocks))
+    body = np.zeros((18, 32), bool)
+    body[6:, 10:14] = True              # a lecturer standing in front: a column from the lower edge
+    body[8, 28] = True                  # and a stray blob
+    body[0:3, 0:30] = True              # a changed title band, wider than any person: stays a change
+    found = objects(body)
+    assert found[6:, 10:14].all() and found[8, 28] and not found[0:3, 0:30].any()
