@@ -17,8 +17,12 @@ _SKIP_MARGIN = 1    # frames
 class Seeker:
     """Decodes requested frame ranges in time order, continuing from the last position when it can."""
 
-    def __init__(self, video: Path, scan: Scan) -> None:
+    def __init__(self, video: Path, scan: Scan, frame_threads: bool = True) -> None:
         self.container, self.stream = open_video(video)
+        if not frame_threads:
+            # each seek drains the frame threads' pipeline and each short request leaves frames decoded ahead
+            # for nothing: many short requests cost less CPU without them
+            self.stream.thread_type = "SLICE"
         self.scan = scan
         self.keys = np.flatnonzero(scan.key)
         self.pos = -1

@@ -140,7 +140,8 @@ def test_frames_passed_over_on_a_room_camera_change_no_showing(lecture, tmp_path
     assert fast_thumbs < 0.5 * plain_thumbs
 
 
-def test_seeking_into_a_gop_gives_the_frames_a_full_decode_gives(lecture):
+@pytest.mark.parametrize("frame_threads", [True, False])
+def test_seeking_into_a_gop_gives_the_frames_a_full_decode_gives(lecture, frame_threads):
     import av
     from pipeline.slides.scan import scan_video
     from pipeline.slides.seek import Seeker
@@ -149,7 +150,7 @@ def test_seeking_into_a_gop_gives_the_frames_a_full_decode_gives(lecture):
         c.streams.video[0].thread_type = "AUTO"
         assert c.streams.video[0].codec_context.has_b_frames
         full = {scan.index_of(f.pts): f.to_ndarray(format="gray") for f in c.decode(video=0)}
-    seeker = Seeker(lecture, scan)
+    seeker = Seeker(lecture, scan, frame_threads=frame_threads)
     try:
         keys = np.flatnonzero(scan.key)
         ranges = [(int(keys[1]) + 20, int(keys[1]) + 26), (int(keys[1]) + 40, int(keys[1]) + 40),
@@ -163,7 +164,7 @@ def test_seeking_into_a_gop_gives_the_frames_a_full_decode_gives(lecture):
         seeker.close()
     # the B-frames before a frame deep in a GOP are skipped (nothing refers to them): only the chain of
     # reference frames from the keyframe is decoded
-    seeker = Seeker(lecture, scan)
+    seeker = Seeker(lecture, scan, frame_threads=frame_threads)
     try:
         deep = int(keys[1]) + 40
         assert [i for i, _ in seeker.frames(deep, deep)] == [deep]
