@@ -49,7 +49,8 @@ _MOTION_SECONDS = 1.5
 _COMPOSE_FRAMES = 4  # frames of a showing besides its last one that a slide image may be composed from
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 _SEEN_FRAMES = 12   # frames the walk decoded that are kept for composing the showing's image (room cameras)
-_PROBE_FRAMES = 80  # a room camera's spike window up to this long is decoded before any frame is examined
+_PROBE_FRAMES = 80  # a room camera's spike window up to this long is decoded before any frame is examined ...
+_PROBE_BYTES = 64_000_000   # ... and up to this many bytes of decoded pictures (fewer frames of a large video)
 _STRIDE = 6          # frames of a room camera's walk looked at while the picture stays put: one in this many
 _SEEN_NEAR = 0.1    # share of a showing by which a kept frame may be off the sample time it stands in for
 
@@ -276,7 +277,8 @@ class _Finder:
         started on; the walk would straighten and compare each of their frames to find nothing. A change and
         a change back inside one window would be a showing shorter than a spike's merging gap (a blend, a slide
         flipped past), which is not reported anyway."""
-        if hi - lo + 1 > _PROBE_FRAMES:
+        picture = max(1, self.scan.width * self.scan.height * 3 // 2)     # bytes of a 4:2:0 frame
+        if hi - lo + 1 > min(_PROBE_FRAMES, _PROBE_BYTES // picture):
             return self._walk(lo, ref, hi)
         frames = list(self.seeker.frames(lo, hi))
         if not frames:

@@ -203,8 +203,8 @@ def test_facts_kept_per_thumbnail_give_the_same_comparisons(lecture):
     pairs = [(0, 1), (0, 2), (2, 0), (1, 2), (0, len(thumbs) - 1), (len(thumbs) - 1, 0), (3, 4), (4, 3)]
     expected = [fresh(thumbs[i], thumbs[j]) for i, j in pairs]
     C._local.__dict__.clear()
-    got = [(C.compare(thumbs[i], thumbs[j], mask, opts), C.changed_blocks(thumbs[i], thumbs[j], opts, keep_objects=True))
-           for i, j in pairs]
+    got = [(C.compare(thumbs[i], thumbs[j], mask, opts),
+            C.changed_blocks(thumbs[i], thumbs[j], opts, keep_objects=True)) for i, j in pairs]
     assert all(d1 == d2 and np.array_equal(b1, b2) for (d1, b1), (d2, b2) in zip(got, expected))
     assert {d.kind for d, _ in expected} >= {C.Change.SAME, C.Change.NEW}
     assert len(C._local.facts) > 0
