@@ -23,6 +23,9 @@ from .room import straighten_image
 
 _ROOM_INK_SHARE = 0.1   # share of the inked blocks a return to a slide may change on a room camera
 _FAR = 0.5   # share of blocks changed beyond which two pictures cannot be one slide, built or not
+# ... on a room camera: a return changes at most _ROOM_INK_SHARE of the inked blocks, so at most that share of
+# all blocks one way or the other (comparing the pair the other way round moves a few blocks, not twice as many)
+_ROOM_FAR = 2 * _ROOM_INK_SHARE
 
 
 @dataclass
@@ -71,7 +74,8 @@ class Album:
         best, best_share = None, 1.0
         for s in self.slides:
             # most earlier slides differ almost everywhere: skip them before the full comparison
-            if (changed_blocks(s.thumb, thumb, self.opts) & ~self.mask).mean() > _FAR:
+            changed = (changed_blocks(s.thumb, thumb, self.opts) & ~self.mask).mean()
+            if changed > (_ROOM_FAR if self.opts.screen is not None else _FAR):
                 continue
             d = compare(s.thumb, thumb, self.mask, self.opts)
             if d.kind is Change.NEW:

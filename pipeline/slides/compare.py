@@ -119,9 +119,11 @@ def pixel_changes(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarra
     return _tolerant_changes(a16, _register(a16, b16), opts)
 
 
-def _tolerant_changes(a16: np.ndarray, b16: np.ndarray, opts: SlideOptions) -> np.ndarray:
-    a_lo, a_hi = _spread(a16)
-    b_lo, b_hi = _spread(b16)
+def _tolerant_changes(a16: np.ndarray, b16: np.ndarray, opts: SlideOptions, spreads=None) -> np.ndarray:
+    """(See pixel_changes.) `spreads` gives each picture's _spread when it is known (None: work it out)."""
+    a_spread, b_spread = spreads or (None, None)
+    a_lo, a_hi = a_spread or _spread(a16)
+    b_lo, b_hi = b_spread or _spread(b16)
     d = np.maximum(np.maximum(b16 - a_hi, a_lo - b16), np.maximum(a16 - b_hi, b_lo - a16))
     return d > opts.pixel_delta
 
@@ -136,21 +138,25 @@ def objects(blocks: np.ndarray) -> np.ndarray:
     """
     hb, wb = blocks.shape
     out = np.zeros_like(blocks)
-    seen = np.zeros_like(blocks)
+    grid = blocks.tolist()      # plain lists: indexing them is several times faster than numpy scalars
+    seen = [[False] * wb for _ in range(hb)]
     limit = max(2, int(_OBJECT_WIDTH * wb))
     for r0, c0 in zip(*np.nonzero(blocks)):
-        if seen[r0, c0]:
+        r0, c0 = int(r0), int(c0)
+        if seen[r0][c0]:
             continue
         stack, cells = [(r0, c0)], []
-        seen[r0, c0] = True
+        seen[r0][c0] = True
         while stack:
             r, c = stack.pop()
             cells.append((r, c))
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    rr, cc = r + dr, c + dc
-                    if 0 <= rr < hb and 0 <= cc < wb and blocks[rr, cc] and not seen[rr, cc]:
-                        seen[rr, cc] = True
+            for rr in (r - 1, r, r + 1):
+                if not 0 <= rr < hb:
+                    continue
+                line, done = grid[rr], seen[rr]
+                for cc in (c - 1, c, c + 1):
+                    if 0 <= cc < wb and line[cc] and not done[cc]:
+                        done[cc] = True
                         stack.append((rr, cc))
         rows = [r for r, _ in cells]
         cols = [c for _, c in cells]
@@ -159,8 +165,8 @@ def objects(blocks: np.ndarray) -> np.ndarray:
         # against a dark slide, where the dark clothes do not show)
         if (max(rows) >= hb - 1 - hb // 8 and width <= limit) or \
                 (width <= wb // 4 and height <= hb // 3 and len(cells) <= hb * wb // 18):
-            for r, c in cells:
-                out[r, c] = True
+            rs, cs = zip(*cells)
+            out[list(rs), list(cs)] = True
     return out
 
 
@@ -172,7 +178,7 @@ def _structure_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.nd
     return _room_blocks(a, _register(a.astype(np.int16), b.astype(np.int16)), opts)
 
 
-def _room_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
+def _room_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions, levels=(None, None)) -> np.ndarray:
     """Room camera: blocks whose content differs in shape, not just in brightness, less what a person explains.
 
     Per block the two pictures (b lined up with a) are compared by normalised correlation, which a camera's
@@ -180,7 +186,7 @@ def _room_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray
     a block plain in both pictures with clearly different levels (a new colour band) changed too. Changed patches shaped
     like a person or an inset (objects()) lose their blocks that are plain in one picture (a body, a head, a
     speaker box's backdrop) and the blocks beside those (the outline); text that changed into other text
-    beside a lecturer standing in front of it stays a change.""" 
+    beside a lecturer standing in front of it stays a change. `levels` are the two pictures' median_level when known."""
     bs = opts.block
     hb, wb = a.shape[0] // bs, a.shape[1] // bs
     A = a[:hb * bs, :wb * bs].astype(np.float32)
@@ -207,8 +213,8 @@ def _room_blocks(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray
     # in each picture, plain blocks far from its background level shaped like a person or an inset (a body
     # with its head, a speaker box's backdrop), and the blocks around them (an outline, an arm)
     explained = np.zeros_like(changed)
-    for m, sd, img in ((ma, sa, a), (mb, sb, b)):
-        bg = median_level(img)
+    for m, sd, img, known in ((ma, sa, a, levels[0]), (mb, sb, b, levels[1])):
+        bg = median_level(img) if known is None else known
         # only changed blocks: a title band plain in both pictures is the slide's, not something in front
         explained |= objects(changed & (sd < 2 * _TEXTURE) & (np.abs(m - bg) > _FOREIGN * bg))
     near = explained.copy()
@@ -269,8 +275,31 @@ def _grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions):
     if still.max() < _STILL_BLOCK:
         # no block moved on average even before lining up: nothing changed (most pairs of a walk are so)
         return np.zeros((hb, wb), bool), lambda: np.zeros(a.shape, bool)
-    b16 = _register(a16, b16)     # once for both
-    return _room_blocks(a, b16, opts), lambda: _tolerant_changes(a16, b16, opts)
+    moved = _register(a16, b16)     # once for both
+    # a thumbnail's level and 3x3 spread are worked out once, however many pictures it is compared with
+    # (not those of a picture shifted into line: that is a new picture)
+    same = moved is b16
+    levels = (_of(a, "level", median_level), _of(b, "level", median_level) if same else None)
+    return _room_blocks(a, moved, opts, levels), lambda: _tolerant_changes(
+        a16, moved, opts, (_of(a, "spread", lambda x: _spread(x.astype(np.int16))),
+                           _of(b, "spread", lambda x: _spread(x.astype(np.int16))) if same else None))
+
+
+_KEPT = 24     # per thread, facts about the last few thumbnails (by identity: they are never changed in place)
+
+
+def _of(thumb: np.ndarray, name: str, work):
+    """work(thumb), kept for the thumbnail's next comparisons."""
+    kept = getattr(_local, "facts", None)
+    if kept is None:
+        kept = _local.facts = []
+    for entry in kept:
+        if entry[0] is thumb and entry[1] == name:
+            return entry[2]
+    value = work(thumb)
+    kept.insert(0, (thumb, name, value))
+    del kept[_KEPT:]
+    return value
 
 
 def ink_share(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> float:
@@ -310,7 +339,7 @@ def compare(a: np.ndarray, b: np.ndarray, mask: np.ndarray, opts: SlideOptions) 
     keep[:hb * opts.block, :wb * opts.block] = blocks.repeat(opts.block, 0).repeat(opts.block, 1)
     sel = px & keep
     n = max(1, int(sel.sum()))
-    bg = background(a)
+    bg = _of(a, "background", background) if opts.screen is not None else background(a)
     a_bg = np.abs(a.astype(np.int16) - bg) <= 2 * opts.pixel_delta // 3
     b_bg = np.abs(b.astype(np.int16) - bg) <= 2 * opts.pixel_delta // 3
     added = float((sel & a_bg & ~b_bg).sum()) / n

@@ -49,6 +49,9 @@ _MOTION_SECONDS = 1.5
 _COMPOSE_FRAMES = 4  # frames of a showing besides its last one that a slide image may be composed from
 _MOTION_FILL = 0.4  # moving blocks filling this share of their bounding box are one clip: mask the box
 _SEEN_FRAMES = 12   # frames the walk decoded that are kept for composing the showing's image (room cameras)
+_PROBE_FRAMES = 80  # a room camera's spike window up to this long is decoded before any frame is examined ...
+_PROBE_BYTES = 64_000_000   # ... and up to this many bytes of decoded pictures (fewer frames of a large video)
+_STRIDE = 6          # frames of a room camera's walk looked at while the picture stays put: one in this many
 _SEEN_NEAR = 0.1    # share of a showing by which a kept frame may be off the sample time it stands in for
 
 
@@ -126,7 +129,9 @@ class _Finder:
         fps = (scan.count - 1) / max(scan.duration, 1e-6)
         self.motion_span = round(_MOTION_SECONDS * fps)
         self.progress, self.cancel_check = progress, cancel_check
-        self.seeker = Seeker(video, scan)
+        # a room camera's walk makes many short requests (10-15 % less CPU without frame threads on the room
+        # benchmark, and no slower by the clock on two cores)
+        self.seeker = Seeker(video, scan, frame_threads=opts.screen is None)
         self.video = video
         self.sampler: Seeker | None = None      # a second decoder for _compose, so the walk keeps its place
         # compose slide images on a room camera (a screen recording keeps the decode budget of its 300x target;
@@ -142,7 +147,10 @@ class _Finder:
         self.last_frame: tuple[int, av.VideoFrame] | None = None    # the last frame _walk decoded
         # frames _walk decoded, spread over the current showing, with their thumbnails: a composed image can
         # take its samples from them instead of decoding a GOP again (the second decoder's main cost)
-        self.seen: dict[int, tuple[av.VideoFrame, np.ndarray]] = {}
+        # (a frame the walk only passed through on its way has no thumbnail yet: None until one is needed)
+        self.seen: dict[int, tuple[av.VideoFrame, np.ndarray | None]] = {}
+        if self.compose:
+            self.seeker.passed = self._keep_seen
         self.busy = np.zeros(scan.count, bool)                         # frames inside a spike
         self.unsettled = np.zeros(scan.count, bool)                    # ... or shortly before one
         lead = round(_FADE_LEAD * fps)
@@ -255,8 +263,36 @@ class _Finder:
                     if compare(state, t, self.mask, self.opts).kind is Change.NEW:
                         self._fallback(state_idx, state, int(k), t)
                     state_idx, state = int(k), t
-            state_idx, state = self._walk(max(lo, state_idx), state, s.last + self.POST)
+            if self.opts.screen is not None:
+                state_idx, state = self._probe_walk(max(lo, state_idx), state, s.last + self.POST)
+            else:
+                state_idx, state = self._walk(max(lo, state_idx), state, s.last + self.POST)
         return state_idx, state
+
+    def _probe_walk(self, lo: int, ref: np.ndarray, hi: int) -> tuple[int, np.ndarray]:
+        """_walk for a room camera: decode frames lo..hi, but look at them only when the last one is not the
+        slide of `ref`.
+
+        Noise, shake and the lecturer make many spikes on a room camera, and most of them end on the slide they
+        started on; the walk would straighten and compare each of their frames to find nothing. A change and
+        a change back inside one window would be a showing shorter than a spike's merging gap (a blend, a slide
+        flipped past), which is not reported anyway."""
+        picture = max(1, self.scan.width * self.scan.height * 3 // 2)     # bytes of a 4:2:0 frame
+        if hi - lo + 1 > min(_PROBE_FRAMES, _PROBE_BYTES // picture):
+            return self._walk(lo, ref, hi)
+        frames = list(self.seeker.frames(lo, hi))
+        if not frames:
+            return lo, ref
+        i, frame = frames[-1]
+        t = thumbnail(frame, self.opts)
+        if compare(ref, t, self.mask, self.opts).kind is Change.SAME:
+            self.last_frame = (i, frame)
+            if self.compose:
+                for j, f in frames[:-1]:
+                    self._keep_seen(j, f)
+                self._keep_seen(i, frame, t)
+            return i, t
+        return self._walk(lo, ref, hi, frames=frames, thumbs={i: t})
 
     def _fallback(self, a: int, before: np.ndarray, b: int, after: np.ndarray) -> None:
         """New slide(s) by b with no telling spike: narrow by keyframes, then walk the frames left."""
@@ -287,17 +323,26 @@ class _Finder:
             return thumbnail(frame, self.opts)
         return None
 
-    def _walk(self, lo: int, ref: np.ndarray, hi: int) -> tuple[int, np.ndarray]:
-        """Decode frames lo..hi, record every change of slide; return the last frame's index and thumbnail."""
+    def _walk(self, lo: int, ref: np.ndarray, hi: int, frames=None, thumbs=None) -> tuple[int, np.ndarray]:
+        """Decode frames lo..hi, record every change of slide; return the last frame's index and thumbnail.
+
+        `frames` are those frames when they are already decoded, `thumbs` thumbnails already made of some.
+        On a room camera, while the picture stays on its slide away from any spike, only every _STRIDE-th
+        frame is looked at; when one is not plainly the same slide, the frames passed over are looked at in
+        order first, so a change is still put on its own frame."""
         prev = None                 # (frame, thumb) of the last picture of the current slide
         moving: list = []           # (idx, thumb) since the picture left the current slide
         last = (lo, ref)
-        for n, (i, frame) in enumerate(self.seeker.frames(lo, hi)):
-            if n % 64 == 63:
-                self.cancel_check()     # a file with one keyframe can make this walk the whole video
-            t = thumbnail(frame, self.opts)
-            if n and i == last[0] + 1:
+        thumbs = thumbs or {}
+        stride = _STRIDE if self.opts.screen is not None else 1
+        held: list = []             # (idx, frame) passed over since the last frame looked at
+        looked = False
+
+        def look(i: int, frame: av.VideoFrame, t: np.ndarray) -> None:
+            nonlocal prev, moving, last, ref, looked
+            if looked and i == last[0] + 1:
                 self._learn_motion(i, last[1], t)
+            looked = True
             last = (i, t)
             self.last_frame = (i, frame)
             if self.compose:
@@ -306,13 +351,13 @@ class _Finder:
                 kind = compare(ref, t, self.mask, self.opts).kind
                 if kind is Change.NEW and prev is not None:
                     moving = [(i, t)]
-                    continue
+                    return
                 grew = prev is not None and self._grew(ref, t)
                 if prev is None or grew or (kind is Change.SAME and not self.unsettled[i]):
                     # the slide's picture to keep: the reference itself or a build step of it, never one just
                     # before a spike (a fade starts quietly: a faint blend passes for the same slide)
                     ref, prev = (t if prev is None or grew else ref), (frame, t)
-                continue
+                return
             moving.append((i, t))
             if len(moving) > _MAX_MOVING:
                 del moving[_MAX_MOVING // 2:-1]     # a clip playing on screen: keep its start and its end
@@ -325,6 +370,33 @@ class _Finder:
                 # otherwise keep the last clean picture: a slow fade looks still from one frame to the next,
                 # and taking each resting point as the new reference would let it creep to another slide unseen
                 moving = []
+
+        def thumb_of(i: int, frame: av.VideoFrame) -> np.ndarray:
+            return thumbs[i] if i in thumbs else thumbnail(frame, self.opts)
+
+        def catch_up(i: int, frame: av.VideoFrame) -> None:
+            """Look at frame i, and first at the frames passed over unless i is plainly still the slide."""
+            t = thumb_of(i, frame)
+            if held and not (not moving and prev is not None and not self.unsettled[i]
+                             and compare(ref, t, self.mask, self.opts).kind is Change.SAME):
+                for j, f in held:
+                    look(j, f, thumb_of(j, f))
+            elif self.compose:
+                for j, f in held:
+                    self._keep_seen(j, f)
+            held.clear()
+            look(i, frame, t)
+
+        for n, (i, frame) in enumerate(frames if frames is not None else self.seeker.frames(lo, hi)):
+            if n % 64 == 63:
+                self.cancel_check()     # a file with one keyframe can make this walk the whole video
+            if stride > 1 and i < hi and not moving and prev is not None and len(held) < stride - 1 \
+                    and not self.unsettled[i]:
+                held.append((i, frame))
+                continue
+            catch_up(i, frame)
+        if held:
+            catch_up(*held.pop())
         if moving:
             self._settle(prev, moving)
         return last
@@ -358,8 +430,10 @@ class _Finder:
         return any(lo < s.first <= hi for s in self.spikes)
 
     # -- showings and slide images ---------------------------------------------------------------
-    def _keep_seen(self, i: int, frame: av.VideoFrame, thumb: np.ndarray) -> None:
+    def _keep_seen(self, i: int, frame: av.VideoFrame, thumb: np.ndarray | None = None) -> None:
         """Keep frame i for _compose; past _SEEN_FRAMES, drop the one whose neighbours are closest together."""
+        if thumb is None and i in self.seen:
+            return
         self.seen[i] = (frame, thumb)
         if len(self.seen) > _SEEN_FRAMES:
             idx = sorted(self.seen)
@@ -400,7 +474,7 @@ class _Finder:
             keys += [first + round(f * (last - first)) for f in (0.25, 0.5, 0.75)]
         keys = sorted(set(k for k in keys if first < k < last))
         if self.sampler is None:
-            self.sampler = Seeker(self.video, scan)
+            self.sampler = Seeker(self.video, scan, frame_threads=False)
         thumbs, frames = [thumb], [None]
         near = max(1, round(_SEEN_NEAR * (last - first)))
         seen = sorted(k for k in self.seen if first < k < last)
@@ -409,6 +483,8 @@ class _Finder:
             nearest = min(seen, key=lambda j: abs(j - k), default=None)
             if nearest is not None and abs(nearest - k) <= near:
                 f, t = self.seen[nearest]
+                if t is None:
+                    t = thumbnail(f, self.opts)
                 seen.remove(nearest)
                 pairs = [(f, t)]
             else:

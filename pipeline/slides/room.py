@@ -241,10 +241,14 @@ def _sample_map(screen: Screen, fw: int, fh: int, stride: int, size: tuple[int, 
         H = screen.homography(w, h, _INSET)
         u = (np.arange(w * _SUPER) + 0.5) / _SUPER
         v = (np.arange(h * _SUPER) + 0.5) / _SUPER
-        uu, vv = np.meshgrid(u, v)
-        p = H @ np.stack([uu.ravel(), vv.ravel(), np.ones(uu.size)])
-        x = np.clip(np.rint(p[0] / p[2]), 0, fw - 1).astype(np.int64)
-        y = np.clip(np.rint(p[1] / p[2]), 0, fh - 1).astype(np.int64)
+
+        def row(r: int) -> np.ndarray:
+            # H[r] @ (u, v, 1) at every sample, as the sum of a row and a column (no grid of points built)
+            return (H[r, 0] * u)[None, :] + (H[r, 1] * v + H[r, 2])[:, None]
+
+        z = row(2)
+        x = np.clip(np.rint(row(0) / z), 0, fw - 1).astype(np.int64)
+        y = np.clip(np.rint(row(1) / z), 0, fh - 1).astype(np.int64)
         m = (y * stride + x).reshape(h, _SUPER, w, _SUPER)
         # the samples of one thumbnail pixel stacked on the first axis: summed as whole contiguous planes
         # (kept as intp: narrower indices are converted back on every use, which costs more than they save)
@@ -281,13 +285,19 @@ def _median_sum(values: np.ndarray) -> float:
     return (lo + hi) / 2
 
 
-def straighten_image(image, screen: Screen):
-    """A PIL picture of the frame turned into the straight screen, at the frame's size."""
+def straighten_image(image, screen: Screen, box: tuple[int, int, int, int] | None = None):
+    """A PIL picture of the frame turned into the straight screen, at the frame's size.
+
+    With `box` (x0, y0, x1, y1 in the straight picture) only that part of it is made: the same pixels as a
+    crop of the whole, for a fraction of the work."""
     from PIL import Image
     w, h = image.size
     H = screen.homography(w, h, _IMAGE_INSET)
+    x0, y0, x1, y1 = box if box is not None else (0, 0, w, h)
+    if x0 or y0:
+        H = H @ np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])
     coeffs = tuple((H / H[2, 2]).ravel()[:8])
-    return image.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+    return image.transform((x1 - x0, y1 - y0), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
 
 
 _PATCH_OFF = 12.0     # a block this far (mean gray) from the frames' median is covered in the chosen frame
@@ -327,19 +337,28 @@ def patch_covered(frames, thumbs: np.ndarray, consensus: np.ndarray, best: int, 
     span = (1 - 2 * _INSET) / (1 - 2 * _IMAGE_INSET)
     off = (_INSET - _IMAGE_INSET) / (1 - 2 * _IMAGE_INSET)
     sy, sx = H * span / th, W * span / tw
-    straight = {}
+    pieces = []     # (donor frame, where in the image, where in the donor's straight picture), in block order
     for r, c in zip(*np.nonzero(bad)):
         pick = min(donors, key=lambda k: donors[k][0][r, c])
         err, dy, dx = donors[pick]
         if err[r, c] > _PATCH_FIT:
             continue
-        if pick not in straight:
-            straight[pick] = np.asarray(straighten_image(frames[pick].to_image(), opts.screen))
-        src = straight[pick]
         y0, y1 = int(off * H + r * bs * sy), int(off * H + (r + 1) * bs * sy)
         x0, x1 = int(off * W + c * bs * sx), int(off * W + (c + 1) * bs * sx)
         oy, ox = int(round(dy * sy)), int(round(dx * sx))
-        ys, xs = slice(max(0, y0 + oy), min(H, y1 + oy)), slice(max(0, x0 + ox), min(W, x1 + ox))
-        piece = src[ys, xs]
+        ys, xs = (max(0, y0 + oy), min(H, y1 + oy)), (max(0, x0 + ox), min(W, x1 + ox))
+        if ys[1] > ys[0] and xs[1] > xs[0]:
+            pieces.append((pick, (y0, x0), ys, xs))
+    straight = {}
+    for pick in {p for p, *_ in pieces}:
+        # only the part of the donor's straight picture that its pieces come from is made
+        mine = [(ys, xs) for p, _, ys, xs in pieces if p == pick]
+        top, bottom = min(ys[0] for ys, _ in mine), max(ys[1] for ys, _ in mine)
+        left, right = min(xs[0] for _, xs in mine), max(xs[1] for _, xs in mine)
+        crop = straighten_image(frames[pick].to_image(), opts.screen, (left, top, right, bottom))
+        straight[pick] = (np.asarray(crop), top, left)
+    for pick, (y0, x0), ys, xs in pieces:
+        src, top, left = straight[pick]
+        piece = src[ys[0] - top:ys[1] - top, xs[0] - left:xs[1] - left]
         base_img[y0:y0 + piece.shape[0], x0:x0 + piece.shape[1]] = piece
     return base_img

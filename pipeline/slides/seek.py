@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import av
 import numpy as np
@@ -11,19 +11,25 @@ import numpy as np
 from .scan import Scan, open_video
 
 
-_SKIP_MARGIN = 16    # frames
+_SKIP_MARGIN = 1    # frames
 
 
 class Seeker:
     """Decodes requested frame ranges in time order, continuing from the last position when it can."""
 
-    def __init__(self, video: Path, scan: Scan) -> None:
+    def __init__(self, video: Path, scan: Scan, frame_threads: bool = True) -> None:
         self.container, self.stream = open_video(video)
+        if not frame_threads:
+            # each seek drains the frame threads' pipeline and each short request leaves frames decoded ahead
+            # for nothing: many short requests cost less CPU without them
+            self.stream.thread_type = "SLICE"
         self.scan = scan
         self.keys = np.flatnonzero(scan.key)
         self.pos = -1
         self.decoded = 0
         self.want = 0           # first frame index the current request needs
+        # called with (index, frame) for each frame decoded on the way to a request but not asked for
+        self.passed: Callable[[int, av.VideoFrame], None] | None = None
         self._frames: Iterator[av.VideoFrame] | None = None
 
     def close(self) -> None:
@@ -39,9 +45,9 @@ class Seeker:
         cc = self.stream.codec_context
         for packet in self.container.demux(self.stream):
             if packet.pts is not None:
-                # frames well before the wanted range are only passed through: skip the ones nothing refers to
-                # (B-frames), about half of the decoding; packets come in decode order, at most a few frames
-                # behind display order, so the margin keeps every wanted frame
+                # frames before the wanted range are only passed through: skip the ones nothing refers to
+                # (B-frames), about half of the decoding; the packet's own time says where its picture goes,
+                # so only a frame before the range is ever skipped (the margin guards the pts-to-index rounding)
                 skip = self.scan.index_of(packet.pts) < self.want - _SKIP_MARGIN
                 cc.skip_frame = "NONREF" if skip else "DEFAULT"
             try:
@@ -66,6 +72,8 @@ class Seeker:
             self.decoded += 1
             self.pos = idx
             if idx < first:
+                if self.passed is not None:
+                    self.passed(idx, frame)
                 continue
             yield idx, frame
             if idx >= last:
