@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from pipeline.models import JobStatus
 
 from .conftest import quick_stages
@@ -156,6 +158,18 @@ def test_hostile_commands_get_an_answer_not_a_crash(world):
     w.fake.wait_for(lambda: w.ephemeral_texts())
     texts += w.ephemeral_texts()
     assert any("not a valid link" in t for t in texts), texts
+    assert w.jobs() == []
+
+
+@pytest.mark.parametrize("link", ["https://media..example.edu/w3.mp4", "https://xn--zz.example.edu/w3.mp4",
+                                  "https://" + "b" * 70 + ".example.edu/w3.mp4", "https://[::1/w3.mp4",
+                                  "https://media.example.edu:99999/w3.mp4", "https://%zz.example.edu/w3.mp4"])
+def test_a_malformed_host_is_answered_in_the_ack_as_not_a_valid_link(world, link):
+    w = world(immediate=False, HANDOUTS_ALLOW_PRIVATE_URLS=False)
+    r = w.command(link)
+    assert r.status_code == 200
+    answer = r.get_json()
+    assert answer["response_type"] == "ephemeral" and "not a valid link" in answer["text"], answer
     assert w.jobs() == []
 
 

@@ -120,6 +120,19 @@ def test_submit_queues_without_waiting_and_jobs_show_and_cancel(tmp_path, capsys
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("link", ["https://media..example.edu/w1.mp4", "https://" + "a" * 70 + ".example.edu/w1.mp4",
+                                  "https://xn--zz.example.edu/w1.mp4", "https://[::1/w1.mp4"])
+def test_submit_refuses_a_malformed_host_and_queues_nothing(tmp_path, capsys, monkeypatch, link):
+    from handouts.cli import main
+
+    monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
+    assert main(["submit", "--json", link]) == 1
+    captured = capsys.readouterr()
+    assert "not a valid link" in captured.err and captured.out == ""
+    assert main(["jobs", "list"]) == 0
+    assert capsys.readouterr().out == ""
+
+
 def test_a_database_that_is_down_gets_one_line_and_exit_75(tmp_path, capsys, monkeypatch):
     from handouts.cli import main
 
