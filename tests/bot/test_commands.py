@@ -310,3 +310,11 @@ def test_a_database_outage_is_told_to_the_person(world, monkeypatch):
     assert "Starting" in w.command(URL).get_json()["text"]
     assert w.fake.wait_for(lambda: w.ephemeral_texts())
     assert "database is unavailable" in w.ephemeral_texts()[0] and "try again in a minute" in w.ephemeral_texts()[0]
+
+
+def test_an_ack_echoing_user_text_cannot_ping(world):
+    w = world(immediate=False)
+    for text in (f"{URL} --profile <!channel>", "--<!here>", "https://media.example.edu/a<!channel>.mp4"):
+        answer = w.command(text).get_json()["text"]
+        assert "<!channel>" not in answer and "<!here>" not in answer, answer
+        assert "&lt;!" in answer, answer
