@@ -417,7 +417,7 @@ def cmd_submit(args) -> int:
         print(json.dumps({"jobs": ids}))
     else:
         for job_id, source in zip(ids, args.sources):
-            print(f"{job_id}  {source}")
+            print(f"{job_id}  {display_source(source)}")
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 import httpcore
 import httpx
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from ..errors import InputError, SourceNotFound, SourceUnavailable
 
@@ -135,10 +135,15 @@ def redact_url(url: str) -> str:
     if "://" not in url or not parts.netloc:
         return url
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = "&".join(
-        f"{k}=redacted" if k.lower() in SIGNED_PARAMS else (f"{k}={v}" if sep else k)
-        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, _redact_params(parts.query),
+                       _redact_params(parts.fragment) if "=" in parts.fragment else parts.fragment))
+
+
+def _redact_params(query: str) -> str:
+    """key=value&… with the values of signed or secret keys (compared decoded, any case) replaced by "redacted"."""
+    return "&".join(
+        f"{k}=redacted" if unquote_plus(k).lower() in SIGNED_PARAMS else (f"{k}={v}" if sep else k)
+        for k, sep, v in (item.partition("=") for item in query.split("&") if item))
 
 
 def _scrubbed(url: str) -> str:

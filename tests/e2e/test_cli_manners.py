@@ -118,6 +118,12 @@ def test_submit_queues_without_waiting_and_jobs_show_and_cancel(tmp_path, capsys
     assert "already cancelled" in capsys.readouterr().err
     assert main(["submit", str(tmp_path / "missing.mp4")]) == 1
     assert "no such file" in capsys.readouterr().err
+    assert main(["submit", "https://ann:hunter2@media.example.edu/w3.mp4?X-Amz-Signature=SIGabc"]) == 0
+    printed = capsys.readouterr().out
+    assert "media.example.edu/w3.mp4" in printed and "hunter2" not in printed and "SIGabc" not in printed
+    assert main(["status"]) == 0 and main(["jobs", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "media.example.edu/w3.mp4" in listed and "hunter2" not in listed and "SIGabc" not in listed
 
 
 @pytest.mark.parametrize("link", ["https://media..example.edu/w1.mp4", "https://" + "a" * 70 + ".example.edu/w1.mp4",
