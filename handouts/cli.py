@@ -209,6 +209,12 @@ def cmd_serve(args) -> int:
     signal.signal(signal.SIGINT, _stop)
     port = args.port or rt.settings.port
     host = args.host or rt.settings.host
+    from web.auth import BIND_HOST, is_loopback
+
+    app.config[BIND_HOST] = host
+    if rt.settings.admin_token is None and not is_loopback(host):
+        print(f"note: listening on {host} with no HANDOUTS_ADMIN_TOKEN: the status pages stay closed (403); set "
+              "HANDOUTS_ADMIN_TOKEN to open them with a token", file=sys.stderr)
     print(f"Handouts on http://{host}:{port}/" + (" with an in-process worker" if worker else ""),
           file=sys.stderr)
     try:
