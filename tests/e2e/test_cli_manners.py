@@ -128,7 +128,7 @@ def test_submit_queues_without_waiting_and_jobs_show_and_cancel(tmp_path, capsys
 
 @pytest.mark.parametrize("link", ["https://media..example.edu/w1.mp4", "https://" + "a" * 70 + ".example.edu/w1.mp4",
                                   "https://xn--zz.example.edu/w1.mp4", "https://[::1/w1.mp4"])
-def test_submit_refuses_a_malformed_host_and_queues_nothing(tmp_path, capsys, monkeypatch, link):
+def test_submit_and_make_refuse_a_malformed_host_and_queue_nothing(tmp_path, capsys, monkeypatch, link):
     from handouts.cli import main
 
     monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
@@ -137,6 +137,8 @@ def test_submit_refuses_a_malformed_host_and_queues_nothing(tmp_path, capsys, mo
     assert "not a valid link" in captured.err and captured.out == ""
     assert main(["jobs", "list"]) == 0
     assert capsys.readouterr().out == ""
+    assert main(["make", link, "-o", str(tmp_path / "out")]) == 1
+    assert "not a valid link" in capsys.readouterr().err
 
 
 def test_a_database_that_is_down_gets_one_line_and_exit_75(tmp_path, capsys, monkeypatch):
