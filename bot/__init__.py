@@ -25,7 +25,7 @@ MAX_SLACK_BODY = 1024 * 1024  # Slack sends a few kilobytes; slash commands and 
 
 
 class BadSlackBody(Exception):
-    """A body that is not a Slack request; `status` is the HTTP answer (400 or 413), `str()` its one line."""
+    """A body that is not a Slack request; `status` is the HTTP answer (400, 413 or 415), `str()` its one line."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -96,9 +96,10 @@ def init_app(flask_app: "Flask", rt: "Runtime") -> None:
             raw = request.get_data(cache=True)
             if len(raw) > MAX_SLACK_BODY:
                 raise RequestEntityTooLarge()
-            if request.headers.get("Content-Encoding", "identity").strip().lower() in ("gzip", "x-gzip"):
+            encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+            if encoding in ("gzip", "x-gzip"):
                 raw = gunzip_capped(raw)
-            elif request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+            elif encoding not in ("identity", ""):
                 raise BadSlackBody(415, "Slack requests are sent plain or gzip-encoded")
             try:
                 body = raw.decode("utf-8")
