@@ -62,8 +62,21 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
-# loggers that name URLs; a filter on the logger itself holds for every handler, also ones added later
-_URL_LOGGERS = ("httpx", "httpcore", "urllib3", "botocore", "slack_sdk", "huey")
+def _install_redacting_records() -> None:
+    """Redact every standard-logging record as it is made, whichever logger (httpcore.http11, urllib3.connectionpool,
+    huey.consumer…) and whichever handler (one a server adds later included) it goes to."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "handouts_redacts", False):
+        return
+    scrub = _RedactingFilter()
+
+    def redacting(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        scrub.filter(record)
+        return record
+
+    redacting.handouts_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting)
 
 
 def configure_logging(settings: Settings, *, stream=None) -> None:
@@ -79,10 +92,7 @@ def configure_logging(settings: Settings, *, stream=None) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
             handler.addFilter(_RedactingFilter())
-    for name in _URL_LOGGERS:
-        lg = logging.getLogger(name)
-        if not any(isinstance(f, _RedactingFilter) for f in lg.filters):
-            lg.addFilter(_RedactingFilter())
+    _install_redacting_records()
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))  # a line per request is noise
     # httpcore's debug trace prints response headers as they come (a Set-Cookie of a Panopto session among them)
     logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))

@@ -169,11 +169,16 @@ def test_httpx_info_lines_are_redacted_for_any_handler(make_settings, http_serve
         http_server.add("/w3.mp4", b"video", "video/mp4")
         url = http_server.url("/w3.mp4?X-Amz-Signature=SIGabc123&token=TOKxyz").replace("http://", "http://ann:hunter2@")
         httpx.get(url)
+        logging.getLogger("urllib3.connectionpool").warning("Retrying after %s", url)  # a child logger, with args
+        try:
+            raise ValueError(f"bad answer from {url}")
+        except ValueError:
+            logging.getLogger("huey.consumer").exception("task failed")
     finally:
         root.handlers = kept
         logging.getLogger("httpx").setLevel(logging.WARNING)
     for out in (late.getvalue(),):
-        assert "HTTP Request" in out, out
+        assert "HTTP Request" in out and "Retrying after" in out and "bad answer from" in out, out
         for secret in ("hunter2", "SIGabc123", "TOKxyz"):
             assert secret not in out, out
 
