@@ -72,7 +72,10 @@ def _install_redacting_records() -> None:
 
     def redacting(*args, **kwargs) -> logging.LogRecord:
         record = make(*args, **kwargs)
-        scrub.filter(record)
+        try:
+            scrub.filter(record)
+        except Exception:  # a message whose arguments do not fit it: the handler reports that, as it would have
+            pass
         return record
 
     redacting.handouts_redacts = True  # type: ignore[attr-defined]

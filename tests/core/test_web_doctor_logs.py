@@ -219,3 +219,16 @@ def test_the_full_link_is_kept_only_sealed_and_only_until_it_is_fetched(make_set
         assert seen == [sealed]
     finally:
         runtime.close()
+
+
+def test_a_badly_formatted_library_line_does_not_raise_where_it_is_logged(make_settings):
+    import io
+    import logging
+
+    _configured(make_settings, io.StringIO())
+    make = logging.getLogRecordFactory()
+    record = make("some.library", logging.WARNING, __file__, 1, "two %s %s for one", ("https://x.example/?sig=1",),
+                  None)  # made without raising: the handler reports the mistake, as it always did
+    assert record.args == ("https://x.example/?sig=1",)
+    fine = make("some.library", logging.WARNING, __file__, 1, "got %s", ("https://x.example/?sig=1",), None)
+    assert fine.getMessage() == "got https://x.example/?sig=redacted"
