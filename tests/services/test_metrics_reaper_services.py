@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from pipeline.context import StageDef
 from pipeline.jobs import cancel_job, submit_job
 from pipeline.metrics import read_figures
@@ -12,14 +14,33 @@ from pipeline.models import Job, JobStatus, RunStatus, StageRun, utcnow
 from pipeline.reaper import reap
 
 
+@pytest.fixture
+def own_postgres(postgres_url):
+    """A database of this test's own next to the session's (test_migrations wants the session's one fresh)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    name = f"{url.database}_figures"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def _stages():
     return (StageDef("a", lambda ctx: {"ok": 1}, 1),)
 
 
-def test_figures_and_a_cancel_before_a_worker_death_on_postgres_and_redis(postgres_url, redis_url, make_settings):
+def test_figures_and_a_cancel_before_a_worker_death_on_postgres_and_redis(own_postgres, redis_url, make_settings):
     from handouts.wiring import open_runtime
 
-    settings = make_settings(DATABASE_URL=postgres_url, REDIS_URL=redis_url, HANDOUTS_MAX_LEASE_LOSSES=2,
+    settings = make_settings(DATABASE_URL=own_postgres, REDIS_URL=redis_url, HANDOUTS_MAX_LEASE_LOSSES=2,
                              HANDOUTS_QUEUE_NAME=f"handouts-test-{uuid.uuid4().hex[:8]}")
     rt = open_runtime(settings, stages=_stages())
     try:
