@@ -24,9 +24,12 @@ _STATUS = {
 }
 
 
-def _esc(text: str) -> str:
-    """Slack's mrkdwn escapes only these three."""
+def escape_mrkdwn(text: str) -> str:
+    """Slack's mrkdwn escapes only these three: user text with them cannot mention (<!channel>) or link."""
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_esc = escape_mrkdwn
 
 
 def _button(text: str, action_id: str, job_id: str, style: str | None = None) -> dict:
@@ -131,7 +134,7 @@ def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple
 
 def connect_message(host: str, link: str, minutes: float, *, pending: bool) -> tuple[str, list[dict]]:
     """The ephemeral answer asking a person to link their Panopto account (a link button, single use)."""
-    text = (f"To make this handout, Handouts opens the recording on {host} with *your own* Panopto account, so "
+    text = (f"To make this handout, Handouts opens the recording on {_esc(host)} with *your own* Panopto account, so "
             "you get only what you may watch. Connect it once" + (" and your request starts by itself."
                                                                    if pending else "."))
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f":link: {text}"}},

@@ -155,4 +155,6 @@ def start_handout(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebCli
 
 def started_text(cmd: HandoutCommand) -> str:
     """The ack: immediate, before any checks that need the network."""
-    return f":hourglass_flowing_sand: Starting a handout for {display_url(cmd.url)}…"
+    from .blocks import escape_mrkdwn
+
+    return f":hourglass_flowing_sand: Starting a handout for {escape_mrkdwn(display_url(cmd.url))}…"

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pipeline.db import error_name, unreachable
 from pipeline.errors import HandoutsError, InputError
-from pipeline.sources.netguard import display_source
+from pipeline.sources.netguard import check_link_form, display_source
 
 EXIT_FAILED, EXIT_CONFIG, EXIT_TEMPFAIL, EXIT_CANCELLED, EXIT_PIPE = 1, 2, 75, 130, 141
 
@@ -209,6 +209,12 @@ def cmd_serve(args) -> int:
     signal.signal(signal.SIGINT, _stop)
     port = args.port or rt.settings.port
     host = args.host or rt.settings.host
+    from web.auth import BIND_HOST, is_loopback
+
+    app.config[BIND_HOST] = host
+    if rt.settings.admin_token is None and not is_loopback(host):
+        print(f"note: listening on {host} with no HANDOUTS_ADMIN_TOKEN: the status pages stay closed (403); set "
+              "HANDOUTS_ADMIN_TOKEN to open them with a token", file=sys.stderr)
     print(f"Handouts on http://{host}:{port}/" + (" with an in-process worker" if worker else ""),
           file=sys.stderr)
     try:
@@ -404,21 +410,42 @@ def cmd_submit(args) -> int:
         options["no_ai"] = True
     if "profile" in options:
         rt.ai.profile(options["profile"], "local")
-    ids = []
-    for source in args.sources:
-        if "://" not in source and not source.startswith("storage:"):
+    sources = []
+    for source in args.sources:  # every source is checked before any is queued: all of them or none
+        if not source.strip():
+            return _fail("an empty SOURCE was given; give a video file, an http(s) URL or an HLS playlist")
+        if "://" in source:
+            scheme = source.split("://", 1)[0].lower()
+            if scheme not in ("http", "https", "file"):
+                return _fail(f"{display_source(source)}: {scheme}:// links are not supported; give a video file, "
+                             "an http(s) URL or an HLS playlist")
+            check_link_form(source)
+        elif not source.startswith("storage:"):
             path = Path(source).expanduser()
             if not path.is_file():
                 return _fail(f"{source}: no such file; give a video file, an http(s) URL or an HLS playlist")
             source = str(path.resolve())
-        with rt.transaction() as s:
-            ids.append(submit_job(s, rt.enqueue, source=source, options=dict(options), seal=rt.seal).id)
+        sources.append(source)
+    with rt.transaction() as s:
+        ids = [submit_job(s, rt.enqueue, source=source, options=dict(options), seal=rt.seal).id
+               for source in sources]
     if args.json:
         print(json.dumps({"jobs": ids}))
     else:
         for job_id, source in zip(ids, args.sources):
-            print(f"{job_id}  {source}")
+            print(f"{job_id}  {display_source(source)}")
     return 0
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is too small; give 1 or more")
+    return n
 
 
 def cmd_lti(args) -> int:
@@ -513,9 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     jb = sub.add_parser("jobs", help="operators: list stale or dead jobs, show or cancel one")
     jb_sub = jb.add_subparsers(dest="jobs_command", required=True)
     jl = jb_sub.add_parser("list", help="the newest jobs")
-    jl.add_argument("--stale", action="store_true", help="only queued or running jobs no live worker holds")
-    jl.add_argument("--dead", action="store_true", help="only dead-lettered jobs")
-    jl.add_argument("--limit", type=int, default=50)
+    which = jl.add_mutually_exclusive_group()
+    which.add_argument("--stale", action="store_true", help="only queued or running jobs no live worker holds")
+    which.add_argument("--dead", action="store_true", help="only dead-lettered jobs")
+    jl.add_argument("--limit", type=_positive, default=50, help="at most this many (newest first; default 50)")
     js = jb_sub.add_parser("show", help="one job with its stage runs, workers and leases")
     js.add_argument("job")
     js.add_argument("--json", action="store_true")
@@ -534,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="show a job, or the newest jobs")
     st.add_argument("job", nargs="?")
-    st.add_argument("--limit", type=int, default=20)
+    st.add_argument("--limit", type=_positive, default=20)
     st.set_defaults(fn=cmd_status, quiet_logs=True)
 
     from .panopto_cli import add_panopto_parser

@@ -91,6 +91,21 @@ def _check_speech(settings: Settings) -> str:
             f"model ok; {describe_engine(settings)}")
 
 
+def _queue_depth(settings: Settings) -> int | None:
+    """Wake-ups waiting in the queue, as /metrics counts them; None when the queue does not answer."""
+    from .queue import build_huey
+
+    try:
+        if settings.redis_url:  # bounded waits: a Redis that does not answer must not hold the doctor up
+            from huey import RedisHuey
+
+            return len(RedisHuey(settings.queue_name, url=settings.redis_url, socket_timeout=5,
+                                 socket_connect_timeout=5))
+        return len(build_huey(settings))
+    except Exception:  # the queue check above says why
+        return None
+
+
 def _figures(settings: Settings) -> list[str]:
     """The same figures /metrics serves, as lines."""
     from . import db
@@ -99,12 +114,18 @@ def _figures(settings: Settings) -> list[str]:
     engine = db.make_engine(settings.db_url)
     try:
         with db.make_sessionmaker(engine)() as s:
-            f = read_figures(s)
+            f = read_figures(s, _queue_depth(settings))
     finally:
         engine.dispose()
     by_status = ", ".join(f"{k} {v}" for k, v in f.jobs.items() if v) or "none yet"
-    lines = [f"by status: {by_status}", f"oldest queued: {f.oldest_queued_seconds:.0f} s",
-             f"lease expiries (worker deaths survived): {f.lease_expiries}", f"dead letters: {f.dead_letters}"]
+    outcomes = ", ".join(f"{k} {v}" for k, v in f.outcomes.items() if v) or "none yet"
+    lines = [f"by status: {by_status}", f"outcomes: {outcomes}",
+             "queue depth: " + (f"{f.queue_depth} wake-up(s) waiting" if f.queue_depth is not None
+                                else "unknown (the queue does not answer)"),
+             f"oldest queued: {f.oldest_queued_seconds:.0f} s",
+             f"lease expiries (worker deaths survived): {f.lease_expiries}",
+             f"reaper revivals (stages run again after a worker died): {f.revivals}",
+             f"dead letters: {f.dead_letters}"]
     for stage, h in sorted(f.stage_seconds.items()):
         lines.append(f"stage {stage}: {h['count']} runs, mean {h['sum'] / h['count']:.1f} s")
     return lines

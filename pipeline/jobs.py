@@ -15,7 +15,7 @@ from .logs import get_logger
 from .db import locked
 from .models import Job, JobStatus, RunStatus, StageRun, utcnow
 from .results import StudyResult
-from .sources.netguard import redact_url
+from .sources.netguard import check_link_form, redact_url
 
 Enqueue = Callable[[str], None]
 log = get_logger("handouts.jobs")
@@ -86,6 +86,8 @@ def submit_job(session: Session, enqueue: Enqueue, *, source: str, tenant: str =
     source = (source or "").strip()
     if not source:
         raise InputError("no source given: pass a video file path, an http(s) URL to a video, or an HLS playlist")
+    if "://" in source:
+        check_link_form(source)  # a malformed host is refused here, not after a worker picks the job up
     options = dict(options or {})
     shown = redact_url(source)
     if shown != source:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 
 import structlog
 
@@ -22,24 +23,63 @@ def _hide_in_urls(text: str) -> str:
     return _URL.sub(lambda m: redact_url(m.group(0)), text) if "://" in text else text
 
 
+def _scrub(value, depth: int = 0):
+    """A logged value with URLs redacted and secret-named fields masked, inside dicts and lists too."""
+    if isinstance(value, str):
+        return _hide_in_urls(value)
+    if depth > 5:
+        return value
+    if isinstance(value, dict):
+        return {k: "***" if isinstance(k, str) and any(s in k.lower() for s in _SECRET_KEYS)
+                else _scrub(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scrub(v, depth + 1) for v in value)
+    return value
+
+
 def _drop_secrets(_logger, _name, event: dict) -> dict:
-    """Mask fields named like secrets, and credentials or signatures inside any URL a line mentions."""
+    """Mask fields named like secrets, and credentials or signatures inside any URL a line mentions (the
+    rendered traceback included: it runs after format_exc_info, and an httpx error names the URL it fetched)."""
     for k in list(event):
         if any(s in k.lower() for s in _SECRET_KEYS):
             event[k] = "***"
-        elif isinstance(event[k], str):
-            event[k] = _hide_in_urls(event[k])
+        else:
+            event[k] = _scrub(event[k])
     return event
 
 
 class _RedactingFilter(logging.Filter):
-    """The same for lines from libraries' standard logging (httpx logs each request's URL)."""
+    """The same for lines from libraries' standard logging (httpx logs each request's URL), exceptions too."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if "://" in message:
             record.msg, record.args = _hide_in_urls(message), None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = "".join(traceback.format_exception(*record.exc_info))
+            if "://" in text:
+                record.exc_text, record.exc_info = _hide_in_urls(text).rstrip("\n"), None
         return True
+
+
+def _install_redacting_records() -> None:
+    """Redact every standard-logging record as it is made, whichever logger (httpcore.http11, urllib3.connectionpool,
+    huey.consumer…) and whichever handler (one a server adds later included) it goes to."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "handouts_redacts", False):
+        return
+    scrub = _RedactingFilter()
+
+    def redacting(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            scrub.filter(record)
+        except Exception:  # a message whose arguments do not fit it: the handler reports that, as it would have
+            pass
+        return record
+
+    redacting.handouts_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting)
 
 
 def configure_logging(settings: Settings, *, stream=None) -> None:
@@ -55,13 +95,14 @@ def configure_logging(settings: Settings, *, stream=None) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
             handler.addFilter(_RedactingFilter())
+    _install_redacting_records()
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))  # a line per request is noise
     # httpcore's debug trace prints response headers as they come (a Set-Cookie of a Panopto session among them)
     logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True), _drop_secrets,
-                    structlog.processors.format_exc_info, renderer],
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    structlog.processors.format_exc_info, _drop_secrets, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,

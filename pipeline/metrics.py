@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from .jobs import aware
 from .models import Job, JobStatus, RunStatus, StageRun, utcnow
@@ -27,7 +27,13 @@ class Figures:
     queue_depth: int | None = None                                     # wake-ups waiting in the queue
     oldest_queued_seconds: float = 0.0
     lease_expiries: int = 0                                            # runs whose worker died
+    revivals: int = 0                                                  # of those, stages run again afterwards
     dead_letters: int = 0
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """Ended jobs by how they ended (the terminal statuses)."""
+        return {s: self.jobs.get(s, 0) for s in JobStatus.TERMINAL}
 
 
 def read_figures(session: Session, queue_depth: int | None = None) -> Figures:
@@ -37,6 +43,10 @@ def read_figures(session: Session, queue_depth: int | None = None) -> Figures:
         select(Job.status, func.count()).group_by(Job.status)).all())
     f.runs = dict(session.execute(select(StageRun.status, func.count()).group_by(StageRun.status)).all())
     f.lease_expiries = f.runs.get(RunStatus.EXPIRED, 0)
+    later = aliased(StageRun)
+    f.revivals = session.scalar(select(func.count()).select_from(StageRun).where(
+        StageRun.status == RunStatus.EXPIRED,
+        exists().where(later.job_id == StageRun.job_id, later.stage == StageRun.stage, later.id > StageRun.id))) or 0
     f.dead_letters = f.jobs.get(JobStatus.DEAD, 0)
     oldest = session.scalar(select(func.min(Job.created_at)).where(Job.status == JobStatus.QUEUED))
     f.oldest_queued_seconds = max(0.0, (utcnow() - aware(oldest)).total_seconds()) if oldest else 0.0
@@ -80,6 +90,12 @@ def prometheus_text(f: Figures) -> bytes:
                                     value=f.oldest_queued_seconds)
             yield CounterMetricFamily("handouts_lease_expiries", "Stage runs whose worker died (and were resumed "
                                       "by the reaper)", value=f.lease_expiries)
+            yield CounterMetricFamily("handouts_reaper_revivals", "Stages of dead workers run again by another "
+                                      "worker", value=f.revivals)
+            outcomes = GaugeMetricFamily("handouts_job_outcomes", "Ended jobs by outcome", labels=["outcome"])
+            for outcome, n in sorted(f.outcomes.items()):
+                outcomes.add_metric([outcome], n)
+            yield outcomes
             yield CounterMetricFamily("handouts_dead_letters", "Jobs dead-lettered after repeated worker deaths",
                                       value=f.dead_letters)
 

@@ -3,7 +3,8 @@
 Run at every worker's start and then every HANDOUTS_REAP_INTERVAL seconds by each worker (many reapers are safe:
 each change is a compare-and-set on the rows it reads). Two things it fixes:
   - a RUNNING stage run whose lease lapsed: its worker died. The run is marked expired and the stage queued
-    again, or after HANDOUTS_MAX_LEASE_LOSSES such deaths the job is dead-lettered with the reason;
+    again, or after HANDOUTS_MAX_LEASE_LOSSES such deaths the job is dead-lettered with the reason; a job whose
+    cancel was asked for while that run was alive ends cancelled instead, and an ended job is never woken;
   - a QUEUED job, or a RUNNING one between stages, with no live run and untouched for HANDOUTS_STALL_SECONDS:
     its wake-up was lost (Redis was down at submit, the worker died right after a checkpoint). It is queued again;
     a wake-up too many is harmless, the claim makes it a no-op.
@@ -35,9 +36,10 @@ class ReapReport:
     resumed: list[tuple[str, str]] = field(default_factory=list)    # (job, stage) whose worker died
     dead: list[str] = field(default_factory=list)                    # jobs dead-lettered
     woken: list[str] = field(default_factory=list)                   # jobs whose wake-up was lost
+    cancelled: list[str] = field(default_factory=list)               # cancel asked, then the worker died
 
     def __bool__(self) -> bool:
-        return bool(self.resumed or self.dead or self.woken)
+        return bool(self.resumed or self.dead or self.woken or self.cancelled)
 
 
 def reap(rt: Ports, now: datetime | None = None) -> ReapReport:
@@ -52,9 +54,12 @@ def reap(rt: Ports, now: datetime | None = None) -> ReapReport:
             run = s.get(StageRun, run_id, populate_existing=True)
             if run.status != RunStatus.RUNNING or aware(run.lease_expires_at) >= now:
                 continue  # renewed or finished since we looked
-            if expire_run(job, run, rt.settings) == "dead":
+            outcome = expire_run(job, run, rt.settings)
+            if outcome == "dead":
                 report.dead.append(job.id)
-            else:
+            elif outcome == "cancelled":
+                report.cancelled.append(job.id)
+            elif outcome == "resume":
                 report.resumed.append((job.id, run.stage))
         live = exists().where(StageRun.job_id == Job.id, StageRun.status == RunStatus.RUNNING)
         stalled = s.scalars(select(Job).where(Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
@@ -72,8 +77,11 @@ def reap(rt: Ports, now: datetime | None = None) -> ReapReport:
         _wake(rt, job_id, None)
     for job_id in report.dead:
         rt.emit(job_id, "failed")
+    for job_id in report.cancelled:
+        rt.emit(job_id, "cancelled")
     if report:
-        log.info("reaped", resumed=len(report.resumed), dead=len(report.dead), woken=len(report.woken))
+        log.info("reaped", resumed=len(report.resumed), dead=len(report.dead), woken=len(report.woken),
+                 cancelled=len(report.cancelled))
     return report
 
 

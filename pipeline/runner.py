@@ -74,8 +74,11 @@ def _claim(rt: Ports, job_id: str, stage: str | None):
                          f"{alive[0].worker}")
                 return None
             for run in live:  # a lapsed lease: its worker is gone; the reaper may not have seen it yet
-                if expire_run(job, run, rt.settings) == "dead":
+                ended = expire_run(job, run, rt.settings)
+                if ended == "dead":
                     return "failed"
+                if ended == "cancelled":
+                    return "cancelled"
             done = finished_stages(job)
             pending = [st.name for st in rt.stages if st.name not in done]
             if job.cancel_requested:
@@ -106,12 +109,22 @@ def _claim(rt: Ports, job_id: str, stage: str | None):
 
 
 def expire_run(job: Job, run: StageRun, settings) -> str:
-    """Mark a run whose lease lapsed; dead-letter its job after too many lost workers. Returns "dead" or "resume"."""
+    """Mark a run whose lease lapsed; dead-letter its job after too many lost workers.
+
+    Returns "dead", "resume", "cancelled" (a cancel was asked for while the run was alive: the job ends cancelled
+    now, as its worker would have done) or "ended" (the job had already ended: nothing to wake)."""
     overran = (run.error or {}).get("code") == "stage_timeout"   # its own worker gave the lease up (leases.py)
     run.status = RunStatus.EXPIRED
     run.finished_at = utcnow()
     if not overran:
         run.error = {"code": "lease_expired", "message": f"worker {run.worker} stopped renewing its lease"}
+    if job.is_terminal:
+        log.warning("lease_expired", job_id=job.id, stage=run.stage, worker=run.worker, job_status=job.status)
+        return "ended"
+    if job.cancel_requested:
+        log.warning("lease_expired", job_id=job.id, stage=run.stage, worker=run.worker, cancelled=True)
+        _finish_cancelled(job, f"cancelled during {run.stage}")
+        return "cancelled"
     losses = sum(1 for r in job.stage_runs if r.stage == run.stage and r.status == RunStatus.EXPIRED)
     log.warning("lease_expired", job_id=job.id, stage=run.stage, worker=run.worker, losses=losses, overran=overran)
     if losses >= settings.max_lease_losses:

@@ -23,7 +23,10 @@ from .errors import wants_json
 
 bp = Blueprint("auth", __name__)
 
-_FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP")
+_FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port",
+              "X-Forwarded-Prefix", "X-Real-IP", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP",
+              "X-Original-Forwarded-For", "Via")
+BIND_HOST = "HANDOUTS_BIND_HOST"  # app.config key: the address `handouts serve` listens on
 
 
 class SignInLimiter:
@@ -70,23 +73,65 @@ def _admin_token() -> bytes | None:
     return token.get_secret_value().encode() if token else None
 
 
-def token_matches(offered: str) -> bool:
-    """The offered token equals the admin token, compared as bytes in constant time (any characters allowed)."""
+def token_matches(offered: str | bytes) -> bool:
+    """The offered token equals the admin token, compared as bytes in constant time (any characters allowed).
+    A str is a form field (text); a header's raw bytes are given as bytes."""
     expected = _admin_token()
     if not expected or not offered:
         return False
-    return hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), expected)
+    raw = offered if isinstance(offered, bytes) else offered.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(raw, expected)
+
+
+def _bearer() -> bytes | None:
+    """The token of an `Authorization: Bearer` header as the bytes sent (WSGI hands headers over as latin-1)."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    value = header.removeprefix("Bearer ").strip()
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # a server that decoded the header otherwise
+        return value.encode("utf-8", "surrogateescape")
+
+
+def is_loopback(host: str | None) -> bool:
+    """A loopback address, or the name localhost."""
+    host = (host or "").strip().strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _bound_to_loopback() -> bool:
+    """The server listens on a loopback address only: as `handouts serve` was told, or as the settings say, and,
+    where the server shows its socket (gunicorn), as that socket is bound."""
+    bound = current_app.config.get(BIND_HOST) or _rt().settings.host
+    if not is_loopback(bound):
+        return False
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:
+        try:
+            return is_loopback(sock.getsockname()[0])
+        except (OSError, TypeError, IndexError):
+            return False
+    return True
 
 
 def _loopback_unproxied() -> bool:
-    # With no admin token the pages are for this machine only; a request relayed by a proxy on this machine
-    # carries forwarded headers and is refused, so a proxy in front cannot open them to the world.
+    # With no admin token the pages are for this machine only: the server must listen on loopback, the request
+    # come from loopback and name a loopback host (a rebound DNS name in a local browser is refused), and carry no
+    # forwarded headers (a proxy on this machine relaying the world is refused).
     if any(h in request.headers for h in _FORWARDED):
         return False
-    try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
-    except ValueError:
+    if not _bound_to_loopback():
         return False
+    if not is_loopback(request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host):
+        return False
+    return is_loopback(request.remote_addr)
 
 
 def sign_in_viewer(viewer: Viewer) -> None:
@@ -100,8 +145,8 @@ def current_viewer() -> Viewer | None:
     """The operator, the viewer this session was signed in as, or None (nobody)."""
     if session.get("operator") and _admin_token():
         return OPERATOR
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer ") and token_matches(header.removeprefix("Bearer ").strip()):
+    bearer = _bearer()
+    if bearer and token_matches(bearer):
         return OPERATOR
     data = session.get("viewer")  # a platform signed this browser in as one viewer: that is who it is
     if isinstance(data, dict) and data.get("tenant"):
@@ -117,8 +162,9 @@ def require_viewer() -> Viewer:
     if viewer is not None:
         return viewer
     if _admin_token() is None:
-        abort(403, description="the status pages answer only on this machine; set HANDOUTS_ADMIN_TOKEN to reach "
-                               "them from elsewhere")
+        abort(403, description="with no HANDOUTS_ADMIN_TOKEN set, the status pages answer only on this machine "
+                               "(a server listening on loopback, a request from it, no proxy in between); set "
+                               "HANDOUTS_ADMIN_TOKEN to reach them from elsewhere")
     if not wants_json():
         abort(redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path)))
     abort(401, description="sign in at /sign-in with HANDOUTS_ADMIN_TOKEN, or send an Authorization: Bearer header")

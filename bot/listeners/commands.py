@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from pipeline.db import error_name
 from pipeline.errors import HandoutsError, InputError
 
+from ..blocks import escape_mrkdwn
 from ..command import HELP, parse_command
 from ..deps import Deps
 from ..start import Duplicate, connect_first, start_handout, started_text
@@ -32,7 +33,7 @@ def register(app, deps: Deps) -> None:
         try:
             cmd = parse_command(command.get("text", ""))
         except InputError as e:
-            ack(response_type="ephemeral", text=f":warning: {e.message}")
+            ack(response_type="ephemeral", text=f":warning: {escape_mrkdwn(e.message)}")
             return
         if cmd.help:
             ack(response_type="ephemeral", text=HELP)
@@ -61,11 +62,11 @@ def _start(deps: Deps, cmd, command: dict, respond, client) -> None:
                 text=f":repeat: That request is already running as job `{d.job_id}`; follow its message in "
                      "the channel.")
     except InputError as e:
-        respond(response_type="ephemeral", replace_original=False, text=f":warning: {e.message}")
+        respond(response_type="ephemeral", replace_original=False, text=f":warning: {escape_mrkdwn(e.message)}")
     except HandoutsError as e:
         log.warning("slack_job_not_started", error=e.message)
         respond(response_type="ephemeral", replace_original=False,
-                text=f":x: The handout could not be started: {e.message}")
+                text=f":x: The handout could not be started: {escape_mrkdwn(e.message)}")
     except DBAPIError as e:  # nothing was recorded: the person may simply ask again
         log.warning("slack_job_not_started", error=f"database: {error_name(e)}")
         respond(response_type="ephemeral", replace_original=False,

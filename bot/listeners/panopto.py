@@ -9,7 +9,7 @@ import structlog
 
 from pipeline.errors import HandoutsError
 
-from ..blocks import PANOPTO_CONNECT, PANOPTO_DISCONNECT, connect_message
+from ..blocks import PANOPTO_CONNECT, PANOPTO_DISCONNECT, connect_message, escape_mrkdwn
 from ..deps import Deps, tenant_of
 from .events import publish_home
 
@@ -63,7 +63,7 @@ def panopto_command(deps: Deps, action: str, payload: dict, respond) -> None:
                                            deps.rt.settings.panopto_connect_minutes, pending=False)
             respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
     except HandoutsError as e:
-        respond(response_type="ephemeral", replace_original=False, text=f":warning: {e.message}")
+        respond(response_type="ephemeral", replace_original=False, text=f":warning: {escape_mrkdwn(e.message)}")
 
 
 def register(app, deps: Deps) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Callable
 
 import httpcore
 import httpx
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from ..errors import InputError, SourceNotFound, SourceUnavailable
 
@@ -65,10 +66,15 @@ def is_public_address(address: str) -> bool:
     return True
 
 
+_LDH = re.compile(r"[a-z0-9_-]+")  # letters, digits, hyphen (and the underscore some real names carry)
+
+
 def check_host(host: str | None, url: str) -> str:
-    """The host of a link as the resolver sees it (IDNA); InputError 'not a valid link' for a malformed one."""
+    """The host of a link as the resolver sees it (IDNA); InputError 'not a valid link' for a malformed one:
+    no host, an empty or over-long label (63), a name over 253 characters, a name IDNA refuses (a bad xn-- label
+    included), or characters no host name has."""
     if not host:
-        raise InputError(f"{url[:200]} is not a valid link: it has no host name")
+        raise InputError(f"{display_url(url)} is not a valid link: it has no host name")
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
         return host
@@ -77,22 +83,42 @@ def check_host(host: str | None, url: str) -> str:
     name = host.rstrip(".")
     labels = name.split(".")
     try:
-        ascii_name = name.encode("idna").decode("ascii")
+        ascii_name = name.encode("idna").decode("ascii").lower()
+        for label in ascii_name.split("."):
+            if label.startswith("xn--"):
+                label.encode("ascii").decode("idna")  # a punycode label that does not decode
     except UnicodeError:
         ascii_name = ""
     if (not name or any(not label for label in labels) or any(len(label) > 63 for label in labels)
-            or not ascii_name or len(ascii_name) > 253):
-        raise InputError(f"{url[:200]} is not a valid link: the host name {host[:80]!r} is malformed (empty or "
-                         "over-long parts); copy the link again from the address bar")
+            or not ascii_name or len(ascii_name) > 253
+            or not all(_LDH.fullmatch(label) for label in ascii_name.split("."))):
+        raise InputError(f"{display_url(url)} is not a valid link: the host name {host[:80]!r} is malformed (empty "
+                         "or over-long parts, or characters a host name cannot have); copy the link again from the "
+                         "address bar")
     return ascii_name
+
+
+def check_link_form(url: str) -> None:
+    """InputError 'not a valid link' for an http(s) link whose port, brackets or host name are malformed (no DNS)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a bad port raises here
+    except ValueError:
+        raise InputError(f"{_scrubbed(url)} is not a valid link (its port or brackets are malformed); copy the link "
+                         "again from the address bar") from None
+    if parts.scheme.lower() in ("http", "https"):
+        check_host(parts.hostname, url)
 
 
 def display_url(url: str) -> str:
     """A URL fit for messages and logs: no credentials, no query string (signed links carry secrets there)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # brackets left open, a port out of range
+        return _scrubbed(url)
     shown = f"{parts.scheme}://{host}{parts.path}"
     return shown if len(shown) <= 160 else shown[:157] + "..."
 
@@ -109,10 +135,24 @@ def redact_url(url: str) -> str:
     if "://" not in url or not parts.netloc:
         return url
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    query = "&".join(
-        f"{k}=redacted" if k.lower() in SIGNED_PARAMS else (f"{k}={v}" if sep else k)
-        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, _redact_params(parts.query),
+                       _redact_params(parts.fragment) if "=" in parts.fragment else parts.fragment))
+
+
+def _redact_params(query: str) -> str:
+    """key=value&… with the values of signed or secret keys (compared decoded, any case) replaced by "redacted"."""
+    return "&".join(
+        f"{k}=redacted" if unquote_plus(k).lower() in SIGNED_PARAMS else (f"{k}={v}" if sep else k)
+        for k, sep, v in (item.partition("=") for item in query.split("&") if item))
+
+
+def _scrubbed(url: str) -> str:
+    """A link urlsplit cannot read, for a message: without what may be a password (before @) or a query."""
+    head, _, _ = url.partition("?")
+    scheme, sep, rest = head.partition("://")
+    rest = rest.rsplit("@", 1)[-1]
+    shown = f"{scheme}{sep}{rest}" if sep else head
+    return shown[:160]
 
 
 def display_source(source: str) -> str:
@@ -141,7 +181,7 @@ class UrlGuard:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - a bad port raises here
         except ValueError:
-            raise InputError(f"{url[:200]} is not a valid link (its port or brackets are malformed)",
+            raise InputError(f"{_scrubbed(url)} is not a valid link (its port or brackets are malformed)",
                              source=source) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"{display_url(url)} (from {source}) is not an http(s) link; give an http(s) URL",

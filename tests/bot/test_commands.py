@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from pipeline.models import JobStatus
 
 from .conftest import quick_stages
@@ -159,6 +161,18 @@ def test_hostile_commands_get_an_answer_not_a_crash(world):
     assert w.jobs() == []
 
 
+@pytest.mark.parametrize("link", ["https://media..example.edu/w3.mp4", "https://xn--zz.example.edu/w3.mp4",
+                                  "https://" + "b" * 70 + ".example.edu/w3.mp4", "https://[::1/w3.mp4",
+                                  "https://media.example.edu:99999/w3.mp4", "https://%zz.example.edu/w3.mp4"])
+def test_a_malformed_host_is_answered_in_the_ack_as_not_a_valid_link(world, link):
+    w = world(immediate=False, HANDOUTS_ALLOW_PRIVATE_URLS=False)
+    r = w.command(link)
+    assert r.status_code == 200
+    answer = r.get_json()
+    assert answer["response_type"] == "ephemeral" and "not a valid link" in answer["text"], answer
+    assert w.jobs() == []
+
+
 def test_a_signed_command_without_a_user_is_refused_cleanly(world):
     from urllib.parse import urlencode
 
@@ -184,6 +198,95 @@ def test_malformed_and_oversized_bodies_are_refused_before_anything_runs(world):
     assert huge.status_code == 413
 
 
+class _Endless:
+    """A chunked upload that never ends, counting what the server read of it."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def read(self, n=-1):
+        n = 65536 if n is None or n < 0 else min(n, 65536)
+        self.read_bytes += n
+        return b"x" * n
+
+    readline = read
+
+    def tell(self):
+        return self.read_bytes
+
+    def seek(self, pos, whence=0):
+        return self.read_bytes
+
+
+def test_a_chunked_body_is_cut_at_the_slack_limit_not_the_apps(world):
+    from bot import MAX_SLACK_BODY
+
+    w = world(immediate=False)
+    assert MAX_SLACK_BODY < w.app.config["MAX_CONTENT_LENGTH"]
+    stream = _Endless()
+    r = w.http.post("/slack/events", input_stream=stream, environ_overrides={"wsgi.input_terminated": True},
+                    headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"})
+    assert r.status_code == 413 and "too large for a Slack request" in r.get_data(as_text=True)
+    assert stream.read_bytes <= MAX_SLACK_BODY + 65536, "read no further than the Slack limit"
+    declared = w.http.post("/slack/events", data=b"x" * (MAX_SLACK_BODY + 10),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert declared.status_code == 413
+
+
+def _signed_gzip(w, body: str, *, cut: int = 0):
+    import gzip
+
+    from slack_sdk.signature import SignatureVerifier
+
+    from .conftest import SECRET
+
+    ts = str(int(time.time()))
+    packed = gzip.compress(body.encode())
+    return w.http.post("/slack/events", data=packed[:len(packed) - cut] if cut else packed, headers={
+        "X-Slack-Request-Timestamp": ts, "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Encoding": "gzip",
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)})
+
+
+def test_gzip_bodies_are_decoded_with_a_cap(world):
+    from urllib.parse import urlencode
+
+    from bot import MAX_SLACK_BODY
+
+    w = world(immediate=False)
+    body = urlencode({"team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": "/handout", "text": "help",
+                      "trigger_id": "trig-gz", "response_url": w.fake.response_url("gz")})
+    ok = _signed_gzip(w, body)
+    assert ok.status_code == 200 and "Make a handout" in ok.get_json()["text"]
+    bomb = _signed_gzip(w, body + "&pad=" + "0" * (MAX_SLACK_BODY + 1))  # a few kilobytes packed
+    assert bomb.status_code == 413 and "once decoded" in bomb.get_data(as_text=True)
+    assert _signed_gzip(w, body, cut=12).status_code == 400  # cut short
+    garbage = w.http.post("/slack/events", data=b"not gzip at all", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "gzip"})
+    assert garbage.status_code == 400 and "does not decode" in garbage.get_data(as_text=True)
+    other = w.http.post("/slack/events", data=b"x", headers={"Content-Type": "application/json",
+                                                            "Content-Encoding": "br"})
+    assert other.status_code == 415
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),   # JSON, but a list
+    ("payload=%22text%22", "application/x-www-form-urlencoded"),    # JSON, but a string
+    ("payload=%7Bcut", "application/x-www-form-urlencoded"),
+    ("{not json", "application/json"),
+    ("[1]", "application/json"),
+    ("payload=%ff%fe", "application/x-www-form-urlencoded"),
+])
+def test_a_malformed_payload_is_a_400_not_a_500(world, body, content_type):
+    w = world(immediate=False)
+    r = w.signed(body, content_type)
+    assert r.status_code == 400, (r.status_code, r.get_data(as_text=True))
+    assert "JSON" in r.get_data(as_text=True)
+    raw = w.http.post("/slack/events", data=b"payload=%7B%22a%22%3A1%7D\xff\xfe",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert raw.status_code in (400, 401)
+
+
 def test_user_text_cannot_ping_the_channel(world):
     w = world()
     w.command(f'{URL} --title "<!channel> & <@U2> free pizza"')
@@ -207,3 +310,11 @@ def test_a_database_outage_is_told_to_the_person(world, monkeypatch):
     assert "Starting" in w.command(URL).get_json()["text"]
     assert w.fake.wait_for(lambda: w.ephemeral_texts())
     assert "database is unavailable" in w.ephemeral_texts()[0] and "try again in a minute" in w.ephemeral_texts()[0]
+
+
+def test_an_ack_echoing_user_text_cannot_ping(world):
+    w = world(immediate=False)
+    for text in (f"{URL} --profile <!channel>", "--<!here>", "https://media.example.edu/a<!channel>.mp4"):
+        answer = w.command(text).get_json()["text"]
+        assert "<!channel>" not in answer and "<!here>" not in answer, answer
+        assert "&lt;!" in answer, answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,59 @@ def test_the_summary_says_where_slides_and_captions_came_from():
     assert "no captions" in _sources_line(job(captions_source="none"))
     _, blocks = summary_message("Week 3", 7, 600, ["handout.pdf"], [], sources="captions machine-heard <x>")
     assert "_Captions machine-heard &lt;x&gt;_" in blocks[0]["text"]["text"]
+
+
+HOSTILE = "<!channel> & <@U2>"
+
+
+def _no_raw_mention(*texts: str) -> None:
+    for t in texts:
+        assert "<!channel>" not in t and "<@U2>" not in t, t
+        assert "&lt;!channel&gt; &amp; &lt;@U2&gt;" in t, t
+
+
+def _hostile_job(**kw):
+    from pipeline.addresses import SlackAddress
+    from pipeline.models import Job, JobStatus
+
+    job = Job(id="j1", source=f"https://media.example.edu/{HOSTILE}.mp4", title=HOSTILE, status=JobStatus.FAILED,
+              progress=40.0, message=f"slides: {HOSTILE}", warnings=[f"mindmap: {HOSTILE}"],
+              error={"code": "x", "message": f"the link said {HOSTILE}"}, cancel_requested=False, options={},
+              created_at=datetime(2026, 12, 1, tzinfo=timezone.utc))
+    job.address = SlackAddress(team_id="T1", channel_id="C1", user_id="U1")
+    for k, v in kw.items():
+        setattr(job, k, v)
+    return job
+
+
+def test_user_text_is_escaped_in_every_message_and_its_fallback_text():
+    from bot.blocks import dm_message, home_view, progress_message, summary_message
+
+    job = _hostile_job()
+    text, blocks = progress_message(job, ["fetch", "slides"])
+    _no_raw_mention(text, blocks[0]["text"]["text"])
+    text, blocks = dm_message(job, {f"{HOSTILE}.pdf": "https://files.slack.com/f1"}, "C1")
+    _no_raw_mention(text, blocks[0]["text"]["text"])
+    assert f"the link said &lt;!channel&gt;" in blocks[0]["text"]["text"] and "Notes: mindmap: &lt;" in \
+        blocks[0]["text"]["text"]
+    text, blocks = summary_message(HOSTILE, 3, 60, [f"{HOSTILE}.pdf (notes)"], [f"quiz: {HOSTILE}"])
+    _no_raw_mention(text, blocks[0]["text"]["text"], blocks[1]["text"]["text"], blocks[2]["text"]["text"])
+    untitled = _hostile_job(title=None)
+    text, _ = progress_message(untitled, ["fetch"])
+    _no_raw_mention(text)
+    view = home_view([job], ["default"], None)
+    shown = [b["text"]["text"] for b in view["blocks"] if b.get("type") == "section" and "&lt;" in b["text"]["text"]]
+    assert shown, view
+    _no_raw_mention(*shown)
+
+
+def test_an_error_echoing_user_text_is_escaped_in_the_ack():
+    from bot.start import started_text
+
+    with pytest.raises(InputError) as e:
+        parse_command("https://media.example.edu/w3.mp4 --profile <!channel>")
+    from bot.blocks import escape_mrkdwn
+
+    assert "<!channel>" in e.value.message and "<!channel>" not in escape_mrkdwn(e.value.message)
+    cmd = parse_command("https://media.example.edu/a<!channel>b.mp4")
+    assert "<!channel>" not in started_text(cmd) and "&lt;!channel&gt;" in started_text(cmd)

@@ -128,3 +128,55 @@ def test_the_heartbeat_renews_and_notices_a_lease_taken_away(rt):
     rt.leases.renew()
     assert rt.leases.lost(run_id)
     rt.leases.drop(run_id)
+
+
+def test_a_cancel_asked_before_the_worker_died_ends_the_job_cancelled_not_revived(rt):
+    job_id = _orphan(rt, lapsed=False)
+    with rt.transaction() as s:
+        cancel_job(s, job_id)
+        s.get(Job, job_id).stage_runs[0].lease_expires_at = utcnow() - timedelta(seconds=1)  # then its worker died
+    report = reap(rt)
+    assert report.cancelled == [job_id] and not report.resumed and not report.dead and rt.woken == []
+    job = _job(rt, job_id)
+    assert job.status == JobStatus.CANCELLED and [r.status for r in job.stage_runs] == [RunStatus.EXPIRED]
+    with rt.transaction() as s:
+        s.get(Job, job_id).updated_at = utcnow() - timedelta(hours=1)
+    assert not reap(rt) and rt.woken == [], "a cancelled job is never woken again"
+
+
+def test_a_cancel_wins_over_the_dead_letter_when_the_last_attempt_dies(rt):
+    job_id = _orphan(rt)
+    reap(rt)  # the first loss: resumed
+    with rt.transaction() as s:
+        s.add(StageRun(job_id=job_id, stage="a", status=RunStatus.RUNNING, worker="gone:2:y",
+                       lease_expires_at=utcnow() + timedelta(minutes=5)))
+    with rt.transaction() as s:
+        cancel_job(s, job_id)
+        s.get(Job, job_id).stage_runs[-1].lease_expires_at = utcnow() - timedelta(seconds=1)
+    report = reap(rt)
+    assert report.cancelled == [job_id] and report.dead == []
+    assert _job(rt, job_id).status == JobStatus.CANCELLED
+
+
+def test_a_stray_running_run_of_an_ended_job_is_expired_and_the_job_left_alone(rt):
+    job_id = _orphan(rt)
+    with rt.transaction() as s:
+        job = s.get(Job, job_id)
+        job.status, job.message = JobStatus.CANCELLED, "cancelled at a"
+    report = reap(rt)
+    assert not report.resumed and not report.dead and not report.cancelled and rt.woken == []
+    job = _job(rt, job_id)
+    assert job.status == JobStatus.CANCELLED and job.message == "cancelled at a"
+    assert [r.status for r in job.stage_runs] == [RunStatus.EXPIRED]
+
+
+def test_a_wake_up_after_a_cancelled_worker_died_does_not_run_the_stage(rt):
+    from pipeline.runner import run_job_stage
+
+    job_id = _orphan(rt, lapsed=False)
+    with rt.transaction() as s:
+        cancel_job(s, job_id)
+        s.get(Job, job_id).stage_runs[0].lease_expires_at = utcnow() - timedelta(seconds=1)
+    run_job_stage(rt, job_id, "a")  # a wake-up arrives before the reaper looks
+    job = _job(rt, job_id)
+    assert job.status == JobStatus.CANCELLED and [r.stage for r in job.stage_runs] == ["a"]

@@ -50,3 +50,80 @@ def test_doctor_prints_the_figures(make_settings, capsys):
     run_doctor(settings)
     out = capsys.readouterr().out
     assert "Jobs:" in out and "dead letters: 0" in out
+
+
+def _a_busy_history(rt):
+    """Rows as a day of work leaves them: done, queued a while, resumed after a worker death, dead, cancelled."""
+    from datetime import timedelta
+
+    from pipeline.models import Job, JobStatus, RunStatus, StageRun, utcnow
+
+    now = utcnow()
+    with rt.transaction() as s:
+        def job(status, **kw):
+            j = Job(source="x.mp4", tenant="local", owner="u", status=status, progress=0.0, message="", warnings=[],
+                    **kw)
+            s.add(j)
+            s.flush()
+            return j
+
+        done = job(JobStatus.COMPLETED)
+        s.add(StageRun(job_id=done.id, stage="a", attempt=1, status=RunStatus.SUCCEEDED, seconds=2.5))
+        resumed = job(JobStatus.COMPLETED)
+        s.add(StageRun(job_id=resumed.id, stage="a", attempt=1, status=RunStatus.EXPIRED, worker="gone"))
+        s.add(StageRun(job_id=resumed.id, stage="a", attempt=2, status=RunStatus.SUCCEEDED, seconds=400.0))
+        dead = job(JobStatus.DEAD)
+        s.add(StageRun(job_id=dead.id, stage="a", attempt=1, status=RunStatus.EXPIRED, worker="gone"))
+        s.add(StageRun(job_id=dead.id, stage="a", attempt=2, status=RunStatus.EXPIRED, worker="gone"))
+        job(JobStatus.CANCELLED)
+        job(JobStatus.QUEUED, created_at=now - timedelta(minutes=10))
+    rt.enqueue("wake-up-1")
+    rt.enqueue("wake-up-2")
+
+
+def test_every_figure_is_on_metrics_and_in_doctor_and_the_same_from_another_process(make_settings, capsys):
+    import re
+
+    from handouts.app import create_app
+    from handouts.wiring import open_runtime
+    from pipeline.doctor import run_doctor
+
+    settings = make_settings()
+    rt = open_runtime(settings, immediate=False, stages=_stages())
+    _a_busy_history(rt)
+    text = create_app(runtime=rt).test_client().get("/metrics").get_data(as_text=True)
+
+    def value(line: str) -> float:
+        m = re.search("^" + re.escape(line) + r" ([0-9.e+]+)$", text, re.M)
+        assert m, f"{line} is not on /metrics:\n{text}"
+        return float(m.group(1))
+
+    assert value('handouts_jobs{status="completed"}') == 2 and value('handouts_jobs{status="queued"}') == 1
+    assert value('handouts_job_outcomes{outcome="completed"}') == 2
+    assert value('handouts_job_outcomes{outcome="dead"}') == 1
+    assert value('handouts_job_outcomes{outcome="cancelled"}') == 1
+    assert value('handouts_stage_duration_seconds_count{stage="a"}') == 2
+    assert value('handouts_stage_duration_seconds_bucket{le="5.0",stage="a"}') == 1
+    assert value('handouts_stage_duration_seconds_bucket{le="900.0",stage="a"}') == 2
+    assert value('handouts_stage_duration_seconds_sum{stage="a"}') == 402.5
+    assert value("handouts_queue_depth") == 2
+    assert 590 <= value("handouts_oldest_queued_seconds") <= 900
+    assert value("handouts_lease_expiries_total") == 3
+    assert value("handouts_reaper_revivals_total") == 2, "the resumed job's first run and the dead job's first"
+    assert value("handouts_dead_letters_total") == 1
+    assert value('handouts_stage_runs{status="expired"}') == 3
+
+    other = open_runtime(settings, immediate=False, stages=_stages())  # another process on the same store
+    again = create_app(runtime=other).test_client().get("/metrics").get_data(as_text=True)
+    strip = lambda t: re.sub(r"^handouts_oldest_queued_seconds .*$", "", t, flags=re.M)  # noqa: E731 - time moves
+    assert strip(again) == strip(text)
+    other.close()
+    rt.close()
+
+    run_doctor(settings)
+    out = capsys.readouterr().out
+    for line in ("by status: ", "outcomes: completed 2, cancelled 1, dead 1", "queue depth: 2 wake-up(s) waiting",
+                 "lease expiries (worker deaths survived): 3", "reaper revivals (stages run again after a worker "
+                 "died): 2", "dead letters: 1", "stage a: 2 runs, mean 201.2 s"):
+        assert line in out, (line, out)
+    assert re.search(r"oldest queued: (59\d|6\d\d) s", out), out

@@ -14,6 +14,7 @@ from pipeline.errors import NotAVideo
 from pipeline.jobs import submit_job
 from handouts.wiring import open_runtime
 from handouts.app import create_app
+from tests.fakes.http_server import http_server  # noqa: F401 - fixture
 
 
 def _stages():
@@ -121,3 +122,113 @@ def test_status_pages_are_for_operators_only(make_settings):
     assert signed_in.status_code == 303
     assert client.get("/", environ_base=remote).status_code == 200, "the session remembers the operator"
     rt.close()
+
+
+SIGNED = "https://ann:hunter2@media.example.edu/w3.mp4?X-Amz-Signature=SIGabc123&X-Amz-Expires=600"
+
+
+def _configured(make_settings, stream, **over):
+    import io  # noqa: F401
+
+    from pipeline.logs import configure_logging
+
+    configure_logging(make_settings(HANDOUTS_LOG_LEVEL="debug", HANDOUTS_LOG_FORMAT="json", **over), stream=stream)
+
+
+def test_structlog_lines_redact_urls_in_nested_fields_and_tracebacks(make_settings):
+    import io
+
+    stream = io.StringIO()
+    _configured(make_settings, stream)
+    log = structlog.get_logger("handouts.test")
+    log.info("fetching", url=SIGNED, error={"message": f"403 for {SIGNED}"}, tried=[SIGNED])
+    try:
+        raise RuntimeError(f"Client error '403 Forbidden' for url '{SIGNED}'")
+    except RuntimeError:
+        log.exception("fetch_failed")
+    out = stream.getvalue()
+    assert "fetching" in out and "fetch_failed" in out and "RuntimeError" in out
+    assert "hunter2" not in out and "SIGabc123" not in out, out
+    assert out.count("X-Amz-Signature=redacted") >= 4
+
+
+def test_httpx_info_lines_are_redacted_for_any_handler(make_settings, http_server):
+    import io
+    import logging
+
+    import httpx
+
+    stream = io.StringIO()
+    _configured(make_settings, stream)
+    logging.getLogger("httpx").setLevel(logging.INFO)  # an operator turns the request lines on
+    late = io.StringIO()
+    handler = logging.StreamHandler(late)  # a server that puts its own handler in place after logging was set up
+    root = logging.getLogger()
+    kept, root.handlers = root.handlers, [handler]
+    try:
+        http_server.add("/w3.mp4", b"video", "video/mp4")
+        url = http_server.url("/w3.mp4?X-Amz-Signature=SIGabc123&token=TOKxyz").replace("http://", "http://ann:hunter2@")
+        httpx.get(url)
+        logging.getLogger("urllib3.connectionpool").warning("Retrying after %s", url)  # a child logger, with args
+        try:
+            raise ValueError(f"bad answer from {url}")
+        except ValueError:
+            logging.getLogger("huey.consumer").exception("task failed")
+    finally:
+        root.handlers = kept
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    for out in (late.getvalue(),):
+        assert "HTTP Request" in out and "Retrying after" in out and "bad answer from" in out, out
+        for secret in ("hunter2", "SIGabc123", "TOKxyz"):
+            assert secret not in out, out
+
+
+def test_a_redacted_link_hides_encoded_keys_and_fragment_tokens():
+    from pipeline.sources.netguard import redact_url
+
+    shown = redact_url("https://u:p@cdn.example.edu/v.mp4?X%2DAmz%2DSignature=abc&Policy=pol&n=1#access_token=tk&t=5")
+    assert "abc" not in shown and "pol" not in shown and "tk" not in shown and "u:p" not in shown, shown
+    assert shown.endswith("n=1#access_token=redacted&t=5")
+
+
+def test_the_full_link_is_kept_only_sealed_and_only_until_it_is_fetched(make_settings):
+    from pipeline.models import Job
+
+    seen = []
+
+    def fetch(ctx):
+        seen.append(ctx.options.get("sealed_source"))
+        return {"sha256": "0" * 64}
+
+    runtime = open_runtime(make_settings(), immediate=True, stages=(StageDef("fetch", fetch, 1),))
+    try:
+        with runtime.transaction() as s:
+            job = submit_job(s, lambda _id: None, source=SIGNED, seal=runtime.seal)
+            assert job.source == "https://media.example.edu/w3.mp4?X-Amz-Signature=redacted&X-Amz-Expires=600"
+            sealed = job.options["sealed_source"]
+            assert "hunter2" not in sealed and "SIGabc123" not in sealed
+            job_id = job.id
+        from pipeline.crypto import cipher_for
+
+        assert cipher_for(runtime.settings, "sources").decrypt(sealed) == SIGNED
+        runtime.enqueue(job_id)
+        with runtime.sessions() as s:
+            job = s.get(Job, job_id)
+            assert job.status.startswith("completed"), job.message
+            assert "sealed_source" not in (job.options or {}), "dropped once the recording is fetched"
+        assert seen == [sealed]
+    finally:
+        runtime.close()
+
+
+def test_a_badly_formatted_library_line_does_not_raise_where_it_is_logged(make_settings):
+    import io
+    import logging
+
+    _configured(make_settings, io.StringIO())
+    make = logging.getLogRecordFactory()
+    record = make("some.library", logging.WARNING, __file__, 1, "two %s %s for one", ("https://x.example/?sig=1",),
+                  None)  # made without raising: the handler reports the mistake, as it always did
+    assert record.args == ("https://x.example/?sig=1",)
+    fine = make("some.library", logging.WARNING, __file__, 1, "got %s", ("https://x.example/?sig=1",), None)
+    assert fine.getMessage() == "got https://x.example/?sig=redacted"

@@ -118,6 +118,27 @@ def test_submit_queues_without_waiting_and_jobs_show_and_cancel(tmp_path, capsys
     assert "already cancelled" in capsys.readouterr().err
     assert main(["submit", str(tmp_path / "missing.mp4")]) == 1
     assert "no such file" in capsys.readouterr().err
+    assert main(["submit", "https://ann:hunter2@media.example.edu/w3.mp4?X-Amz-Signature=SIGabc"]) == 0
+    printed = capsys.readouterr().out
+    assert "media.example.edu/w3.mp4" in printed and "hunter2" not in printed and "SIGabc" not in printed
+    assert main(["status"]) == 0 and main(["jobs", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "media.example.edu/w3.mp4" in listed and "hunter2" not in listed and "SIGabc" not in listed
+
+
+@pytest.mark.parametrize("link", ["https://media..example.edu/w1.mp4", "https://" + "a" * 70 + ".example.edu/w1.mp4",
+                                  "https://xn--zz.example.edu/w1.mp4", "https://[::1/w1.mp4"])
+def test_submit_and_make_refuse_a_malformed_host_and_queue_nothing(tmp_path, capsys, monkeypatch, link):
+    from handouts.cli import main
+
+    monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
+    assert main(["submit", "--json", link]) == 1
+    captured = capsys.readouterr()
+    assert "not a valid link" in captured.err and captured.out == ""
+    assert main(["jobs", "list"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["make", link, "-o", str(tmp_path / "out")]) == 1
+    assert "not a valid link" in capsys.readouterr().err
 
 
 def test_a_database_that_is_down_gets_one_line_and_exit_75(tmp_path, capsys, monkeypatch):
@@ -128,3 +149,77 @@ def test_a_database_that_is_down_gets_one_line_and_exit_75(tmp_path, capsys, mon
     assert main(["status"]) == 75
     err = capsys.readouterr().err
     assert "the database is unavailable" in err and "try again in a minute" in err and "Traceback" not in err
+
+
+def test_jobs_list_stale_and_dead_and_show_json_on_a_worker_death(tmp_path, capsys, monkeypatch, make_settings):
+    from datetime import timedelta
+
+    from handouts.cli import main
+    from handouts.wiring import open_runtime
+    from pipeline.jobs import submit_job
+    from pipeline.models import Job, JobStatus, RunStatus, StageRun, utcnow
+
+    monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
+    rt = open_runtime(make_settings(HANDOUTS_DATA_DIR=str(tmp_path / "data")))
+    with rt.transaction() as s:
+        ids = [submit_job(s, lambda _id: None, source=f"https://media.example.edu/w{i}.mp4").id for i in range(4)]
+        orphan, dead, live, _queued = (s.get(Job, i) for i in ids)
+        orphan.status = live.status = JobStatus.RUNNING
+        orphan.stage_runs.append(StageRun(stage="fetch", status=RunStatus.RUNNING, worker="gone:1:x",
+                                          lease_expires_at=utcnow() - timedelta(minutes=1)))
+        live.stage_runs.append(StageRun(stage="fetch", status=RunStatus.RUNNING, worker="here:2:y",
+                                        lease_expires_at=utcnow() + timedelta(minutes=5)))
+        dead.status = JobStatus.DEAD
+        dead.error = {"code": "dead_letter", "stage": "fetch", "message": "stage 'fetch' lost its worker 3 times"}
+        dead.stage_runs.append(StageRun(stage="fetch", status=RunStatus.EXPIRED, worker="gone:3:z"))
+    rt.close()
+    assert main(["jobs", "list", "--stale"]) == 0
+    stale = capsys.readouterr().out
+    assert ids[0] in stale and "(lease of fetch lapsed)" in stale and ids[3] in stale
+    assert ids[1] not in stale and ids[2] not in stale, "dead and live jobs are not stale"
+    assert main(["jobs", "list", "--dead"]) == 0
+    assert capsys.readouterr().out.split()[0] == ids[1]
+    assert main(["jobs", "list", "--limit", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["jobs", "show", ids[1], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == "dead" and shown["error"]["code"] == "dead_letter"
+    assert shown["runs"] == [{"stage": "fetch", "attempt": 1, "status": "expired", "worker": "gone:3:z",
+                              "seconds": None, "lease_expires_at": None, "error": None}]
+    assert main(["jobs", "show", ids[0]]) == 0
+    assert "gone:1:x" in capsys.readouterr().out
+    assert main(["jobs", "show", "nosuchjob", "--json"]) == 1
+    assert "no job with id 'nosuchjob'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["jobs", "list", "--stale", "--dead"], "not allowed with argument"),
+    (["jobs", "list", "--limit", "0"], "give 1 or more"),
+    (["jobs", "list", "--limit", "many"], "not a whole number"),
+    (["jobs", "show"], "the following arguments are required: job"),
+    (["submit"], "the following arguments are required: SOURCE"),
+])
+def test_jobs_and_submit_usage_errors_are_named(argv, message, capsys):
+    from handouts.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_submit_checks_every_source_before_queueing_any(tmp_path, capsys, monkeypatch):
+    from handouts.cli import main
+
+    monkeypatch.setenv("HANDOUTS_DATA_DIR", str(tmp_path / "data"))
+    video = tmp_path / "week1.mp4"
+    video.write_bytes(b"x")
+    for bad, message in ((str(tmp_path / "missing.mp4"), "no such file"), ("", "an empty SOURCE"),
+                         ("ftp://ann:pw@media.example.edu/w2.mp4", "ftp:// links are not supported")):
+        assert main(["submit", str(video), bad]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "ann:pw" not in err, err
+    assert main(["jobs", "list"]) == 0
+    assert capsys.readouterr().out == "", "nothing was queued"
+    assert main(["submit", str(video), "https://media.example.edu/w2.mp4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].endswith(str(video)) and lines[1].endswith("media.example.edu/w2.mp4")

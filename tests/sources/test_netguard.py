@@ -36,6 +36,9 @@ def test_public_addresses_pass(address):
     "https://" + ("abcdefghi." * 26) + "edu/v.mp4",  # over 253 characters
     "https://media.example.edu:99999/v.mp4",        # a port out of range
     "https://[::1/v.mp4",                           # a bracket left open
+    "https://xn--zz.example.edu/v.mp4",             # a punycode label that does not decode (IDNA error)
+    "https://%zz.example.edu/v.mp4",                # characters no host name has
+    "https://.example.edu/v.mp4",                   # an empty first label
 ])
 def test_malformed_links_are_not_valid_links(url):
     for allow in (False, True):
@@ -81,3 +84,15 @@ def test_an_unchecked_host_is_never_connected_to(http_server):
     with httpx.Client(transport=pinned_transport(guard)) as client, pytest.raises(httpx.ConnectError,
                                                                                  match="not checked"):
         client.get(http_server.url("/anything"))
+
+
+@pytest.mark.parametrize("url", ["https://ann:hunter2@media..example.edu/v.mp4?X-Amz-Signature=abc123",
+                                 "https://ann:hunter2@media.example.edu:99999/v.mp4?sig=abc123",
+                                 "https://ann:hunter2@[::1/v.mp4?token=abc123"])
+def test_a_malformed_link_is_refused_without_repeating_its_password_or_signature(url):
+    from pipeline.sources.netguard import check_link_form
+
+    for check in (lambda: check_link_form(url), lambda: UrlGuard(True).check(url, "the link")):
+        with pytest.raises(InputError, match="not a valid link") as e:
+            check()
+        assert "hunter2" not in e.value.message and "abc123" not in e.value.message, e.value.message

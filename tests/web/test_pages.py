@@ -101,3 +101,20 @@ def test_filter_by_status_and_title(operator, app_rt):
     assert bad.status_code == 400 and "unknown status" in bad.get_data(as_text=True)
     long = operator.get("/?q=" + "x" * 300, headers=HTML)
     assert long.status_code == 400 and "at most 200" in long.get_data(as_text=True)
+
+
+def test_a_signed_links_secrets_are_on_no_page_and_in_no_answer(app_rt, operator):
+    from pipeline.jobs import submit_job
+
+    _, rt = app_rt
+    link = "https://ann:hunter2@media.example.edu/w3.mp4?X-Amz-Signature=SIGabc123&X-Amz-Expires=600&sig=AZsig9"
+    with rt.transaction() as s:
+        job = submit_job(s, rt.enqueue, source=link, options={"title": "Week 3"}, seal=rt.seal).id
+    shown = [operator.get(f"/jobs/{job}", headers=HTML).get_data(as_text=True),
+             operator.get("/", headers=HTML).get_data(as_text=True),
+             operator.get(f"/api/jobs/{job}").get_data(as_text=True)]
+    for text in shown:
+        for secret in ("hunter2", "SIGabc123", "AZsig9"):
+            assert secret not in text, (secret, text[:2000])
+    assert "media.example.edu/w3.mp4" in shown[0] and "X-Amz-Signature=redacted" in shown[0]
+    assert '"title":"Week 3"' in shown[2], "the API answered"

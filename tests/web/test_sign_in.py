@@ -108,3 +108,48 @@ def test_behind_a_trusted_proxy_failures_count_per_client(make_app):
     operator = app.test_client()
     operator.environ_base.update({"HTTP_X_FORWARDED_FOR": "203.0.113.20"})
     assert sign_in(operator, **proxy).status_code == 303, "another client behind the same proxy is not locked out"
+
+
+class _Sock:
+    def __init__(self, host):
+        self.host = host
+
+    def getsockname(self):
+        return (self.host, 8000)
+
+
+def test_without_a_token_the_pages_need_a_loopback_bind_host_and_no_proxy(make_app):
+    from web.auth import BIND_HOST
+
+    app, _ = make_app(HANDOUTS_ADMIN_TOKEN=None, HANDOUTS_SECRET_KEY=None)
+    client = app.test_client()
+    assert client.get("/api/jobs/x").status_code == 404, "this machine, unproxied: an operator"
+    for header in ("X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto", "Via", "True-Client-IP"):
+        r = client.get("/api/jobs/x", headers={header: "203.0.113.9"})
+        assert r.status_code == 403, header
+    rebound = client.get("/api/jobs/x", headers={"Host": "evil.example:8000"})
+    assert rebound.status_code == 403, "a DNS name rebound to 127.0.0.1 in a local browser is not this machine"
+    assert client.get("/api/jobs/x", headers={"Host": "[::1]:8000"}).status_code == 404
+    assert client.get("/api/jobs/x", environ_base={"gunicorn.socket": _Sock("0.0.0.0")}).status_code == 403
+    assert client.get("/api/jobs/x", environ_base={"gunicorn.socket": _Sock("127.0.0.1")}).status_code == 404
+    app.config[BIND_HOST] = "0.0.0.0"  # `handouts serve --host 0.0.0.0`
+    r = client.get("/api/jobs/x")
+    assert r.status_code == 403 and "listening on loopback" in r.get_json()["message"]
+    assert client.get("/metrics").status_code == 403
+    wide, _ = make_app(HANDOUTS_ADMIN_TOKEN=None, HANDOUTS_SECRET_KEY=None, HANDOUTS_HOST="0.0.0.0")
+    assert wide.test_client().get("/api/jobs/x").status_code == 403
+
+
+def test_a_non_ascii_admin_token_signs_in_by_form_and_by_header(make_app):
+    token = "jeton-privé-ü-" + "k" * 20
+    app, _ = make_app(HANDOUTS_ADMIN_TOKEN=token)
+    client = app.test_client()
+    assert sign_in(client, token=token, **REMOTE).status_code == 303
+    raw = token.encode("utf-8").decode("latin-1")  # the bytes a client sends, as WSGI hands them over
+    other = app.test_client()
+    assert other.get("/api/jobs/x", headers={"Authorization": f"Bearer {raw}"}, environ_base=REMOTE) \
+        .status_code == 404
+    assert other.get("/api/jobs/x", headers={"Authorization": "Bearer jeton-privé-ü"}, environ_base=REMOTE) \
+        .status_code == 401
+    assert other.get("/api/jobs/x", headers={"Authorization": "Bearer \udcff"}, environ_base=REMOTE) \
+        .status_code in (400, 401)
