@@ -65,7 +65,7 @@ def read_figures(session: Session, queue_depth: int | None = None) -> Figures:
 def prometheus_text(f: Figures) -> bytes:
     """The figures in Prometheus' text format."""
     from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+    from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
     class _Reading:
         def collect(self):
@@ -88,16 +88,18 @@ def prometheus_text(f: Figures) -> bytes:
                                         value=f.queue_depth)
             yield GaugeMetricFamily("handouts_oldest_queued_seconds", "Age of the oldest queued job",
                                     value=f.oldest_queued_seconds)
-            yield CounterMetricFamily("handouts_lease_expiries", "Stage runs whose worker died (and were resumed "
-                                      "by the reaper)", value=f.lease_expiries)
-            yield CounterMetricFamily("handouts_reaper_revivals", "Stages of dead workers run again by another "
-                                      "worker", value=f.revivals)
+            # Read from stored rows, so these fall when jobs are deleted or a dead job is retried: gauges, not
+            # counters (a counter that falls reads as a process restart to Prometheus' rate()).
+            yield GaugeMetricFamily("handouts_lease_expiries", "Stage runs on record whose worker died (resumed "
+                                    "by the reaper or dead-lettered)", value=f.lease_expiries)
+            yield GaugeMetricFamily("handouts_reaper_revivals", "Stage runs on record that another worker ran again "
+                                    "after their worker died", value=f.revivals)
             outcomes = GaugeMetricFamily("handouts_job_outcomes", "Ended jobs by outcome", labels=["outcome"])
             for outcome, n in sorted(f.outcomes.items()):
                 outcomes.add_metric([outcome], n)
             yield outcomes
-            yield CounterMetricFamily("handouts_dead_letters", "Jobs dead-lettered after repeated worker deaths",
-                                      value=f.dead_letters)
+            yield GaugeMetricFamily("handouts_dead_letters", "Jobs in the dead-letter state (after repeated "
+                                    "worker deaths)", value=f.dead_letters)
 
     registry = CollectorRegistry()
     registry.register(_Reading())

@@ -23,7 +23,7 @@ def test_readyz_and_metrics(make_settings):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'handouts_jobs{status="completed"} 1.0' in text
     assert 'handouts_stage_duration_seconds_count{stage="a"} 1.0' in text
-    assert "handouts_lease_expiries_total 0.0" in text and "handouts_dead_letters_total 0.0" in text
+    assert "handouts_lease_expiries 0.0" in text and "handouts_dead_letters 0.0" in text
     assert "handouts_oldest_queued_seconds 0.0" in text
     rt.close()
 
@@ -108,9 +108,11 @@ def test_every_figure_is_on_metrics_and_in_doctor_and_the_same_from_another_proc
     assert value('handouts_stage_duration_seconds_sum{stage="a"}') == 402.5
     assert value("handouts_queue_depth") == 2
     assert 590 <= value("handouts_oldest_queued_seconds") <= 900
-    assert value("handouts_lease_expiries_total") == 3
-    assert value("handouts_reaper_revivals_total") == 2, "the resumed job's first run and the dead job's first"
-    assert value("handouts_dead_letters_total") == 1
+    assert value("handouts_lease_expiries") == 3
+    assert value("handouts_reaper_revivals") == 2, "the resumed job's first run and the dead job's first"
+    assert value("handouts_dead_letters") == 1
+    for name in ("handouts_lease_expiries", "handouts_reaper_revivals", "handouts_dead_letters"):
+        assert f"# TYPE {name} gauge" in text, f"{name} is read from stored rows and can fall: a gauge"
     assert value('handouts_stage_runs{status="expired"}') == 3
 
     other = open_runtime(settings, immediate=False, stages=_stages())  # another process on the same store
