@@ -9,7 +9,12 @@ Clips, each with a known transcript:
 - `fading-us`, `fading-gb`: a 380-word lecture on multipath propagation and Rayleigh fading (the words the
   issue saw misheard), spoken by espeak-ng in an American voice at 165 words a minute and a British one at
   150, stored as AAC as a lecture video carries it. Made only when an `espeak-ng` program is on PATH;
-- `--minutes N`: the fading lecture repeated with pauses to N minutes, for speed and memory on long audio.
+- `--minutes N`: the fading lecture repeated with pauses to N minutes, for speed and memory on long audio;
+- real speech with a human-made transcript, taken from public repositories (`REAL_CLIPS`): `nptel-dl-1.5`, 167 s
+  of a recorded classroom lecture (NPTEL Deep Learning, IIT Madras) with NPTEL's transcript, and `jfk-inaugural`,
+  11 s of a 1961 public speech. They are not in this repository: cache them once from a checkout of their
+  repository at the recorded commit with `--add-real DIR` (the file's SHA-256 is checked); until then each is
+  listed as not run, with the command that fetches it.
 
 Each engine runs the whole offline path of the caption stage (`transcribe_offline_best`: streaming, pieces cut
 in pauses, voice-activity filter, word timings, cues) in its own subprocess, so its peak RSS (`ru_maxrss`, with
@@ -23,14 +28,17 @@ real-time factor is at most N over it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -41,6 +49,7 @@ from pipeline.captions.wer import edit_distance, normalise
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "captions" / "data"
 OUT = ROOT / "benchmarks" / "out" / "asr"
+REAL = OUT / "real"
 
 TWO_CITIES = (
     "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness, "
@@ -73,7 +82,116 @@ instantaneous capacity falls below the rate we want to transmit. For slow fading
 measure than the ergodic capacity, because the code cannot average over many channel states. Please read chapter
 three of the textbook before the next lecture, and try the exercises on outage probability.
 """
+JFK = "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 ENGINES = ("whisper-tiny.en", "whisper-base", "pocketsphinx")
+
+
+@dataclass(frozen=True)
+class RealClip:
+    """A recording of a person with a human-made transcript, kept in a public repository at a known commit."""
+
+    name: str
+    what: str
+    licence: str
+    repo: str
+    commit: str
+    audio: str
+    audio_sha256: str
+    transcript_pdf: str = ""
+    transcript_sha256: str = ""
+    text: str = ""
+
+
+REAL_CLIPS = (
+    RealClip(
+        "nptel-dl-1.5",
+        "NPTEL Deep Learning (CS7015, IIT Madras), lecture 1.5 \"Faster, higher, stronger\": 167 s of a recorded "
+        "classroom lecture in Indian English, spontaneous, with NPTEL's transcript of it (PDF)",
+        "CC BY-NC-SA (NPTEL course material)",
+        "rajkumarwolftiger/rajkumar_tasks", "21127d7671be4f156f68ff9cdfdec903528b316f",
+        "nptel_data/audio/Deep_Learning(CS7015)_Lec_1.5_Faster,_higher,_stronger.mp3",
+        "c4be22d6d4fc657746f9f0e4ddda75c949496ac974a4a43d622eeaff92db0bd4",
+        "nptel_data/transcripts/Deep_Learning(CS7015)_Lec_1.5_Faster,_higher,_stronger.pdf",
+        "93047845ff3a74b68f2f2113f40470eb06be452da6408345dc84df7c0e697ed4"),
+    RealClip(
+        "jfk-inaugural",
+        "11 s of John F. Kennedy's inaugural address (1961), the test clip of faster-whisper",
+        "public domain (work of the US government)",
+        "SYSTRAN/faster-whisper", "65882eee9f5cdbeeb2d877f1131d48cf241b327d",
+        "tests/data/jfk.flac", "63a4b1e4c1dc655ac70961ffbf518acd249df237e5a0152faae9a4a836949715", text=JFK),
+)
+
+_HEADER_LINE = re.compile(r"(lecture|module|chapter)\b", re.IGNORECASE)
+_SLIDE_MARK = re.compile(r"\(\s*refer\s+(slide\s+)?time\s*:?[^)]*\)", re.IGNORECASE)
+
+
+def lecture_transcript(text: str) -> str:
+    """The spoken words of an NPTEL transcript: its title block (course, speaker, department, institute,
+    lecture and chapter lines) and its "(Refer Slide Time: mm:ss)" marks left out, line breaks joined."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    header = [i for i, line in enumerate(lines[:10]) if _HEADER_LINE.match(line)]
+    body = " ".join(lines[header[-1] + 1:] if header else lines)
+    return " ".join(_SLIDE_MARK.sub(" ", body).split())
+
+
+def _pdf_text(path: Path) -> str:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in pdf)
+    finally:
+        pdf.close()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _checked(source: Path, inner: str, sha256: str, clip: RealClip) -> Path:
+    path = source / inner
+    if _sha256(path) != sha256:
+        raise SystemExit(f"{path} is not the file measured for {clip.name}: check out github.com/{clip.repo} "
+                         f"at commit {clip.commit}")
+    return path
+
+
+def add_real(source: Path) -> list[str]:
+    """Cache every clip of REAL_CLIPS whose audio is in the checkout `source`: the audio as it is, and its
+    reference text in `<name>.txt`. Files that differ from the ones measured are refused."""
+    if not source.is_dir():
+        raise SystemExit(f"--add-real needs a checkout of one of the clips' repositories; {source} is not a folder")
+    added = []
+    for clip in REAL_CLIPS:
+        if not (source / clip.audio).is_file():
+            continue
+        audio = _checked(source, clip.audio, clip.audio_sha256, clip)
+        if clip.transcript_pdf:
+            text = lecture_transcript(_pdf_text(_checked(source, clip.transcript_pdf, clip.transcript_sha256, clip)))
+        else:
+            text = clip.text
+        REAL.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(audio, REAL / f"{clip.name}{audio.suffix}")
+        (REAL / f"{clip.name}.txt").write_text(text + "\n", encoding="utf-8")
+        added.append(clip.name)
+    if not added:
+        wanted = "; ".join(f"github.com/{c.repo} ({c.audio})" for c in REAL_CLIPS)
+        raise SystemExit(f"{source} holds none of the clips' audio; expected a checkout of {wanted}")
+    return added
+
+
+def real_clips() -> tuple[list[tuple[str, Path, str]], list[tuple[str, str]]]:
+    """(clips cached by --add-real, (name, why not run) for the others)."""
+    found, missing = [], []
+    for clip in REAL_CLIPS:
+        audio = REAL / f"{clip.name}{Path(clip.audio).suffix}"
+        text = REAL / f"{clip.name}.txt"
+        if audio.is_file() and text.is_file():
+            found.append((clip.name, audio, text.read_text(encoding="utf-8").strip()))
+        else:
+            missing.append((clip.name, f"not cached: clone github.com/{clip.repo}, check out {clip.commit[:12]}, "
+                                       f"run python -m benchmarks.asr --add-real <clone>"))
+    return found, missing
 
 
 def _write_aac(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
@@ -109,6 +227,7 @@ def _espeak(text: str, voice: str, wpm: int, pitch: int) -> np.ndarray:
 def make_clips(minutes: float) -> list[tuple[str, Path, str]]:
     """(name, audio file, reference text) for every clip this machine can make."""
     clips = [("two-cities", DATA / "two-cities.ogg", TWO_CITIES), ("hello-lecture", DATA / "speech.flac", HELLO)]
+    clips += real_clips()[0]
     if shutil.which("espeak-ng") is None:
         print("espeak-ng is not on PATH: the synthetic fading lecture is left out", file=sys.stderr)
         return clips
@@ -174,19 +293,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated clip names")
     ap.add_argument("--worker", nargs=3, metavar=("ENGINE", "AUDIO", "DATA_DIR"), help=argparse.SUPPRESS)
     ap.add_argument("--show-text", action="store_true", help="print what each engine heard")
+    ap.add_argument("--add-real", action="append", default=[], metavar="DIR",
+                    help="cache the real clips found in this checkout of their repository (see REAL_CLIPS)")
     args = ap.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker[0], Path(args.worker[1]), args.worker[2])))
         return 0
+    if args.add_real:
+        for source in args.add_real:
+            for name in add_real(Path(source).expanduser()):
+                clip = next(c for c in REAL_CLIPS if c.name == name)
+                print(f"cached {name} in {REAL}: {clip.what}; {clip.licence}")
+        return 0
 
     clips = make_clips(args.minutes)
+    missing = real_clips()[1]
     if args.only:
         clips = [c for c in clips if c[0] in args.only.split(",")]
+        missing = [m for m in missing if m[0] in args.only.split(",")]
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     data_dir = str(OUT / "data")
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print("| clip | audio s | engine | WER | x real time | CPU s per audio s | load s | peak MB | cues |")
     print("|---|---|---|---|---|---|---|---|---|")
+    for name, why in missing:
+        print(f"| {name} | | all | not run: {why} | | | | | |")
     totals: dict[str, list[float]] = {}
     for name, path, reference in clips:
         for engine in engines:
