@@ -143,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         child(args.child[0], Path(args.child[1]))
         return 0
     peers = [p for p in args.peer.split(",") if p and p != "none"]
+    unknown = sorted(set(peers) - {"adaptive", "content", "content10"})
+    if unknown:
+        ap.error(f"--peer: unknown detector {', '.join(unknown)}; choose from adaptive, content, content10 or none")
+    if peers:
+        try:
+            import scenedetect  # noqa: F401
+        except ImportError:
+            ap.error("--peer needs PySceneDetect, which is not installed: pip install -e '.[bench]' "
+                     "(or run with --peer none for our figures alone)")
     rows = [(v, 10) for v in VARIANTS] + ([] if args.quick else [("all", 60)])
     if args.only:
         rows = [r for r in rows if r[0] in args.only.split(",")]
