@@ -43,6 +43,14 @@ def spec_for(variant: str, minutes: int):
     return replace(spec, **{f: True for f in flags})
 
 
+def ensure_video_apart(variant: str, minutes: int) -> tuple[Path, list[float]]:
+    """ensure_video in a child process. Linux carries a process's peak RSS over fork and exec into its children,
+    so a parent that had made a video in process would lend its peak to every detector measured after it."""
+    subprocess.run([sys.executable, "-m", "benchmarks.slides", "--make", variant, str(minutes)], check=True,
+                   cwd=Path(__file__).resolve().parent.parent)
+    return ensure_video(variant, minutes)
+
+
 def ensure_video(variant: str, minutes: int) -> tuple[Path, list[float]]:
     """Make (or reuse) the lecture for a row; return its path and the true change times."""
     from pipeline.synth import make_lecture
@@ -138,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer", default="adaptive", help="PySceneDetect detectors: adaptive,content,content10 (or none)")
     ap.add_argument("--only", default="", help="comma-separated variants to run")
     ap.add_argument("--child", nargs=2, metavar=("DETECTOR", "VIDEO"), help=argparse.SUPPRESS)
+    ap.add_argument("--make", nargs=2, metavar=("VARIANT", "MINUTES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.make:
+        ensure_video(args.make[0], int(args.make[1]))
+        return 0
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return 0
@@ -160,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     for variant, minutes in rows:
-        video, truth = ensure_video(variant, minutes)
+        video, truth = ensure_video_apart(variant, minutes)
         meta = json.loads(video.with_suffix(".json").read_text())
         hours = minutes / 60
         results = {}
