@@ -62,13 +62,14 @@ def test_upload_failing_half_way_shares_nothing_and_retry_delivery_sends_each_fi
     assert w.state(job.id).delivery_error and not w.state(job.id).files
     assert w.fake.channel_files("C1") == [] and not w.fake.called("files.completeUploadExternal")
     ts = w.state(job.id).progress_ts
-    assert "handout_redeliver" in str(w.fake.messages[("C1", ts)]["blocks"])
+    # the failure is recorded first, then the progress message is edited to offer the button
+    assert w.fake.wait_for(lambda: "handout_redeliver" in str(w.fake.messages[("C1", ts)]["blocks"]))
     summaries_before = len([p for p in w.fake.called("chat.postMessage") if p.params.get("thread_ts")])
     w.press("handout_redeliver", job_id)
     assert w.fake.wait_for(lambda: len(w.fake.channel_files("C1")) == 3)
     assert w.fake.wait_for(lambda: "handout_redeliver" not in str(w.fake.messages[("C1", ts)]["blocks"]))
     assert len([p for p in w.fake.called("chat.postMessage") if p.params.get("thread_ts")]) == summaries_before
-    assert not w.state(job_id).delivery_error
+    assert w.fake.wait_for(lambda: not w.state(job_id).delivery_error)
     # a second press finds nothing left to send
     w.press("handout_redeliver", job_id)
     assert not w.fake.wait_for(lambda: len(w.fake.called("files.completeUploadExternal")) > 1, timeout=0.5)
