@@ -72,30 +72,45 @@ def _spread(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             np.maximum(np.maximum(hi[:h], hi[1:h + 1]), hi[2:]))
 
 
-def _best_shift(a: np.ndarray, b: np.ndarray, reach: int, step: int, around=(0, 0)) -> tuple[int, int]:
-    """The (dy, dx) within `reach` of `around` minimising the absolute difference of a and shifted b."""
+def _best_shift(a: np.ndarray, b: np.ndarray, reach: int, step: int, around=(0, 0),
+                keep: np.ndarray | None = None) -> tuple[int, int]:
+    """The (dy, dx) within `reach` of `around` minimising the absolute difference of a and shifted b.
+
+    With `keep` (a boolean picture the shape of a) only the pixels of a it marks are counted."""
     h, w = a.shape
     m = reach + max(abs(around[0]), abs(around[1]))
     core = a[m:h - m:step, m:w - m:step]
+    weight = None if keep is None else keep[m:h - m:step, m:w - m:step]
     best, best_err = around, None
     for dy in range(around[0] - reach, around[0] + reach + 1):
         for dx in range(around[1] - reach, around[1] + reach + 1):
-            err = int(np.abs(core - b[m + dy:h - m + dy:step, m + dx:w - m + dx:step]).sum())
+            d = np.abs(core - b[m + dy:h - m + dy:step, m + dx:w - m + dx:step])
+            err = int(d.sum() if weight is None else d[weight].sum())
             if best_err is None or err < best_err or (err == best_err and abs(dx) + abs(dy) < sum(map(abs, best))):
                 best, best_err = (dy, dx), err
     return best
 
 
-def _register(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _register(a: np.ndarray, b: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
     """b moved by the whole-pixel shift that best lines it up with a (a knocked camera moves several pixels).
 
-    Coarse to fine: pixel pairs at half resolution, then one pixel around it. Pixels shifted in from
-    outside are taken from a, so they count as unchanged."""
-    h, w = a.shape
-    coarse = _best_shift(a[::2, ::2], b[::2, ::2], _SHAKE, 2)
-    dy, dx = _best_shift(a, b, 1, 3, (coarse[0] * 2, coarse[1] * 2))
+    Pixels shifted in from outside are taken from a, so they count as unchanged. `keep` marks the pixels of a
+    to line up by (None: all of them)."""
+    return _shifted(a, b, _shift(a, b, keep))
+
+
+def _shift(a: np.ndarray, b: np.ndarray, keep: np.ndarray | None = None) -> tuple[int, int]:
+    """(See _register.) Coarse to fine: pixel pairs at half resolution, then one pixel around it."""
+    half = None if keep is None else keep[::2, ::2]
+    coarse = _best_shift(a[::2, ::2], b[::2, ::2], _SHAKE, 2, keep=half)
+    return _best_shift(a, b, 1, 3, (coarse[0] * 2, coarse[1] * 2), keep=keep)
+
+
+def _shifted(a: np.ndarray, b: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
+    dy, dx = shift
     if (dy, dx) == (0, 0):
         return b
+    h, w = a.shape
     out = a.copy()
     ys, yd = (slice(dy, h), slice(0, h - dy)) if dy >= 0 else (slice(0, h + dy), slice(-dy, h))
     xs, xd = (slice(dx, w), slice(0, w - dx)) if dx >= 0 else (slice(0, w + dx), slice(-dx, w))
@@ -104,6 +119,87 @@ def _register(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 _SHAKE = 2    # half-resolution pixels of camera shake searched for in each direction (x2 at full size)
+
+
+def _plain_foreign(img: np.ndarray, bs: int, bg: float) -> np.ndarray:
+    """Blocks of a room thumbnail that are plain and far from its background level: something in front of the
+    screen (a lecturer's body or head, a speaker box's backdrop) or a band of colour."""
+    hb, wb = img.shape[0] // bs, img.shape[1] // bs
+    x = img[:hb * bs, :wb * bs].astype(np.float32)
+    n = float(bs * bs)
+    m = block_sums(x, bs, hb, wb) / n
+    sd = np.sqrt(np.maximum(block_sums(x * x, bs, hb, wb) / n - m * m, 0.0))
+    return (sd < 2 * _TEXTURE) & (np.abs(m - bg) > _FOREIGN * bg)
+
+
+def _slide_pixels(a: np.ndarray, b: np.ndarray, bs: int, foreign_a: np.ndarray,
+                  foreign_b: np.ndarray) -> np.ndarray | None:
+    """The pixels to line two room thumbnails up by: all but a person standing in front of the screen in either
+    picture (and the blocks around him), or None (all of them) when there is no one or too little would be left.
+
+    A lecturer walking in front of a nearly blank slide is the picture's strongest contrast: lined up on the
+    whole picture, the shift found follows his steps and puts the slide's faint text out of line, which then
+    reads as different text. The person is what _standing finds in the plain foreign blocks of either picture;
+    the slide's own plain shapes (a title band, a chart's bars) stay, and with its ink give the camera's shake."""
+    person = _standing(foreign_a | foreign_b)
+    if not person.any():
+        return None
+    near = person.copy()
+    near[:, 1:] |= person[:, :-1]
+    near[:, :-1] |= person[:, 1:]
+    near[1:, :] |= near[:-1, :].copy()
+    near[:-1, :] |= near[1:, :].copy()
+    if near.mean() > 1 - _MIN_KEPT:
+        return None
+    keep = np.ones(a.shape, bool)
+    hb, wb = near.shape
+    keep[:hb * bs, :wb * bs] = ~near.repeat(bs, 0).repeat(bs, 1)
+    return keep
+
+
+def _standing(blocks: np.ndarray) -> np.ndarray:
+    """Of a grid of blocks, the 8-connected patches no wider than _OBJECT_WIDTH of it that reach its lowest row
+    (a body, a speaker box), and the patches just above one of them (a head over its shoulders)."""
+    hb, wb = blocks.shape
+    grid = blocks.tolist()
+    label = [[-1] * wb for _ in range(hb)]
+    patches: list[list[tuple[int, int]]] = []
+    for r0, c0 in zip(*np.nonzero(blocks)):
+        r0, c0 = int(r0), int(c0)
+        if label[r0][c0] >= 0:
+            continue
+        label[r0][c0] = len(patches)
+        stack, cells = [(r0, c0)], []
+        while stack:
+            r, c = stack.pop()
+            cells.append((r, c))
+            for rr in range(max(0, r - 1), min(hb, r + 2)):
+                for cc in range(max(0, c - 1), min(wb, c + 2)):
+                    if grid[rr][cc] and label[rr][cc] < 0:
+                        label[rr][cc] = len(patches)
+                        stack.append((rr, cc))
+        patches.append(cells)
+    limit = max(2, int(_OBJECT_WIDTH * wb))
+    out = np.zeros_like(blocks)
+    stands = np.zeros_like(blocks)
+    for cells in patches:
+        cols = [c for _, c in cells]
+        if max(r for r, _ in cells) == hb - 1 and max(cols) - min(cols) + 1 <= limit:
+            rs, cs = zip(*cells)
+            stands[list(rs), list(cs)] = True
+    out |= stands
+    for cells in patches:
+        rows, cols = [r for r, _ in cells], [c for _, c in cells]
+        low, c0, c1 = max(rows), min(cols), max(cols)
+        if low < hb - 1 and max(cols) - min(cols) + 1 <= limit and \
+                stands[low + 1:low + 1 + _NECK, max(0, c0 - 1):c1 + 2].any():
+            rs, cs = zip(*cells)
+            out[list(rs), list(cs)] = True
+    return out
+
+
+_NECK = 3         # block rows between a head and the body below it
+_MIN_KEPT = 0.3   # share of a thumbnail's blocks that must be left to line it up without the foreign ones
 
 
 def pixel_changes(a: np.ndarray, b: np.ndarray, opts: SlideOptions) -> np.ndarray:
@@ -275,12 +371,25 @@ def _grid(a: np.ndarray, b: np.ndarray, opts: SlideOptions):
     if still.max() < _STILL_BLOCK:
         # no block moved on average even before lining up: nothing changed (most pairs of a walk are so)
         return np.zeros((hb, wb), bool), lambda: np.zeros(a.shape, bool)
-    moved = _register(a16, b16)     # once for both
-    # a thumbnail's level and 3x3 spread are worked out once, however many pictures it is compared with
-    # (not those of a picture shifted into line: that is a new picture)
+    # a thumbnail's level, foreign blocks and 3x3 spread are worked out once, however many pictures it is
+    # compared with (not those of a picture shifted into line: that is a new picture)
+    level_a, level_b = _of(a, "level", median_level), _of(b, "level", median_level)
+    shift = _shift(a16, b16)
+    moved = _shifted(a16, b16, shift)     # once for both
+    blocks = _room_blocks(a, moved, opts, (level_a, level_b if moved is b16 else None))
+    if blocks.mean() >= opts.new_fraction / 2:
+        # a lecturer in front of a nearly blank slide may be what the whole picture was lined up on: lined up
+        # without him, the pictures may be the same slide after all
+        keep = _slide_pixels(a, b, bs, _of(a, "foreign", lambda x: _plain_foreign(x, bs, level_a)),
+                             _of(b, "foreign", lambda x: _plain_foreign(x, bs, level_b)))
+        other = shift if keep is None else _shift(a16, b16, keep)
+        if other != shift:
+            alt = _shifted(a16, b16, other)
+            alt_blocks = _room_blocks(a, alt, opts, (level_a, level_b if alt is b16 else None))
+            if alt_blocks.mean() < opts.new_fraction / 2:
+                moved, blocks = alt, alt_blocks
     same = moved is b16
-    levels = (_of(a, "level", median_level), _of(b, "level", median_level) if same else None)
-    return _room_blocks(a, moved, opts, levels), lambda: _tolerant_changes(
+    return blocks, lambda: _tolerant_changes(
         a16, moved, opts, (_of(a, "spread", lambda x: _spread(x.astype(np.int16))),
                            _of(b, "spread", lambda x: _spread(x.astype(np.int16))) if same else None))
 

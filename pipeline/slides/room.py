@@ -9,8 +9,9 @@ around it on the left, the right and the top, that region is the screen. Its fou
 
 With a screen, every thumbnail is the screen straightened out (sampled through the homography from the
 luma plane, so it keeps the detail a whole-frame thumbnail would lose), and scaled so that its median (the
-slide's background) sits at one level: a camera's gain multiplies the picture, and that cancels. compare.py then tolerates a
-pixel of shake and leaves out changes that a person or an inset explains (narrow patches rising from the
+slide's background) sits at one level: a camera's gain multiplies the picture, and that cancels. compare.py then lines
+the two pictures up against shake (without the lecturer when he is what the whole picture lined up on), tolerates
+a pixel more, and leaves out changes that a person or an inset explains (narrow patches rising from the
 screen's lower edge). Slide images are saved straightened too.
 """
 

@@ -6,9 +6,11 @@ import numpy as np
 
 from pipeline.slides.compare import Change, compare, volatile_mask
 from pipeline.slides.options import SlideOptions
+from pipeline.slides.room import ROOM_THUMB, Screen
 
 OPTS = SlideOptions()
 NO_MASK = np.zeros((9, 16), bool)
+ROOM_NO_MASK = np.zeros((18, 32), bool)
 
 
 def slide(lines: list[tuple[int, int]], title: int = 30) -> np.ndarray:
@@ -61,3 +63,48 @@ def test_a_speaker_box_that_always_moves_is_masked():
     b[46:49, 12:100] = 70
     assert compare(frames[0], b, mask, OPTS).kind in (Change.ADDED, Change.SAME)
     assert compare(frames[0], b, NO_MASK, OPTS).kind is Change.NEW
+
+
+# -- a room camera: the lecturer walking in front of a nearly blank slide ----------------------------------
+
+ROOM = SlideOptions(screen=Screen(((40, 20), (600, 40), (590, 300), (50, 330))), thumb_size=ROOM_THUMB)
+
+
+def title_page(seed: int = 3) -> np.ndarray:
+    """A straightened room thumbnail (320x180) of a title page: faint projected text on a plain background."""
+    gen = np.random.default_rng(seed)
+    img = np.full((180, 320), 150, np.uint8)
+    for top, left, length in ((30, 60, 200), (46, 100, 120), (70, 130, 60), (88, 120, 80)):
+        x = left
+        while x < left + length:    # letters: strokes of random height and spacing, 30 levels darker
+            h = int(gen.integers(3, 8))
+            img[top + 8 - h:top + 8, x:x + 2] = 120
+            x += int(gen.integers(3, 7))
+    return img
+
+
+def with_lecturer(img: np.ndarray, x: int) -> np.ndarray:
+    out = img.copy()
+    out[75:, x:x + 26] = 30         # the body, from the screen's lower edge
+    out[52:75, x + 7:x + 19] = 90   # the head
+    return out
+
+
+def test_a_lecturer_stepping_in_front_of_a_title_page_changes_nothing():
+    # lined up on the whole picture, the body's edges are the strongest contrast: the shift found follows
+    # the lecturer's step and puts the slide's text five pixels out of line, which reads as new text
+    page = title_page()
+    before, after = with_lecturer(page, 40), with_lecturer(page, 45)
+    assert compare(before, after, ROOM_NO_MASK, ROOM).kind is Change.SAME
+    assert compare(after, before, ROOM_NO_MASK, ROOM).kind is Change.SAME
+
+
+def test_a_camera_knock_is_still_lined_up_beside_the_lecturer():
+    page = title_page()
+    knocked = np.roll(with_lecturer(page, 45), (2, -3), axis=(0, 1))
+    assert compare(with_lecturer(page, 40), knocked, ROOM_NO_MASK, ROOM).kind is Change.SAME
+
+
+def test_a_new_title_page_behind_the_lecturer_is_new():
+    before, after = with_lecturer(title_page(3), 40), with_lecturer(title_page(4), 45)
+    assert compare(before, after, ROOM_NO_MASK, ROOM).kind is Change.NEW
