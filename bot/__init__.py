@@ -13,6 +13,7 @@ The worker-side notifier is bot.notifier (slack_sdk only). Bolt is imported only
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,25 +51,21 @@ def gunzip_capped(data: bytes, limit: int = MAX_SLACK_BODY) -> bytes:
 
 def check_slack_body(body: str, mimetype: str) -> None:
     """Refuse what Bolt would choke on: a `payload=` that is not a JSON object, a JSON body that is not one."""
-    import json
     from urllib.parse import parse_qs
 
     if mimetype == "application/x-www-form-urlencoded":
         fields = parse_qs(body)
-        for payload in fields.get("payload", []):
-            try:
-                ok = isinstance(json.loads(payload), dict)
-            except ValueError:
-                ok = False
-            if not ok:
-                raise BadSlackBody(400, "the payload field is not a JSON object")
-    elif mimetype == "application/json":
-        try:
-            ok = isinstance(json.loads(body), dict)
-        except ValueError:
-            ok = False
-        if not ok:
-            raise BadSlackBody(400, "the body is not a JSON object")
+        if not all(_json_object(payload) for payload in fields.get("payload", [])):
+            raise BadSlackBody(400, "the payload field is not a JSON object")
+    elif mimetype == "application/json" and not _json_object(body):
+        raise BadSlackBody(400, "the body is not a JSON object")
+
+
+def _json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def init_app(flask_app: "Flask", rt: "Runtime") -> None:

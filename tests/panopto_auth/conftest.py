@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from pipeline.panopto.tokens import TokenStore
 from handouts.schema import upgrade
 from tests.fakes.http_server import http_server  # noqa: F401 - a fixture
 from tests.fakes.panopto_oauth import install_oauth
+from tests.fakes.pg import scratch_database
 
 CLIENT_ID = "handouts-client-7f3a"
 CLIENT_SECRET = "cs-Zq9-very-secret-client-value"
@@ -143,18 +143,5 @@ def postgres_url():
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         pytest.skip("TEST_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1)
-                   if base.startswith("postgresql://") else base)
-    name = f"handouts_pauth_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, "handouts_pauth") as url:
+        yield url

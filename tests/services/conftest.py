@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
+
+from tests.fakes.pg import scratch_database
 
 
 def _missing(variable: str, example: str):
@@ -22,21 +23,8 @@ def postgres_url():
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         _missing("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1)
-                   if base.startswith("postgresql://") else base)
-    name = f"handouts_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, "handouts_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

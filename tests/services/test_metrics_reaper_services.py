@@ -12,25 +12,14 @@ from pipeline.jobs import cancel_job, submit_job
 from pipeline.metrics import read_figures
 from pipeline.models import Job, JobStatus, RunStatus, StageRun, utcnow
 from pipeline.reaper import reap
+from tests.fakes.pg import scratch_database
 
 
 @pytest.fixture
 def own_postgres(postgres_url):
     """A database of this test's own next to the session's (test_migrations wants the session's one fresh)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(postgres_url)
-    name = f"{url.database}_figures"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(postgres_url, "handouts_figures") as url:
+        yield url
 
 
 def _stages():
