@@ -152,8 +152,8 @@ def _centred_layout(lines: list[TextLine]) -> bool:
 
 
 def _block(lines: list[TextLine], first: int, usable: set[int]) -> tuple[list[int], str]:
-    """The line at `first` with the lines right under it in the same size (at most three lines in all), and
-    their text; "Lecture 1" over "Introduction" reads "Lecture 1: Introduction"."""
+    """The line at `first` with the lines right under it in the same size (at most three lines in all; not an
+    institution's line), and their text; "Lecture 1" over "Introduction" reads "Lecture 1: Introduction"."""
     head = lines[first]
     taken, last = [first], head
     for j in range(first + 1, len(lines)):
@@ -162,7 +162,7 @@ def _block(lines: list[TextLine], first: int, usable: set[int]) -> tuple[list[in
         nxt = lines[j]
         size_ok = 0.8 * _height(head.box) <= _height(nxt.box) <= 1.25 * _height(head.box)
         close = nxt.box[1] - last.box[3] < 0.8 * _height(head.box)
-        if not (size_ok and close):
+        if not (size_ok and close) or _AFFILIATION.search(nxt.text):
             break
         taken.append(j)
         last = nxt

@@ -103,6 +103,11 @@ def test_a_lecture_line_far_down_or_tiny_stays_out():
     assert prominent_text(low) == "Membrane Transport"
     tiny = slide([("Membrane Transport", 0.2, 0.30, 0.8, 0.38), ("Lecture 7", 0.46, 0.40, 0.54, 0.43)])
     assert prominent_text(tiny) == "Membrane Transport"
+    # the lecture line's own second line may not be the department's name in the same size
+    dept = slide([("Heat Transfer by Conduction", 0.208, 0.286, 0.789, 0.375),
+                  ("Lecture 3", 0.439, 0.436, 0.544, 0.494),
+                  ("Department of Mechanical Engineering", 0.295, 0.536, 0.686, 0.594)])
+    assert prominent_text(dept) == "Heat Transfer by Conduction — Lecture 3"
     # a course line ending in a colon takes the lecture line without a dash
     colon = slide([("Physiology:", 0.35, 0.30, 0.65, 0.38), ("Week 2 Kidneys", 0.4, 0.42, 0.6, 0.47)])
     assert prominent_text(colon) == "Physiology: Week 2 Kidneys"
