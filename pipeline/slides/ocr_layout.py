@@ -194,8 +194,9 @@ def prominent_text(lines: list[TextLine]) -> str:
     (a logo, an institution's name) is passed over even when it is taller. The title is the tallest line,
     lines within a tenth of its height counting as as tall, the highest of them first (an author's name in
     the same size sits lower). Lines right under it in its size are its second and third lines. A line
-    naming the lecture ("Lecture 2: Gradient Descent") just under or over that block joins it, as the
-    course's name and the lecture's do on many title slides. At most 150 characters."""
+    naming the lecture ("Lecture 2: Gradient Descent") just under that block joins it, and a course line
+    just over a "Lecture N" title goes in front of it, as the course's name and the lecture's stand on many
+    title slides. At most 150 characters."""
     usable = {i for i, line in enumerate(lines) if not _is_furniture(line) and not _is_small_print(line)}
     if not usable:
         return ""
