@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import logging
 import os
 import random
 import re
@@ -43,6 +42,7 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import quiet_logs
 from benchmarks.real_deck import encode, plan, render_pages
 from benchmarks.slides import score
 
@@ -401,6 +401,7 @@ def format_report(reports: list[LectureReport], variants=VARIANTS) -> str:
     return "\n".join(out)
 
 
+@quiet_logs()
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.real_lectures", description=__doc__.splitlines()[0])
     ap.add_argument("--deck", action="append", type=Path, default=[],
@@ -422,9 +423,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         ap.error(f"--size {args.size!r}: give WIDTHxHEIGHT, e.g. 1280x720")
     decks = args.deck or [CACHE / s.file for s in SOURCES]
-    logging.disable(logging.WARNING)
-    import structlog
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     try:
         reports = run_benchmark(decks, variants, size, args.fps, args.seed, args.keep)
     except (FileNotFoundError, ValueError, RuntimeError) as e:

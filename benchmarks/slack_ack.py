@@ -16,7 +16,6 @@ by method.
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import statistics
 import tempfile
@@ -29,7 +28,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-import structlog
 from slack_sdk.signature import SignatureVerifier
 from waitress import create_server
 
@@ -40,6 +38,7 @@ from pipeline.settings import load_settings
 from handouts.app import create_app
 from tests.bot.conftest import quick_stages
 from tests.fakes.slack_api import start_fake_slack
+from benchmarks import quiet_logs
 
 SECRET = "bench-secret"
 TOKEN = "xoxb-bench"
@@ -148,14 +147,13 @@ def count_calls() -> Counter:
     return Counter(c.method for c in fake.calls if c.method != "auth.test")
 
 
+@quiet_logs()
 def main(argv: list[str] | None = None) -> int:
     """Print ack latency p50/p99 for ours and the peer, and the calls one job makes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    logging.disable(logging.WARNING)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
 
     print(f"/handout ack latency, {args.rounds} bursts of {args.commands} concurrent signed commands "
           "(waitress 8 threads, loopback fake Slack)")

@@ -30,7 +30,6 @@ import base64
 import hashlib
 import io
 import json
-import logging
 import random
 import re
 import sys
@@ -39,7 +38,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import structlog
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
@@ -57,6 +55,7 @@ from pipeline.settings import load_settings
 from pipeline.slides.ocr import OcrOptions, OcrUnavailable, make_engine as make_ocr, read_image, read_slides
 from pipeline.stages.study import TASK_ORDER
 from tests.fakes.openai_server import ChatReply, FakeOpenAI, FakeRequest, image_parts, random_within
+from benchmarks import quiet_logs
 
 DEFAULT_MODELS = ("gpt-4o-mini", "gpt-4.1-nano", "gpt-5-mini")
 VARIANTS = ("speech", "speech+pictures", "speech+slide text", "speech+slide text+pictures")
@@ -427,13 +426,12 @@ def format_report(minutes: float, deck: Deck, runs: list[Run]) -> str:
     return "\n".join(out)
 
 
+@quiet_logs()
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--models", default=",".join(DEFAULT_MODELS))
     args = ap.parse_args(argv)
-    logging.disable(logging.WARNING)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     try:
         deck, runs = run_benchmark(args.minutes, args.models.split(","))
     except OcrUnavailable as e:
