@@ -235,8 +235,7 @@ def cmd_worker(args) -> int:
     from pipeline.worker import Worker
 
     rt = _runtime(args)
-    Worker(rt, args.workers).run()
-    return 0
+    return Worker(rt, args.workers).run()
 
 
 def cmd_doctor(args) -> int:

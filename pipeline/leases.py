@@ -52,6 +52,7 @@ class LeaseKeeper:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._overran: dict[int, float] = {}   # run id -> monotonic time its lease was given up for overrunning
         self.beats = 0
 
     def expiry(self, now: datetime | None = None) -> datetime:
@@ -76,6 +77,7 @@ class LeaseKeeper:
             self._held.discard(run_id)
             self._lost.discard(run_id)
             self._deadlines.pop(run_id, None)
+            self._overran.pop(run_id, None)
 
     def lost(self, run_id: int) -> bool:
         """True once a heartbeat found that this run is no longer ours (reaped or released)."""
@@ -85,6 +87,12 @@ class LeaseKeeper:
     def held(self) -> set[int]:
         with self._lock:
             return set(self._held)
+
+    def stuck(self, longer_than: float) -> list[int]:
+        """Runs given up for overrunning more than `longer_than` seconds ago whose thread has still not returned."""
+        clock = time.monotonic()
+        with self._lock:
+            return sorted(r for r, at in self._overran.items() if r in self._held and clock - at > longer_than)
 
     # ---- the heartbeat ----------------------------------------------------------------------------------------
     def renew(self) -> None:
@@ -129,6 +137,7 @@ class LeaseKeeper:
                 log.error("stage_overran", job_id=run.job_id, stage=run.stage, run_id=run.id, reason=over[run.id])
         with self._lock:
             self._lost |= set(over)
+            self._overran.update(dict.fromkeys(over, clock))
 
     def _beat(self) -> None:
         while True:

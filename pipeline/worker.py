@@ -3,6 +3,11 @@
 On SIGTERM (every deploy, systemd, Kubernetes, Cloud Foundry) or SIGINT the worker stops taking tasks at once,
 lets running stages finish for HANDOUTS_SHUTDOWN_GRACE seconds, then gives back the leases of those still
 running and queues their stages again, so another worker resumes them now instead of after a lease lapses.
+
+A stage hung where it cannot be stopped (a read stuck inside a C library) loses its lease past its time limit and
+HANDOUTS_STAGE_OVERRUN_GRACE, and another worker resumes it; its thread, which Python cannot kill, would keep one
+of this worker's threads busy. When such a thread has still not returned another HANDOUTS_STAGE_OVERRUN_GRACE
+later, `run` stops the worker as on SIGTERM and returns EXIT_STUCK, so the service manager starts a fresh one.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from .ports import Ports
 from .reaper import Reaper
 
 log = get_logger("handouts.worker")
+
+EXIT_STUCK = 70   # EX_SOFTWARE: systemd's Restart=on-failure, Kubernetes and Procfile platforms start it again
 
 
 class Worker:
@@ -35,13 +42,22 @@ class Worker:
         log.info("worker_started", threads=self.threads, owner=self.rt.leases.owner)
         return self
 
-    def run(self) -> None:
-        """Work until SIGTERM or SIGINT, then stop gracefully."""
+    def run(self) -> int:
+        """Work until SIGTERM or SIGINT (0) or a stage thread stuck for good (EXIT_STUCK), then stop gracefully."""
         self.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, _frame: self.stopping.set())
-        self.stopping.wait()
+        grace = self.rt.settings.overrun_grace
+        while not self.stopping.wait(min(1.0, grace / 4)):
+            stuck = self.rt.leases.stuck(longer_than=grace)
+            if stuck:
+                log.error("worker_restarting", runs=stuck,
+                          reason=f"a stage thread is still stuck {grace:g} s after its lease was given up; "
+                                 "a fresh worker process frees it")
+                self.stop()
+                return EXIT_STUCK
         self.stop()
+        return 0
 
     def stop(self, grace: float | None = None) -> list[tuple[str, str]]:
         """Take no more tasks, let running stages finish within `grace`, give back what is still running."""

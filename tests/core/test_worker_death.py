@@ -137,11 +137,11 @@ def test_a_hung_stage_past_its_limit_gives_its_lease_up_and_resumes(world):
     w.hold.touch()
     [job_id] = w.submit()
     w.start()
-    assert w.wait(lambda: ("b", "expired") in w.runs(job_id), timeout=30), w.runs(job_id)
-    [first] = _errors(w, job_id, "b")
+    assert w.wait(w.supervised(lambda: ("b", "expired") in w.runs(job_id)), timeout=30), w.runs(job_id)
+    first = _errors(w, job_id, "b")[0]
     assert first["code"] == "stage_timeout" and "past its 1 s time limit" in first["message"]
-    w.hold.unlink()  # whatever hung comes loose: the late first run finds its lease gone and changes nothing
-    assert w.wait(lambda: w.job(job_id).status == JobStatus.COMPLETED, timeout=30), w.runs(job_id)
+    w.hold.unlink()  # whatever hung comes loose: a late run finds its lease gone and changes nothing
+    assert w.wait(w.supervised(lambda: w.job(job_id).status == JobStatus.COMPLETED), timeout=30), w.runs(job_id)
     runs = w.runs(job_id)
     assert Counter(s for s, st in runs if st == "succeeded") == {"a": 1, "b": 1, "c": 1}, runs
     assert [a.name for a in w.job(job_id).artifacts] == ["b.txt"]
@@ -153,7 +153,27 @@ def test_a_stage_that_always_hangs_is_dead_lettered_with_the_reason(world):
     w.hold.touch()
     [job_id] = w.submit()
     w.start()
-    assert w.wait(lambda: w.job(job_id).status == JobStatus.DEAD, timeout=40), w.runs(job_id)
+    assert w.wait(w.supervised(lambda: w.job(job_id).status == JobStatus.DEAD), timeout=60), w.runs(job_id)
     job = w.job(job_id)
     assert job.error["code"] == "dead_letter" and "ran past its 1 s time limit" in job.error["message"], job.error
     w.hold.unlink()  # the two stuck threads end; the close() below checks they leave no traceback
+
+
+def test_a_worker_whose_stage_thread_stays_stuck_stops_itself_for_a_fresh_one(world):
+    """Python cannot kill the hung thread; the worker stops as on SIGTERM and exits 70 so its manager restarts it."""
+    from pipeline.worker import EXIT_STUCK
+
+    w = world(HANDOUTS_STAGE_TIMEOUT="1", HANDOUTS_STAGE_OVERRUN_GRACE="0.5", HELD_STUCK="1")
+    w.hold.touch()
+    [job_id] = w.submit()
+    proc = w.start()
+    assert w.wait(lambda: proc.poll() is not None, timeout=30), w.runs(job_id)
+    assert proc.returncode == EXIT_STUCK
+    log = (w.tmp / "worker-0.log").read_text()
+    assert "worker_restarting" in log and "still stuck" in log, log[-2000:]
+    assert ("b", "expired") in w.runs(job_id) and w.job(job_id).status == JobStatus.RUNNING
+    w.hold.unlink()
+    w.start()  # the fresh worker (what Restart=on-failure starts) resumes the stage
+    assert w.wait(lambda: w.job(job_id).status == JobStatus.COMPLETED, timeout=30), w.runs(job_id)
+    runs = w.runs(job_id)
+    assert Counter(s for s, st in runs if st == "succeeded") == {"a": 1, "b": 1, "c": 1}, runs

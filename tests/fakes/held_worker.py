@@ -55,7 +55,7 @@ def main() -> None:
 
     settings = load_settings()
     configure_logging(settings)
-    Worker(open_runtime(settings, stages=STAGES), 2).run()
+    raise SystemExit(Worker(open_runtime(settings, stages=STAGES), 2).run())
 
 
 if __name__ == "__main__":
@@ -110,6 +110,20 @@ class HeldWorld:
         log.close()
         self.procs.append(proc)
         return proc
+
+    def supervised(self, what):
+        """`what`, checked as a service manager with Restart=on-failure watches: a worker that exited is started anew.
+
+        Records each exit status in `self.exits`."""
+        self.exits = getattr(self, "exits", [])
+
+        def check():
+            last = self.procs[-1]
+            if last.poll() is not None:
+                self.exits.append(last.returncode)
+                self.start()
+            return what()
+        return check
 
     def runs(self, job_id: str) -> list[tuple[str, str]]:
         from pipeline.models import Job
