@@ -10,11 +10,10 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from pipeline.errors import InputError
 from pipeline.panopto.links import PanoptoFolderLink, panopto_session_id, parse_panopto_link
-from pipeline.sources.netguard import UrlGuard, check_host, display_url
+from pipeline.sources.netguard import UrlGuard, check_host, display_url, split_link
 
 EXAMPLE = "/handout https://media.example.edu/lectures/week3.mp4 --no-quiz --profile medical"
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".m3u8", ".ts", ".avi", ".mpg", ".mpeg"}
@@ -137,11 +136,9 @@ def parse_command(text: str) -> HandoutCommand:
 def check_link(url: str) -> str:
     """The link if it may be a video; InputError naming the problem (not a link, a web page, Panopto…)."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - a port out of range raises here
-    except ValueError:
-        raise usage_error(f"{display_url(url)} is not a valid link (its port or brackets are malformed); copy the "
-                          "link again from the address bar.") from None
+        parts = split_link(url)
+    except InputError as e:
+        raise usage_error(e.message) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         if "." in url and "/" in url and "://" not in url:
             raise usage_error(f"`{url[:80]}` has no https:// in front; paste the whole link.")

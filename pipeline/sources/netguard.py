@@ -19,7 +19,7 @@ from typing import Callable
 
 import httpcore
 import httpx
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
 
 from ..errors import InputError, SourceNotFound, SourceUnavailable
 
@@ -98,14 +98,20 @@ def check_host(host: str | None, url: str) -> str:
     return ascii_name
 
 
-def check_link_form(url: str) -> None:
-    """InputError 'not a valid link' for an http(s) link whose port, brackets or host name are malformed (no DNS)."""
+def split_link(url: str, source: str | None = None) -> SplitResult:
+    """urlsplit(url), or InputError 'not a valid link' when its port or brackets cannot be read."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - a bad port raises here
     except ValueError:
         raise InputError(f"{_scrubbed(url)} is not a valid link (its port or brackets are malformed); copy the link "
-                         "again from the address bar") from None
+                         "again from the address bar", source=source) from None
+    return parts
+
+
+def check_link_form(url: str) -> None:
+    """InputError 'not a valid link' for an http(s) link whose port, brackets or host name are malformed (no DNS)."""
+    parts = split_link(url)
     if parts.scheme.lower() in ("http", "https"):
         check_host(parts.hostname, url)
 
@@ -177,12 +183,7 @@ class UrlGuard:
 
     def check(self, url: str, source: str) -> None:
         """Raise InputError if `url` may not be fetched; `source` is what the user gave, for the message."""
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - a bad port raises here
-        except ValueError:
-            raise InputError(f"{_scrubbed(url)} is not a valid link (its port or brackets are malformed)",
-                             source=source) from None
+        parts = split_link(url, source)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"{display_url(url)} (from {source}) is not an http(s) link; give an http(s) URL",
                              source=source)
