@@ -48,18 +48,15 @@ def _drop_secrets(_logger, _name, event: dict) -> dict:
     return event
 
 
-class _RedactingFilter(logging.Filter):
+def _redact_record(record: logging.LogRecord) -> None:
     """The same for lines from libraries' standard logging (httpx logs each request's URL), exceptions too."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "://" in message:
-            record.msg, record.args = _hide_in_urls(message), None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = "".join(traceback.format_exception(*record.exc_info))
-            if "://" in text:
-                record.exc_text, record.exc_info = _hide_in_urls(text).rstrip("\n"), None
-        return True
+    message = record.getMessage()
+    if "://" in message:
+        record.msg, record.args = _hide_in_urls(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        text = "".join(traceback.format_exception(*record.exc_info))
+        if "://" in text:
+            record.exc_text, record.exc_info = _hide_in_urls(text).rstrip("\n"), None
 
 
 def _install_redacting_records() -> None:
@@ -68,12 +65,11 @@ def _install_redacting_records() -> None:
     make = logging.getLogRecordFactory()
     if getattr(make, "handouts_redacts", False):
         return
-    scrub = _RedactingFilter()
 
     def redacting(*args, **kwargs) -> logging.LogRecord:
         record = make(*args, **kwargs)
         try:
-            scrub.filter(record)
+            _redact_record(record)
         except Exception:  # a message whose arguments do not fit it: the handler reports that, as it would have
             pass
         return record
@@ -92,10 +88,7 @@ def configure_logging(settings: Settings, *, stream=None) -> None:
                 else structlog.processors.JSONRenderer())
     level = getattr(logging, settings.log_level.upper())
     logging.basicConfig(level=level, stream=stream, format="%(message)s")
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
-            handler.addFilter(_RedactingFilter())
-    _install_redacting_records()
+    _install_redacting_records()  # every record, whatever its handler: no per-handler filter is needed
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))  # a line per request is noise
     # httpcore's debug trace prints response headers as they come (a Set-Cookie of a Panopto session among them)
     logging.getLogger("httpcore").setLevel(max(level, logging.WARNING))
