@@ -48,7 +48,7 @@ class Worker:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, _frame: self.stopping.set())
         grace = self.rt.settings.overrun_grace
-        while not self.stopping.wait(min(1.0, grace / 4)):
+        while not self.stopping.wait(min(1.0, max(grace / 4, 0.05))):  # a grace of 0 must not spin
             stuck = self.rt.leases.stuck(longer_than=grace)
             if stuck:
                 log.error("worker_restarting", runs=stuck,
