@@ -204,9 +204,7 @@ class EnginePool:
             with self._lock:
                 engine = self._free.pop() if self._free else None
             if engine is None:
-                engine = self._factory()
-                with self._lock:
-                    self.built += 1
+                engine = self._build()
             try:
                 return fn(engine)
             finally:
@@ -223,10 +221,15 @@ class EnginePool:
             with self._lock:
                 if len(self._free) >= count:
                     return
-            engine = self._factory()
+            engine = self._build()
             with self._lock:
-                self.built += 1
                 self._free.append(engine)
+
+    def _build(self) -> Engine:
+        engine = self._factory()
+        with self._lock:
+            self.built += 1
+        return engine
 
 
 _POOLS: dict[OcrOptions, EnginePool] = {}
