@@ -29,8 +29,6 @@ def escape_mrkdwn(text: str) -> str:
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_esc = escape_mrkdwn
-
 
 def _button(text: str, action_id: str, job_id: str, style: str | None = None) -> dict:
     b: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id,
@@ -66,9 +64,9 @@ def progress_message(job: Job, stages: list[str], *, delivery_error: str | None 
         where = f"Stage {stages.index(job.stage) + 1}/{len(stages)}: {job.stage} · {job.progress:.0f}%"
     else:
         where = f"{label} · {job.progress:.0f}%"
-    lines = [f"{icon} *{_esc(name)}*", where, f"`{_bar(job.progress)}`"]
+    lines = [f"{icon} *{escape_mrkdwn(name)}*", where, f"`{_bar(job.progress)}`"]
     if job.message and job.status not in (JobStatus.COMPLETED,):
-        lines.append(_esc(job.message[:300]))
+        lines.append(escape_mrkdwn(job.message[:300]))
     if job.cancel_requested and not job.is_terminal:
         lines.append("_Cancelling…_")
     if _needs_panopto_link(job):
@@ -86,7 +84,7 @@ def progress_message(job: Job, stages: list[str], *, delivery_error: str | None 
         buttons.append(_button("Retry delivery", REDELIVER, job.id, "primary"))
     if buttons:
         blocks.append({"type": "actions", "block_id": f"job_{job.id}", "elements": buttons})
-    return f"{label}: {_esc(name)} ({job.progress:.0f}%)", blocks
+    return f"{label}: {escape_mrkdwn(name)} ({job.progress:.0f}%)", blocks
 
 
 def _duration(seconds: float | None) -> str:
@@ -101,17 +99,18 @@ def summary_message(title: str, slides: int | None, duration: float | None, prod
                     missing: list[str], *, sources: str | None = None) -> tuple[str, list[dict]]:
     """The delivery summary posted in the job's thread: title, slide count, length, where the slides and
     captions came from, what is and isn't there."""
-    facts = f"*{_esc(title)}*\n{slides if slides is not None else '?'} slides · {_duration(duration)}"
+    facts = f"*{escape_mrkdwn(title)}*\n{slides if slides is not None else '?'} slides · {_duration(duration)}"
     if sources:
-        facts += f"\n_{_esc(sources[0].upper() + sources[1:])}_"
+        facts += f"\n_{escape_mrkdwn(sources[0].upper() + sources[1:])}_"
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": facts}}]
     if produced:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Produced*\n" + "\n".join(
-            f"• {_esc(p)}" for p in produced[:30])}})
+            f"• {escape_mrkdwn(p)}" for p in produced[:30])}})
     if missing:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Missing*\n" + "\n".join(
-            f"• {_esc(m[:280])}" for m in missing[:20])}})
-    text = f"Handout ready: {_esc(title)} ({len(produced)} files" + (f", {len(missing)} missing)" if missing else ")")
+            f"• {escape_mrkdwn(m[:280])}" for m in missing[:20])}})
+    text = (f"Handout ready: {escape_mrkdwn(title)} ({len(produced)} files"
+            + (f", {len(missing)} missing)" if missing else ")"))
     return text, blocks
 
 
@@ -119,24 +118,24 @@ def dm_message(job: Job, links: dict[str, str], channel_id: str | None) -> tuple
     """The direct message to the requester and instructors when a job ends."""
     icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
     where = f" in <#{channel_id}>" if channel_id and channel_id[:1] in "CG" else ""
-    lines = [f"{icon} *{_esc(job_label(job))}*: {label.lower()}{where}"]
+    lines = [f"{icon} *{escape_mrkdwn(job_label(job))}*: {label.lower()}{where}"]
     if job.status == JobStatus.FAILED and job.error:
-        lines.append(_esc(job.error.get("message", "")[:500]))
+        lines.append(escape_mrkdwn(job.error.get("message", "")[:500]))
     if _needs_panopto_link(job):
         lines.append(RELINK)
     if job.warnings:
-        lines.append("Notes: " + _esc("; ".join(job.warnings)[:500]))
+        lines.append("Notes: " + escape_mrkdwn("; ".join(job.warnings)[:500]))
     if links:
-        lines.append("\n".join(f"• <{url}|{_esc(name)}>" for name, url in list(links.items())[:20]))
-    text = f"{label}: {_esc(job_label(job))}"
+        lines.append("\n".join(f"• <{url}|{escape_mrkdwn(name)}>" for name, url in list(links.items())[:20]))
+    text = f"{label}: {escape_mrkdwn(job_label(job))}"
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
 
 
 def connect_message(host: str, link: str, minutes: float, *, pending: bool) -> tuple[str, list[dict]]:
     """The ephemeral answer asking a person to link their Panopto account (a link button, single use)."""
-    text = (f"To make this handout, Handouts opens the recording on {_esc(host)} with *your own* Panopto account, so "
-            "you get only what you may watch. Connect it once" + (" and your request starts by itself."
-                                                                   if pending else "."))
+    text = (f"To make this handout, Handouts opens the recording on {escape_mrkdwn(host)} with *your own* Panopto "
+            "account, so you get only what you may watch. Connect it once"
+            + (" and your request starts by itself." if pending else "."))
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f":link: {text}"}},
               {"type": "actions", "elements": [{"type": "button", "action_id": PANOPTO_CONNECT, "style": "primary",
                                                 "text": {"type": "plain_text", "text": "Connect Panopto"},
@@ -152,11 +151,11 @@ def panopto_home_blocks(rows: list[tuple[str, str | None, str | None]]) -> list[
                                                                             "text": "*Panopto account*"}}]
     for host, since, link in rows:
         if since:
-            text = f":white_check_mark: Linked on {_esc(host)} since {since}."
+            text = f":white_check_mark: Linked on {escape_mrkdwn(host)} since {since}."
             button = {"type": "button", "action_id": PANOPTO_DISCONNECT, "value": host[:150], "style": "danger",
                       "text": {"type": "plain_text", "text": "Disconnect"}}
         else:
-            text = f":heavy_minus_sign: Not linked on {_esc(host)}: Panopto links ask you to connect first."
+            text = f":heavy_minus_sign: Not linked on {escape_mrkdwn(host)}: Panopto links ask you to connect first."
             button = {"type": "button", "action_id": PANOPTO_CONNECT, "url": link or "",
                       "text": {"type": "plain_text", "text": "Connect Panopto"}}
         block: dict = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
@@ -186,8 +185,8 @@ def home_view(jobs: list[Job], profiles: list[str], current: str | None,
     for job in jobs[:20]:  # 2 blocks a job keeps the view far under Slack's 100-block limit
         icon, label = _STATUS.get(job.status, (":grey_question:", job.status))
         files = (links or {}).get(job.id) or {}
-        shown = " · ".join(f"<{url}|{_esc(name)}>" for name, url in files.items())
-        text = f"{icon} *{_esc(job_label(job))}*: {label} ({job.progress:.0f}%)"
+        shown = " · ".join(f"<{url}|{escape_mrkdwn(name)}>" for name, url in files.items())
+        text = f"{icon} *{escape_mrkdwn(job_label(job))}*: {label} ({job.progress:.0f}%)"
         if shown:
             text += "\n" + shown
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})

@@ -23,7 +23,7 @@ from pipeline.panopto.oauth import server_host
 from bot.notifier import slack_error
 from pipeline.sources.netguard import display_url, redact_url
 
-from .blocks import connect_message
+from .blocks import connect_message, escape_mrkdwn
 from .command import HandoutCommand, check_reachable
 from .deps import Deps, tenant_of
 from .prefs import default_profile
@@ -155,6 +155,4 @@ def start_handout(deps: Deps, cmd: HandoutCommand, payload: dict, client: WebCli
 
 def started_text(cmd: HandoutCommand) -> str:
     """The ack: immediate, before any checks that need the network."""
-    from .blocks import escape_mrkdwn
-
     return f":hourglass_flowing_sand: Starting a handout for {escape_mrkdwn(display_url(cmd.url))}…"
