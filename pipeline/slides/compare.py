@@ -161,24 +161,7 @@ def _standing(blocks: np.ndarray) -> np.ndarray:
     """Of a grid of blocks, the 8-connected patches no wider than _OBJECT_WIDTH of it that reach its lowest row
     (a body, a speaker box), and the patches just above one of them (a head over its shoulders)."""
     hb, wb = blocks.shape
-    grid = blocks.tolist()
-    label = [[-1] * wb for _ in range(hb)]
-    patches: list[list[tuple[int, int]]] = []
-    for r0, c0 in zip(*np.nonzero(blocks)):
-        r0, c0 = int(r0), int(c0)
-        if label[r0][c0] >= 0:
-            continue
-        label[r0][c0] = len(patches)
-        stack, cells = [(r0, c0)], []
-        while stack:
-            r, c = stack.pop()
-            cells.append((r, c))
-            for rr in range(max(0, r - 1), min(hb, r + 2)):
-                for cc in range(max(0, c - 1), min(wb, c + 2)):
-                    if grid[rr][cc] and label[rr][cc] < 0:
-                        label[rr][cc] = len(patches)
-                        stack.append((rr, cc))
-        patches.append(cells)
+    patches = _patches(blocks)
     limit = max(2, int(_OBJECT_WIDTH * wb))
     out = np.zeros_like(blocks)
     stands = np.zeros_like(blocks)
@@ -224,19 +207,12 @@ def _tolerant_changes(a16: np.ndarray, b16: np.ndarray, opts: SlideOptions, spre
     return d > opts.pixel_delta
 
 
-def objects(blocks: np.ndarray) -> np.ndarray:
-    """The changed blocks a person or an inset explains: narrow 8-connected patches rising from the lower edge,
-    and small compact ones.
-
-    A lecturer walking in front of the screen (or stepping out of it) changes a column of blocks that
-    reaches the screen's bottom; a speaker box in a lower corner does the same. A new slide changes its
-    text across the screen. Only used for room cameras.
-    """
+def _patches(blocks: np.ndarray) -> list[list[tuple[int, int]]]:
+    """The 8-connected patches of a boolean grid of blocks, each as its (row, column) cells."""
     hb, wb = blocks.shape
-    out = np.zeros_like(blocks)
     grid = blocks.tolist()      # plain lists: indexing them is several times faster than numpy scalars
     seen = [[False] * wb for _ in range(hb)]
-    limit = max(2, int(_OBJECT_WIDTH * wb))
+    patches = []
     for r0, c0 in zip(*np.nonzero(blocks)):
         r0, c0 = int(r0), int(c0)
         if seen[r0][c0]:
@@ -254,6 +230,22 @@ def objects(blocks: np.ndarray) -> np.ndarray:
                     if 0 <= cc < wb and line[cc] and not done[cc]:
                         done[cc] = True
                         stack.append((rr, cc))
+        patches.append(cells)
+    return patches
+
+
+def objects(blocks: np.ndarray) -> np.ndarray:
+    """The changed blocks a person or an inset explains: narrow 8-connected patches rising from the lower edge,
+    and small compact ones.
+
+    A lecturer walking in front of the screen (or stepping out of it) changes a column of blocks that
+    reaches the screen's bottom; a speaker box in a lower corner does the same. A new slide changes its
+    text across the screen. Only used for room cameras.
+    """
+    hb, wb = blocks.shape
+    out = np.zeros_like(blocks)
+    limit = max(2, int(_OBJECT_WIDTH * wb))
+    for cells in _patches(blocks):
         rows = [r for r, _ in cells]
         cols = [c for _, c in cells]
         width, height = max(cols) - min(cols) + 1, max(rows) - min(rows) + 1
